@@ -1,0 +1,49 @@
+#pragma once
+// An algorithm is what a schedule runs: it gets frames, it gives detections, labels or values.
+// Write your own by deriving from Algorithm (see examples/people_counter.cpp).
+#include <memory>
+#include <set>
+#include <span>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "sightflow/detection.hpp"
+#include "sightflow/frame.hpp"
+#include "sightflow/model.hpp"
+#include "sightflow/stage_times.hpp"
+
+namespace sf {
+
+struct AlgorithmOutput {
+  std::vector<Detection> detections;
+  std::vector<Classification> labels;
+  nlohmann::json values = nlohmann::json::object();
+};
+
+class Algorithm {
+ public:
+  virtual ~Algorithm() = default;
+  // Called once, on the thread that will call run(), before the first run (load models here).
+  virtual void init() {}
+  // `frames`: the run's frames, oldest first, newest last (see Schedule). Record stage times in `times`.
+  virtual AlgorithmOutput run(std::span<const Frame> frames, StageTimes& times) = 0;
+};
+
+// Runs a Model on the newest frame of each run, keeping only the wanted classes and scores.
+class DetectorAlgorithm : public Algorithm {
+ public:
+  DetectorAlgorithm(std::string model_name, ModelParams params, std::set<std::string> classes = {},
+                    float min_score = 0.f);
+  void init() override;
+  AlgorithmOutput run(std::span<const Frame> frames, StageTimes& times) override;
+
+ private:
+  std::string model_name_;
+  ModelParams params_;
+  std::set<std::string> classes_;
+  float min_score_;
+  std::unique_ptr<Model> model_;
+};
+
+}  // namespace sf

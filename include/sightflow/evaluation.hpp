@@ -1,0 +1,47 @@
+#pragma once
+// Scoring detections against MOT-format ground truth (MOTChallenge gt.txt).
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sightflow/detection.hpp"
+
+namespace sf {
+
+struct GroundTruthBox {
+  cv::Rect2f box;
+  bool ignore = false;  // MOT flag 0: neither a miss nor a false positive
+};
+
+// Ground truth keyed by 0-based video frame index (MOT frame f is video frame f - 1).
+using GroundTruth = std::map<int64_t, std::vector<GroundTruthBox>>;
+
+// Parses a MOT gt.txt (frame, id, left, top, width, height, flag, ...). Throws std::runtime_error naming
+// the file and line on malformed input.
+GroundTruth load_mot_ground_truth(const std::string& path);
+
+float iou(const cv::Rect2f& a, const cv::Rect2f& b);
+
+struct EvalSummary {
+  int64_t frames = 0;
+  int64_t true_positives = 0, false_positives = 0, false_negatives = 0;
+  double precision = 0, recall = 0, average_precision = 0;
+  double count_mae = 0;  // mean absolute error of per-frame counts (detections vs. non-ignored truth)
+};
+
+// Accumulates per-frame matches (greedy by score, IoU >= threshold) and scores them.
+class DetectionEvaluator {
+ public:
+  explicit DetectionEvaluator(double iou_threshold = 0.5) : iou_threshold_(iou_threshold) {}
+  void add_frame(const std::vector<Detection>& detections, const std::vector<GroundTruthBox>& truth);
+  EvalSummary summary() const;
+
+ private:
+  double iou_threshold_;
+  int64_t frames_ = 0, tp_ = 0, fp_ = 0, fn_ = 0, positives_ = 0;
+  double abs_count_error_ = 0;
+  std::vector<std::pair<float, bool>> scored_;  // (score, is true positive) for AP
+};
+
+}  // namespace sf

@@ -1,0 +1,22 @@
+#pragma once
+// A decoded video frame as it travels through the pipeline.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <opencv2/core/mat.hpp>
+
+namespace sf {
+
+struct Frame {
+  std::string stream;    // stream name the frame belongs to
+  int64_t seq = 0;       // 0-based sequence number per source, counting emitted frames
+  double pts = 0.0;      // media time in seconds, from the container (0 at the start of the media)
+  double wall_ts = 0.0;  // unix time (seconds) when the frame was captured/emitted by the source
+  cv::Mat image;         // BGR, 8-bit; cv::Mat is reference counted, so copies share pixels
+};
+
+// Current unix time in seconds (system clock), used for wall_ts and result ts.
+double unix_now();
+
+}  // namespace sf

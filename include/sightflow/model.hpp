@@ -1,0 +1,45 @@
+#pragma once
+// The model seam: a batch of images in, one typed output per image out.
+// Built-in detectors (HOG, cascades) and the OpenCV DNN backends implement it.
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <opencv2/core/mat.hpp>
+
+#include "sightflow/detection.hpp"
+#include "sightflow/stage_times.hpp"
+
+namespace sf {
+
+enum class ModelTask { Detection, Classification };
+
+struct ModelInfo {
+  std::string name;
+  ModelTask task = ModelTask::Detection;
+  int max_batch = 1;  // largest batch one infer() call runs as a single forward pass
+  std::vector<std::string> class_names;
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual const ModelInfo& info() const = 0;
+  // One output per input image, in the same order; boxes in the input image's pixels.
+  // `times` (optional) accumulates resize/model/post seconds for the whole batch.
+  // Implementations must be safe to call from one thread at a time; the pipeline never shares an
+  // instance between threads without a lock.
+  virtual std::vector<ModelOutput> infer(std::span<const cv::Mat> images, StageTimes* times = nullptr) = 0;
+};
+
+// Free-form parameters from the CLI or a config file (numbers and strings as text).
+using ModelParams = std::map<std::string, std::string>;
+
+// Creates a model by name ("hog", "haar-face", "haar-fullbody", ...). Throws std::invalid_argument
+// listing the known names when `name` is unknown, or naming the bad parameter.
+std::unique_ptr<Model> create_model(const std::string& name, const ModelParams& params = {});
+std::vector<std::string> builtin_model_names();
+
+}  // namespace sf

@@ -1,0 +1,112 @@
+#include "sightflow/evaluation.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace sf {
+
+GroundTruth load_mot_ground_truth(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot open ground truth file " + path);
+  GroundTruth gt;
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty() || line[0] == '#') continue;
+    std::replace(line.begin(), line.end(), ',', ' ');
+    std::istringstream fields(line);
+    double frame, id, left, top, width, height, flag = 1;
+    if (!(fields >> frame >> id >> left >> top >> width >> height)) {
+      throw std::runtime_error(path + ":" + std::to_string(line_no) +
+                               ": expected 'frame, id, left, top, width, height, flag, ...'");
+    }
+    fields >> flag;
+    if (frame < 1) throw std::runtime_error(path + ":" + std::to_string(line_no) + ": frame must be >= 1");
+    gt[static_cast<int64_t>(frame) - 1].push_back(
+        {cv::Rect2f(float(left), float(top), float(width), float(height)), flag == 0});
+  }
+  return gt;
+}
+
+float iou(const cv::Rect2f& a, const cv::Rect2f& b) {
+  float inter = (a & b).area();
+  float uni = a.area() + b.area() - inter;
+  return uni > 0 ? inter / uni : 0.f;
+}
+
+void DetectionEvaluator::add_frame(const std::vector<Detection>& detections,
+                                   const std::vector<GroundTruthBox>& truth) {
+  ++frames_;
+  std::vector<size_t> order(detections.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return detections[a].score > detections[b].score; });
+  std::vector<bool> taken(truth.size(), false);
+  int64_t counted_truth = 0, counted_detections = 0;
+  for (const auto& t : truth) counted_truth += t.ignore ? 0 : 1;
+  positives_ += counted_truth;
+  int64_t frame_tp = 0;
+  for (size_t i : order) {
+    const auto& d = detections[i];
+    // Best unmatched counted truth box first; then an ignore region may absorb the detection.
+    int best = -1;
+    float best_iou = float(iou_threshold_);
+    for (size_t j = 0; j < truth.size(); ++j) {
+      if (taken[j] || truth[j].ignore) continue;
+      float v = iou(d.box, truth[j].box);
+      if (v >= best_iou) best_iou = v, best = int(j);
+    }
+    if (best >= 0) {
+      taken[size_t(best)] = true;
+      ++frame_tp;
+      ++counted_detections;
+      scored_.emplace_back(d.score, true);
+      continue;
+    }
+    bool on_ignored = std::any_of(truth.begin(), truth.end(), [&](const GroundTruthBox& t) {
+      return t.ignore && iou(d.box, t.box) >= iou_threshold_;
+    });
+    if (on_ignored) continue;
+    ++counted_detections;
+    ++fp_;
+    scored_.emplace_back(d.score, false);
+  }
+  tp_ += frame_tp;
+  fn_ += counted_truth - frame_tp;
+  abs_count_error_ += std::abs(double(counted_detections - counted_truth));
+}
+
+EvalSummary DetectionEvaluator::summary() const {
+  EvalSummary s;
+  s.frames = frames_;
+  s.true_positives = tp_;
+  s.false_positives = fp_;
+  s.false_negatives = fn_;
+  s.precision = tp_ + fp_ > 0 ? double(tp_) / double(tp_ + fp_) : 0;
+  s.recall = positives_ > 0 ? double(tp_) / double(positives_) : 0;
+  s.count_mae = frames_ > 0 ? abs_count_error_ / double(frames_) : 0;
+  // All-point interpolated AP (VOC 2010+): area under the precision envelope over recall.
+  auto scored = scored_;
+  std::stable_sort(scored.begin(), scored.end(), [](auto& a, auto& b) { return a.first > b.first; });
+  std::vector<double> precision, recall;
+  int64_t tp = 0, fp = 0;
+  for (auto& [score, is_tp] : scored) {
+    (is_tp ? tp : fp)++;
+    precision.push_back(double(tp) / double(tp + fp));
+    recall.push_back(positives_ > 0 ? double(tp) / double(positives_) : 0);
+  }
+  for (int i = int(precision.size()) - 2; i >= 0; --i) precision[i] = std::max(precision[i], precision[i + 1]);
+  double ap = 0, prev_recall = 0;
+  for (size_t i = 0; i < precision.size(); ++i) {
+    ap += (recall[i] - prev_recall) * precision[i];
+    prev_recall = recall[i];
+  }
+  s.average_precision = ap;
+  return s;
+}
+
+}  // namespace sf

@@ -1,0 +1,40 @@
+#pragma once
+// Live feedback while a pipeline runs: a progress bar on a terminal (known length), periodic stats lines in
+// real-time mode, and the summary at the end.
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "sightflow/pipeline.hpp"
+
+namespace sf::cli {
+
+class ProgressReporter {
+ public:
+  // `bar`: draw a progress bar (stderr must be a terminal); `stats_interval_s` > 0: print a stats line that
+  // often.
+  ProgressReporter(Pipeline& pipeline, bool bar, double stats_interval_s);
+  ~ProgressReporter();
+  void finish();
+
+ private:
+  void loop();
+  void draw_bar(double elapsed_s);
+  Pipeline& pipeline_;
+  bool bar_;
+  double stats_interval_s_;
+  int64_t total_frames_ = -1;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+// The end-of-run summary: frames read, runs, dropped, per-stage mean times, fps.
+std::string format_summary(Metrics& metrics, double wall_seconds);
+// One compact line per stream for live stats.
+std::string format_stats_line(Metrics& metrics);
+
+}  // namespace sf::cli

@@ -1,0 +1,191 @@
+// `sightflow run`: sources -> detector(s) on a schedule -> JSONL, annotated video, summary.
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.hpp"
+#include "cli/progress.hpp"
+#include "sightflow/config.hpp"
+
+namespace sf::cli {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_interrupt(int) { g_interrupted = true; }
+
+struct RunFlags {
+  std::string config;
+  std::vector<std::string> sources, names;
+  std::string detector = "hog";
+  std::vector<std::string> params;
+  std::vector<std::string> classes;
+  float min_score = 0;
+  std::string mode = "offline";
+  double fps = 0, start = 0;
+  bool loop = false, stop_at_end = false, no_progress = false;
+  std::string resize;
+  int64_t max_frames = -1;
+  int frame_count = 1, frame_step = 1;
+  double interval = 0;
+  std::string out, video_out, summary_json;
+  double stats_interval = 5;
+};
+
+// "640x480", "640x0" -> width, height
+std::pair<int, int> parse_size(const std::string& text) {
+  auto x = text.find('x');
+  try {
+    if (x == std::string::npos) throw std::invalid_argument(text);
+    return {std::stoi(text.substr(0, x)), std::stoi(text.substr(x + 1))};
+  } catch (const std::exception&) {
+    throw std::invalid_argument("--resize expects WIDTHxHEIGHT (0 keeps the aspect ratio), got '" + text + "'");
+  }
+}
+
+RunConfig config_from_flags(const RunFlags& f, bool embedded_default) {
+  RunConfig c;
+  c.mode = parse_mode(f.mode);
+  c.max_frames = f.max_frames;
+  c.stats_interval = f.stats_interval;
+  auto sources = f.sources;
+  if (sources.empty()) sources.push_back(SIGHTFLOW_DEFAULT_VIDEO);
+  if (!f.names.empty() && f.names.size() != sources.size())
+    throw std::invalid_argument("give one --name per --source (" + std::to_string(sources.size()) + " sources, " +
+                                std::to_string(f.names.size()) + " names)");
+  for (size_t i = 0; i < sources.size(); ++i) {
+    StreamConfig s;
+    s.source = sources[i];
+    s.options.name = f.names.empty() ? "" : f.names[i];
+    s.options.target_fps = f.fps;
+    s.options.start = f.start;
+    s.options.loop = f.loop;
+    s.options.stop_at_end = f.stop_at_end;
+    if (!f.resize.empty()) std::tie(s.options.width, s.options.height) = parse_size(f.resize);
+    c.streams.push_back(s);
+  }
+  AlgorithmConfig a;
+  a.name = a.detector = f.detector;
+  for (const auto& p : f.params) {
+    auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw std::invalid_argument("--param expects NAME=VALUE, got '" + p + "'");
+    a.params[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  a.classes = {f.classes.begin(), f.classes.end()};
+  a.min_score = f.min_score;
+  a.schedule = {f.frame_count, f.frame_step, f.interval};
+  c.algorithms.push_back(a);
+  c.sinks.jsonl = f.out.empty() ? "sightflow-out/results.jsonl" : f.out;
+  c.sinks.video = f.video_out.empty() && embedded_default ? "sightflow-out/annotated.mp4" : f.video_out;
+  validate(c);
+  return c;
+}
+
+int run(const RunFlags& f, CLI::App& cmd) {
+  RunConfig config;
+  if (!f.config.empty()) {
+    for (const char* flag : {"--source", "--detector", "--param", "--fps", "--start", "--resize", "--frame-step",
+                             "--frame-count", "--interval", "--classes", "--name"}) {
+      if (cmd.count(flag)) throw std::invalid_argument(std::string(flag) + " cannot be combined with --config");
+    }
+    config = load_run_config(f.config);
+    if (cmd.count("--mode")) config.mode = parse_mode(f.mode);
+    if (cmd.count("--max-frames")) config.max_frames = f.max_frames;
+    if (cmd.count("--out")) config.sinks.jsonl = f.out;
+    if (cmd.count("--video-out")) config.sinks.video = f.video_out;
+    if (cmd.count("--stats-interval")) config.stats_interval = f.stats_interval;
+  } else {
+    config = config_from_flags(f, f.sources.empty());
+  }
+
+  Pipeline pipeline(pipeline_options(config));
+  populate(pipeline, config);
+  for (const auto& s : config.streams) spdlog::info("stream {} <- {}", s.options.name.empty() ? default_stream_name(s.source) : s.options.name, s.source);
+  if (!config.sinks.jsonl.empty()) spdlog::info("results -> {}", config.sinks.jsonl);
+  if (!config.sinks.video.empty()) spdlog::info("annotated video -> {}", config.sinks.video);
+
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+  Stopwatch wall;
+  pipeline.start();
+  bool bar = !f.no_progress && ::isatty(STDERR_FILENO);
+  double stats = config.mode == Mode::Realtime ? config.stats_interval : 0;
+  std::atomic<bool> finished{false};
+  std::thread interrupt_watch([&] {
+    while (!finished) {
+      if (g_interrupted.exchange(false)) {
+        spdlog::warn("interrupted: finishing queued runs and closing outputs");
+        pipeline.stop();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  std::string error;
+  {
+    ProgressReporter progress(pipeline, bar, stats);
+    try {
+      pipeline.wait();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  finished = true;
+  interrupt_watch.join();
+  double seconds = wall.seconds();
+  std::cerr << format_summary(pipeline.metrics(), seconds);
+  if (!f.summary_json.empty()) {
+    auto j = pipeline.metrics().to_json(steady_now());
+    j["wall_seconds"] = seconds;
+    j["mode"] = to_string(config.mode);
+    j["error"] = error;
+    std::ofstream(f.summary_json) << j.dump(2) << "\n";
+  }
+  if (!error.empty()) {
+    std::cerr << "sightflow: error: " << error << "\n";
+    return 2;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_run_command(CLI::App& app) {
+  auto flags = std::make_shared<RunFlags>();
+  auto* cmd = app.add_subcommand("run", "Decode sources and run detectors on a schedule; write results");
+  auto& f = *flags;
+  cmd->add_option("--config", f.config, "YAML file with streams, algorithms and sinks (see docs/CONFIG.md)");
+  cmd->add_option("--source", f.sources,
+                  "file, rtsp/http/tcp/udp URL, /dev/videoN, image or image folder (repeatable; default: vtest.avi)");
+  cmd->add_option("--name", f.names, "stream name for each --source, in order");
+  cmd->add_option("--detector", f.detector, "hog, haar-face, haar-fullbody, lbp-face, cascade")->capture_default_str();
+  cmd->add_option("--param", f.params, "detector parameter NAME=VALUE (repeatable), e.g. upscale=1.5");
+  cmd->add_option("--classes", f.classes, "keep only these labels");
+  cmd->add_option("--min-score", f.min_score, "drop detections scoring lower");
+  cmd->add_option("--mode", f.mode, "offline (every frame, backpressure) or realtime (source pace, drop)")
+      ->check(CLI::IsMember({"offline", "realtime"}))
+      ->capture_default_str();
+  cmd->add_option("--fps", f.fps, "downsample the source to at most this many frames per second");
+  cmd->add_option("--start", f.start, "start position in seconds (files)");
+  cmd->add_flag("--loop", f.loop, "start files again at their end");
+  cmd->add_flag("--stop-at-end", f.stop_at_end, "live sources: end at end-of-stream instead of reconnecting");
+  cmd->add_option("--resize", f.resize, "resize frames to WIDTHxHEIGHT (0 keeps the aspect ratio)");
+  cmd->add_option("--max-frames", f.max_frames, "stop each stream after this many frames");
+  cmd->add_option("--frame-count", f.frame_count, "frames each run receives")->capture_default_str();
+  cmd->add_option("--frame-step", f.frame_step, "take one frame every N")->capture_default_str();
+  cmd->add_option("--interval", f.interval, "run at most every N seconds of media time")->capture_default_str();
+  cmd->add_option("--out", f.out, "JSON Lines results file, '-' for stdout (default sightflow-out/results.jsonl)");
+  cmd->add_option("--video-out", f.video_out, "annotated video file (.mp4, .mkv, .avi)");
+  cmd->add_option("--summary-json", f.summary_json, "write the end-of-run metrics as JSON to this file");
+  cmd->add_option("--stats-interval", f.stats_interval, "seconds between stats lines in realtime mode (0: off)")
+      ->capture_default_str();
+  cmd->add_flag("--no-progress", f.no_progress, "no progress bar");
+  return [flags, cmd] { return run(*flags, *cmd); };
+}
+
+}  // namespace sf::cli

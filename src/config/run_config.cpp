@@ -1,0 +1,232 @@
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "sightflow/config.hpp"
+
+namespace sf {
+namespace {
+
+class Reader {
+ public:
+  explicit Reader(std::string origin) : origin_(std::move(origin)) {}
+
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& field, const std::string& problem) const {
+    std::string where = origin_;
+    if (node.IsDefined() && node.Mark().line >= 0) where += ":" + std::to_string(node.Mark().line + 1);
+    throw ConfigError(where + ": " + field + ": " + problem);
+  }
+
+  void only_keys(const YAML::Node& map, const std::string& field, const std::set<std::string>& allowed) const {
+    if (!map.IsMap()) fail(map, field, "expected a mapping");
+    for (const auto& kv : map) {
+      auto key = kv.first.as<std::string>();
+      if (!allowed.count(key)) {
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        fail(kv.first, field.empty() ? key : field + "." + key, "unknown key (expected one of: " + list + ")");
+      }
+    }
+  }
+
+  template <typename T>
+  T get(const YAML::Node& map, const std::string& key, const std::string& field, T fallback) const {
+    auto node = map[key];
+    if (!node.IsDefined() || node.IsNull()) return fallback;
+    try {
+      if (!node.IsScalar()) throw YAML::Exception(node.Mark(), "");
+      return node.as<T>();
+    } catch (const YAML::Exception&) {
+      fail(node, field + "." + key, std::string("expected ") + type_name<T>() + ", got '" + describe(node) + "'");
+    }
+  }
+
+  std::vector<std::string> strings(const YAML::Node& map, const std::string& key, const std::string& field) const {
+    auto node = map[key];
+    std::vector<std::string> out;
+    if (!node.IsDefined() || node.IsNull()) return out;
+    if (node.IsScalar()) return {node.as<std::string>()};
+    if (!node.IsSequence()) fail(node, field + "." + key, "expected a list of names");
+    for (const auto& item : node) {
+      if (!item.IsScalar()) fail(item, field + "." + key, "expected a name");
+      out.push_back(item.as<std::string>());
+    }
+    return out;
+  }
+
+ private:
+  template <typename T>
+  static const char* type_name() {
+    if constexpr (std::is_same_v<T, bool>) return "true or false";
+    if constexpr (std::is_integral_v<T>) return "an integer";
+    if constexpr (std::is_floating_point_v<T>) return "a number";
+    return "text";
+  }
+  static std::string describe(const YAML::Node& node) {
+    if (node.IsScalar()) return node.Scalar();
+    return node.IsSequence() ? "a list" : "a mapping";
+  }
+  std::string origin_;
+};
+
+StreamConfig read_stream(const Reader& r, const YAML::Node& node, const std::string& field) {
+  r.only_keys(node, field,
+              {"name", "source", "fps", "start", "loop", "width", "height", "stop_at_end", "reconnect_max",
+               "max_reconnects", "timeout", "image_fps"});
+  StreamConfig s;
+  s.source = r.get<std::string>(node, "source", field, "");
+  if (s.source.empty()) r.fail(node, field + ".source", "missing (a file, URL, /dev/videoN, image or folder)");
+  auto& o = s.options;
+  o.name = r.get<std::string>(node, "name", field, "");
+  o.target_fps = r.get<double>(node, "fps", field, 0);
+  o.start = r.get<double>(node, "start", field, 0);
+  o.loop = r.get<bool>(node, "loop", field, false);
+  o.width = r.get<int>(node, "width", field, 0);
+  o.height = r.get<int>(node, "height", field, 0);
+  o.stop_at_end = r.get<bool>(node, "stop_at_end", field, false);
+  o.reconnect_max_s = r.get<double>(node, "reconnect_max", field, o.reconnect_max_s);
+  o.max_reconnects = r.get<int>(node, "max_reconnects", field, o.max_reconnects);
+  o.io_timeout_s = r.get<double>(node, "timeout", field, o.io_timeout_s);
+  o.image_fps = r.get<double>(node, "image_fps", field, o.image_fps);
+  if (o.target_fps < 0) r.fail(node["fps"], field + ".fps", "must not be negative");
+  if (o.start < 0) r.fail(node["start"], field + ".start", "must not be negative");
+  if (o.width < 0 || o.height < 0) r.fail(node, field, "width and height must not be negative");
+  if (o.image_fps <= 0) r.fail(node["image_fps"], field + ".image_fps", "must be positive");
+  return s;
+}
+
+AlgorithmConfig read_algorithm(const Reader& r, const YAML::Node& node, const std::string& field, size_t index) {
+  r.only_keys(node, field,
+              {"name", "detector", "params", "classes", "min_score", "frame_count", "frame_step", "interval",
+               "streams"});
+  AlgorithmConfig a;
+  a.detector = r.get<std::string>(node, "detector", field, a.detector);
+  a.name = r.get<std::string>(node, "name", field, index == 0 ? a.detector : a.detector + "-" + std::to_string(index));
+  a.min_score = r.get<float>(node, "min_score", field, 0.f);
+  a.schedule.frame_count = r.get<int>(node, "frame_count", field, 1);
+  a.schedule.frame_step = r.get<int>(node, "frame_step", field, 1);
+  a.schedule.interval = r.get<double>(node, "interval", field, 0.0);
+  for (const auto& c : r.strings(node, "classes", field)) a.classes.insert(c);
+  a.streams = r.strings(node, "streams", field);
+  if (auto params = node["params"]; params.IsDefined() && !params.IsNull()) {
+    if (!params.IsMap()) r.fail(params, field + ".params", "expected a mapping of name: value");
+    for (const auto& kv : params) {
+      if (!kv.second.IsScalar()) r.fail(kv.second, field + ".params." + kv.first.as<std::string>(), "expected a value");
+      a.params[kv.first.as<std::string>()] = kv.second.as<std::string>();
+    }
+  }
+  try {
+    validate(a.schedule);
+  } catch (const std::invalid_argument& e) {
+    r.fail(node, field, e.what());
+  }
+  return a;
+}
+
+}  // namespace
+
+RunConfig parse_run_config(const std::string& yaml_text, const std::string& origin) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(origin + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+  }
+  Reader r(origin);
+  if (!root.IsMap()) throw ConfigError(origin + ": expected a mapping with streams and algorithms");
+  r.only_keys(root, "", {"mode", "max_frames", "stats_interval", "streams", "algorithms", "sinks"});
+  RunConfig c;
+  try {
+    c.mode = parse_mode(r.get<std::string>(root, "mode", "config", "offline"));
+  } catch (const std::invalid_argument& e) {
+    r.fail(root["mode"], "mode", e.what());
+  }
+  c.max_frames = r.get<int64_t>(root, "max_frames", "config", -1);
+  c.stats_interval = r.get<double>(root, "stats_interval", "config", c.stats_interval);
+  auto streams = root["streams"];
+  if (!streams.IsDefined() || !streams.IsSequence() || streams.size() == 0)
+    r.fail(streams.IsDefined() ? streams : root, "streams", "expected a non-empty list of streams");
+  for (size_t i = 0; i < streams.size(); ++i)
+    c.streams.push_back(read_stream(r, streams[i], "streams[" + std::to_string(i) + "]"));
+  auto algorithms = root["algorithms"];
+  if (!algorithms.IsDefined() || !algorithms.IsSequence() || algorithms.size() == 0)
+    r.fail(algorithms.IsDefined() ? algorithms : root, "algorithms", "expected a non-empty list of algorithms");
+  for (size_t i = 0; i < algorithms.size(); ++i)
+    c.algorithms.push_back(read_algorithm(r, algorithms[i], "algorithms[" + std::to_string(i) + "]", i));
+  if (auto sinks = root["sinks"]; sinks.IsDefined() && !sinks.IsNull()) {
+    r.only_keys(sinks, "sinks", {"jsonl", "video"});
+    c.sinks.jsonl = r.get<std::string>(sinks, "jsonl", "sinks", "");
+    c.sinks.video = r.get<std::string>(sinks, "video", "sinks", "");
+  }
+  try {
+    validate(c);
+  } catch (const ConfigError& e) {
+    throw ConfigError(origin + ": " + e.what());
+  }
+  return c;
+}
+
+RunConfig load_run_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("cannot read config file " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_run_config(text.str(), path);
+}
+
+void validate(const RunConfig& c) {
+  if (c.streams.empty()) throw ConfigError("no stream: give at least one source");
+  if (c.algorithms.empty()) throw ConfigError("no algorithm: give at least one detector");
+  std::set<std::string> stream_names;
+  for (const auto& s : c.streams) {
+    auto name = s.options.name.empty() ? default_stream_name(s.source) : s.options.name;
+    if (!stream_names.insert(name).second)
+      throw ConfigError("two streams are named '" + name + "' (give each a distinct name)");
+  }
+  std::set<std::string> algo_names;
+  for (const auto& a : c.algorithms) {
+    if (!algo_names.insert(a.name).second) throw ConfigError("two algorithms are named '" + a.name + "'");
+    for (const auto& s : a.streams) {
+      if (!stream_names.count(s)) throw ConfigError("algorithm '" + a.name + "' names unknown stream '" + s + "'");
+    }
+    try {
+      validate(a.schedule);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError("algorithm '" + a.name + "': " + e.what());
+    }
+  }
+}
+
+PipelineOptions pipeline_options(const RunConfig& c) {
+  PipelineOptions o;
+  o.mode = c.mode;
+  o.max_frames = c.max_frames;
+  return o;
+}
+
+void populate(Pipeline& pipeline, const RunConfig& c) {
+  for (const auto& s : c.streams) pipeline.add_stream(s.source, s.options);
+  for (const auto& a : c.algorithms) {
+    // Build one model now so that a bad detector name or parameter fails before any source is opened.
+    DetectorAlgorithm probe(a.detector, a.params, a.classes, a.min_score);
+    pipeline.add_algorithm(
+        a.name, [a] { return std::make_unique<DetectorAlgorithm>(a.detector, a.params, a.classes, a.min_score); },
+        a.schedule, a.streams);
+  }
+  if (!c.sinks.jsonl.empty()) {
+    auto parent = std::filesystem::path(c.sinks.jsonl).parent_path();
+    if (c.sinks.jsonl != "-" && !parent.empty()) std::filesystem::create_directories(parent);
+    pipeline.add_sink(make_jsonl_sink(c.sinks.jsonl, c.mode == Mode::Realtime));
+  }
+  if (!c.sinks.video.empty()) {
+    auto parent = std::filesystem::path(c.sinks.video).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+    // Nominal rate only: frames are encoded at their own media time.
+    pipeline.add_sink(make_video_sink(c.sinks.video, 25.0, c.streams.size() > 1));
+  }
+}
+
+}  // namespace sf

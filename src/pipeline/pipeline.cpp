@@ -1,0 +1,282 @@
+#include "sightflow/pipeline.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+namespace sf {
+
+Mode parse_mode(const std::string& name) {
+  if (name == "offline") return Mode::Offline;
+  if (name == "realtime" || name == "real-time") return Mode::Realtime;
+  throw std::invalid_argument("unknown mode '" + name + "' (expected offline or realtime)");
+}
+
+std::string to_string(Mode mode) { return mode == Mode::Offline ? "offline" : "realtime"; }
+
+struct Pipeline::Worker {
+  Worker(std::string stream_name, std::string algo_name, std::unique_ptr<Algorithm> algo, const Schedule& s,
+         size_t capacity, OverflowPolicy policy)
+      : stream(std::move(stream_name)),
+        name(std::move(algo_name)),
+        algorithm(std::move(algo)),
+        scheduler(s),
+        jobs(capacity, policy) {}
+  std::string stream, name;
+  std::unique_ptr<Algorithm> algorithm;
+  Scheduler scheduler;  // used by the stream's decode thread only
+  BoundedQueue<Job> jobs;
+  std::thread thread;
+};
+
+struct Pipeline::Stream {
+  std::string uri, name;
+  SourceOptions options;
+  std::unique_ptr<Source> source;
+  std::vector<Worker*> workers;
+  std::thread thread;
+};
+
+Pipeline::Pipeline(PipelineOptions options)
+    : options_(options), results_(std::max<size_t>(options.result_queue, 1), OverflowPolicy::Block) {}
+
+Pipeline::~Pipeline() {
+  if (started_ && !waited_) {
+    stop();
+    try {
+      wait();
+    } catch (const std::exception& e) {
+      spdlog::error("{}", e.what());
+    }
+  }
+}
+
+void Pipeline::add_stream(const std::string& uri, SourceOptions options) {
+  auto stream = std::make_unique<Stream>();
+  stream->uri = uri;
+  stream->name = options.name.empty() ? default_stream_name(uri) : options.name;
+  options.name = stream->name;
+  stream->options = options;
+  streams_.push_back(std::move(stream));
+}
+
+void Pipeline::add_stream(std::unique_ptr<Source> source, const std::string& name) {
+  auto stream = std::make_unique<Stream>();
+  stream->uri = name;
+  stream->name = name;
+  stream->source = std::move(source);
+  streams_.push_back(std::move(stream));
+}
+
+void Pipeline::add_algorithm(const std::string& name, AlgorithmFactory factory, Schedule schedule,
+                             std::vector<std::string> streams) {
+  validate(schedule);
+  algorithm_specs_.push_back({name, std::move(factory), schedule, std::move(streams)});
+}
+
+void Pipeline::add_sink(std::shared_ptr<Sink> sink) { sinks_.push_back(std::move(sink)); }
+
+void Pipeline::start() {
+  if (started_) throw std::logic_error("pipeline already started");
+  if (streams_.empty()) throw std::invalid_argument("no stream to run: add a source");
+  if (algorithm_specs_.empty()) throw std::invalid_argument("no algorithm to run: add a detector");
+  std::set<std::string> names;
+  for (auto& s : streams_) {
+    if (!names.insert(s->name).second) throw std::invalid_argument("two streams are named '" + s->name + "'");
+  }
+  std::set<std::string> algo_names;
+  for (const auto& spec : algorithm_specs_) {
+    if (!algo_names.insert(spec.name).second) {
+      throw std::invalid_argument("two algorithms are named '" + spec.name + "'");
+    }
+    for (const auto& wanted : spec.streams) {
+      if (!names.count(wanted)) {
+        throw std::invalid_argument("algorithm '" + spec.name + "' names unknown stream '" + wanted + "'");
+      }
+    }
+  }
+  // Open everything before starting any thread, so that a bad input fails fast and cleanly.
+  for (auto& s : streams_) {
+    if (!s->source) s->source = open_source(s->uri, s->options);
+  }
+  bool realtime = options_.mode == Mode::Realtime;
+  for (const auto& spec : algorithm_specs_) {
+    for (auto& s : streams_) {
+      if (!spec.streams.empty() && std::find(spec.streams.begin(), spec.streams.end(), s->name) == spec.streams.end())
+        continue;
+      workers_.push_back(std::make_unique<Worker>(
+          s->name, spec.name, spec.factory(), spec.schedule,
+          realtime ? std::max<size_t>(options_.realtime_queue, 1) : std::max<size_t>(options_.offline_queue, 1),
+          realtime ? OverflowPolicy::DropOldest : OverflowPolicy::Block));
+      s->workers.push_back(workers_.back().get());
+    }
+  }
+  started_ = true;
+  sink_thread_ = std::thread([this] { sink_loop(); });
+  for (auto& w : workers_) w->thread = std::thread([this, w = w.get()] { worker_loop(*w); });
+  for (auto& s : streams_) s->thread = std::thread([this, s = s.get()] { decode_loop(*s); });
+}
+
+std::vector<StreamInfo> Pipeline::streams() const {
+  std::vector<StreamInfo> out;
+  for (const auto& s : streams_) {
+    StreamInfo info{s->name, 0, -1};
+    if (s->source) {
+      info.fps = s->source->fps();
+      info.expected_frames = s->source->frame_count_hint();
+      if (options_.max_frames >= 0 && (info.expected_frames < 0 || info.expected_frames > options_.max_frames))
+        info.expected_frames = options_.max_frames;
+    }
+    out.push_back(info);
+  }
+  return out;
+}
+
+void Pipeline::record_error(const std::string& message) {
+  spdlog::error("{}", message);
+  std::lock_guard lock(error_mutex_);
+  if (first_error_.empty()) first_error_ = message;
+}
+
+bool Pipeline::pace(double target_steady_s) {
+  auto target = std::chrono::steady_clock::time_point(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(target_steady_s)));
+  std::unique_lock lock(stop_mutex_);
+  stop_cv_.wait_until(lock, target, [&] { return stopping_.load(); });
+  return !stopping_;
+}
+
+void Pipeline::decode_loop(Stream& s) {
+  Source& source = *s.source;
+  bool paced = options_.mode == Mode::Realtime && !source.live();
+  std::optional<double> first_pts;
+  double start_steady = 0;
+  int64_t emitted = 0;
+  try {
+    while (!stopping_ && (options_.max_frames < 0 || emitted < options_.max_frames)) {
+      Stopwatch read_watch;
+      auto frame = source.read();
+      if (!frame) break;
+      double read_s = read_watch.seconds();
+      if (paced) {
+        // Play a file at its own clock: frame k is due at start + (pts_k - pts_0).
+        if (!first_pts) first_pts = frame->pts, start_steady = steady_now();
+        if (!pace(start_steady + (frame->pts - *first_pts))) break;
+        frame->wall_ts = unix_now();
+      }
+      ++emitted;
+      metrics_.frame_read(s.name, read_s, steady_now());
+      for (Worker* w : s.workers) {
+        auto frames = w->scheduler.offer(*frame);
+        if (!frames) continue;
+        std::optional<Job> evicted;
+        if (!w->jobs.push(Job{std::move(*frames)}, &evicted)) {
+          if (w->jobs.closed()) break;
+          metrics_.run_dropped(s.name, w->name);
+        }
+        if (evicted) metrics_.run_dropped(s.name, w->name);
+        metrics_.queue_depth(s.name, w->name, w->jobs.size(), w->jobs.capacity());
+      }
+    }
+  } catch (const std::exception& e) {
+    record_error("stream '" + s.name + "': " + e.what());
+  }
+  metrics_.set_stream_totals(s.name, source.frames_skipped(), source.reconnects());
+  for (Worker* w : s.workers) w->jobs.close();
+}
+
+void Pipeline::worker_loop(Worker& w) {
+  try {
+    w.algorithm->init();
+  } catch (const std::exception& e) {
+    record_error("algorithm '" + w.name + "' on stream '" + w.stream + "' failed to start: " + e.what());
+    stop();
+    while (w.jobs.pop()) {
+    }
+    return;
+  }
+  int64_t failures = 0;
+  while (auto job = w.jobs.pop()) {
+    metrics_.queue_depth(w.stream, w.name, w.jobs.size(), w.jobs.capacity());
+    const Frame& newest = job->frames.back();
+    Result r;
+    r.stream = w.stream;
+    r.algo = w.name;
+    r.frame = newest.seq;
+    r.pts = newest.pts;
+    r.capture_ts = newest.wall_ts;
+    r.image = newest.image;
+    try {
+      AlgorithmOutput out = w.algorithm->run(job->frames, r.times);
+      r.detections = std::move(out.detections);
+      r.labels = std::move(out.labels);
+      r.values = std::move(out.values);
+    } catch (const std::exception& e) {
+      // One bad frame must not end the stream; a persistently failing algorithm is reported each time
+      // for the first few runs only.
+      if (++failures <= 5) {
+        spdlog::error("algorithm '{}' failed on stream '{}' frame {}: {}", w.name, w.stream, newest.seq, e.what());
+      }
+      continue;
+    }
+    r.ts = unix_now();
+    if (!results_.push(std::move(r))) break;
+  }
+}
+
+void Pipeline::sink_loop() {
+  bool sinks_ok = true;
+  while (auto r = results_.pop()) {
+    Stopwatch watch;
+    if (sinks_ok) {
+      try {
+        for (auto& sink : sinks_) sink->write(*r);
+      } catch (const std::exception& e) {
+        record_error(std::string("result sink failed: ") + e.what());
+        sinks_ok = false;
+        stop();
+      }
+    }
+    r->times.sink = watch.seconds();
+    r->times.total = unix_now() - r->capture_ts;
+    metrics_.run_done(r->stream, r->algo, r->times.resize, r->times.model, r->times.post, r->times.sink,
+                      r->times.total, r->detections.size(), steady_now());
+  }
+  for (auto& sink : sinks_) {
+    try {
+      sink->close();
+    } catch (const std::exception& e) {
+      record_error(std::string("closing a result sink failed: ") + e.what());
+    }
+  }
+}
+
+void Pipeline::stop() {
+  {
+    std::lock_guard lock(stop_mutex_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  for (auto& s : streams_) {
+    if (s->source) s->source->interrupt();
+  }
+}
+
+void Pipeline::wait() {
+  if (!started_ || waited_) return;
+  waited_ = true;
+  for (auto& s : streams_) {
+    if (s->thread.joinable()) s->thread.join();
+  }
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+  results_.close();
+  if (sink_thread_.joinable()) sink_thread_.join();
+  std::lock_guard lock(error_mutex_);
+  if (!first_error_.empty()) throw std::runtime_error(first_error_);
+}
+
+}  // namespace sf

@@ -1,0 +1,27 @@
+#include "sightflow/schedule.hpp"
+
+#include <stdexcept>
+
+namespace sf {
+
+void validate(const Schedule& s) {
+  if (s.frame_count < 1) throw std::invalid_argument("frame_count must be at least 1");
+  if (s.frame_step < 1) throw std::invalid_argument("frame_step must be at least 1");
+  if (s.interval < 0) throw std::invalid_argument("interval must not be negative");
+}
+
+Scheduler::Scheduler(const Schedule& schedule) : schedule_(schedule) { validate(schedule_); }
+
+std::optional<std::vector<Frame>> Scheduler::offer(const Frame& frame) {
+  if (frame.seq % schedule_.frame_step != 0) return std::nullopt;
+  window_.push_back(frame);
+  if (window_.size() > size_t(schedule_.frame_count)) window_.pop_front();
+  if (window_.size() < size_t(schedule_.frame_count)) return std::nullopt;
+  // A small tolerance so that interval 0.5 at 10 fps (pts 0.1 steps in floating point) fires every 5 frames.
+  constexpr double kTolerance = 1e-6;
+  if (last_run_pts_ && frame.pts - *last_run_pts_ < schedule_.interval - kTolerance) return std::nullopt;
+  last_run_pts_ = frame.pts;
+  return std::vector<Frame>(window_.begin(), window_.end());
+}
+
+}  // namespace sf

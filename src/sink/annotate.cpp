@@ -1,0 +1,120 @@
+#include "sink/annotate.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <opencv2/imgproc.hpp>
+
+namespace sf {
+namespace {
+
+constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
+
+// Well separated, bright colours (BGR). A palette instead of a hashed hue: neighbouring hues look alike.
+const cv::Scalar kPalette[] = {
+    {56, 56, 255},  {151, 157, 255}, {31, 112, 255}, {29, 178, 255},  {49, 210, 207},
+    {10, 249, 72},  {23, 204, 146},  {134, 219, 61}, {52, 147, 26},   {187, 212, 0},
+    {168, 153, 44}, {255, 194, 0},   {147, 69, 52},  {255, 115, 100}, {236, 24, 0},
+    {255, 56, 132}, {133, 0, 82},    {255, 56, 203}, {200, 149, 255}, {199, 55, 255},
+};
+
+// FNV-1a: unlike std::hash, the same on every build, so colours stay put between runs and machines.
+uint32_t fnv1a(const std::string& s) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  return h;
+}
+
+cv::Scalar text_color_on(const cv::Scalar& bg) {
+  double luma = 0.114 * bg[0] + 0.587 * bg[1] + 0.299 * bg[2];
+  return luma > 140 ? cv::Scalar(0, 0, 0) : cv::Scalar(255, 255, 255);
+}
+
+// Keeps absurd coordinates (a diverging tracker) from overflowing int; drawing clips the rest.
+int clamp_coord(float v, int extent) {
+  return static_cast<int>(std::lround(std::clamp(v, -2.0f * extent, 3.0f * extent)));
+}
+
+}  // namespace
+
+cv::Scalar label_color(const std::string& label) {
+  return kPalette[fnv1a(label) % (sizeof(kPalette) / sizeof(kPalette[0]))];
+}
+
+void draw_annotations(cv::Mat& image, const std::vector<AnnotationBox>& boxes,
+                      const std::vector<std::string>& overlay_lines) {
+  if (image.empty()) return;
+  const int W = image.cols, H = image.rows;
+  // Sizes follow the image so that 320x240 and 1920x1080 both stay readable.
+  const int min_dim = std::min(W, H);
+  const int line = std::max(1, static_cast<int>(std::lround(min_dim / 300.0)));
+  const double font_scale = std::clamp(min_dim / 1000.0, 0.4, 2.0);
+  const int font_thick = std::max(1, static_cast<int>(std::lround(font_scale * 1.5)));
+  const int pad = std::max(2, line);
+
+  struct Placed {
+    cv::Point tl, br;
+    cv::Scalar color;
+    const AnnotationBox* box;
+  };
+  std::vector<Placed> placed;
+  placed.reserve(boxes.size());
+  for (const auto& b : boxes) {
+    if (!std::isfinite(b.box.x) || !std::isfinite(b.box.y) || !std::isfinite(b.box.width) ||
+        !std::isfinite(b.box.height))
+      continue;
+    cv::Point tl(clamp_coord(b.box.x, W), clamp_coord(b.box.y, H));
+    cv::Point br(clamp_coord(b.box.x + b.box.width, W), clamp_coord(b.box.y + b.box.height, H));
+    placed.push_back({tl, br, label_color(b.label), &b});
+  }
+  // All rectangles first, then all labels: a neighbour's border never cuts through a label.
+  for (const auto& p : placed) cv::rectangle(image, p.tl, p.br, p.color, line, cv::LINE_AA);
+
+  for (const auto& p : placed) {
+    std::string text = p.box->label;
+    if (p.box->score >= 0) {
+      char score[32];
+      std::snprintf(score, sizeof(score), "%.2f", static_cast<double>(p.box->score));
+      text += text.empty() ? score : std::string(" ") + score;
+    }
+    if (text.empty()) continue;
+    int baseline = 0;
+    cv::Size ts = cv::getTextSize(text, kFont, font_scale, font_thick, &baseline);
+    const int lw = ts.width + 2 * pad, lh = ts.height + baseline + 2 * pad;
+    int x = std::min(p.tl.x, p.br.x), top = std::min(p.tl.y, p.br.y);
+    int y = top - lh;
+    if (y < 0) y = top;  // no room above: inside the box, under its top edge
+    x = std::clamp(x, 0, std::max(0, W - lw));
+    y = std::clamp(y, 0, std::max(0, H - lh));
+    cv::rectangle(image, cv::Rect(x, y, lw, lh), p.color, cv::FILLED);
+    cv::putText(image, text, cv::Point(x + pad, y + pad + ts.height), kFont, font_scale,
+                text_color_on(p.color), font_thick, cv::LINE_AA);
+  }
+
+  if (overlay_lines.empty()) return;
+  int baseline = 0, max_w = 0, text_h = 0;
+  for (const auto& l : overlay_lines) {
+    cv::Size ts = cv::getTextSize(l, kFont, font_scale, font_thick, &baseline);
+    max_w = std::max(max_w, ts.width);
+    text_h = std::max(text_h, ts.height);
+  }
+  const int row_h = text_h + baseline + pad;
+  const int margin = pad;
+  cv::Rect panel(margin, margin, max_w + 2 * pad, static_cast<int>(overlay_lines.size()) * row_h + pad);
+  panel &= cv::Rect(0, 0, W, H);
+  if (!panel.empty()) {
+    cv::Mat roi = image(panel);
+    roi.convertTo(roi, -1, 0.4);  // blend towards black: the video stays visible behind the text
+  }
+  for (size_t i = 0; i < overlay_lines.size(); ++i) {
+    cv::Point org(margin + pad, margin + pad + static_cast<int>(i) * row_h + text_h);
+    cv::putText(image, overlay_lines[i], org, kFont, font_scale, cv::Scalar(255, 255, 255), font_thick,
+                cv::LINE_AA);
+  }
+}
+
+}  // namespace sf

@@ -1,0 +1,25 @@
+#pragma once
+// Draws detections and a short status overlay onto a frame (for the annotated video, MJPEG and snapshots).
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+namespace sf {
+
+struct AnnotationBox {
+  cv::Rect2f box;     // pixels, in the image's coordinates
+  std::string label;  // class name; also picks the colour
+  float score = 0;    // shown with two decimals; a negative score is not shown
+};
+
+// Each box: a rectangle in the label's colour (a hash of the label, so a class keeps its colour across frames
+// and runs) and "label 0.87" on a filled background above it, moved inside the image when it would leave it.
+// The overlay lines go top-left on a semi-transparent dark panel. Line width and text size follow the image
+// size. Works on 8-bit BGR images (grey images get grey levels); an empty image is left alone.
+void draw_annotations(cv::Mat& image, const std::vector<AnnotationBox>& boxes,
+                      const std::vector<std::string>& overlay_lines);
+
+// The colour draw_annotations uses for `label` (BGR).
+cv::Scalar label_color(const std::string& label);
+
+}  // namespace sf

@@ -1,0 +1,93 @@
+// URI classification and default stream names.
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <string>
+
+#include "sightflow/source.hpp"
+#include "source/source_util.hpp"
+
+namespace sf {
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// "scheme://rest" -> lower-cased scheme; "" when the URI has none (a plain path).
+std::string scheme_of(const std::string& uri) {
+  const auto pos = uri.find("://");
+  if (pos == std::string::npos || pos == 0) return "";
+  for (size_t i = 0; i < pos; ++i) {
+    const unsigned char c = uri[i];
+    if (!std::isalnum(c) && c != '+' && c != '-' && c != '.') return "";
+  }
+  return lower(uri.substr(0, pos));
+}
+
+std::string strip_trailing_slashes(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+}  // namespace
+
+namespace source_detail {
+
+std::string local_path(const std::string& uri) {
+  return scheme_of(uri) == "file" ? uri.substr(std::string("file://").size()) : uri;
+}
+
+bool has_image_extension(const std::filesystem::path& path) {
+  const std::string ext = lower(path.extension().string());
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp" || ext == ".tif" ||
+         ext == ".tiff" || ext == ".webp";
+}
+
+}  // namespace source_detail
+
+SourceKind classify_uri(const std::string& uri) {
+  const std::string scheme = scheme_of(uri);
+  // Any scheme other than file:// goes to FFmpeg's protocols (rtsp, http(s), tcp, udp, rtmp, srt ...).
+  if (!scheme.empty() && scheme != "file") return SourceKind::Network;
+  const std::string path = source_detail::local_path(uri);
+  if (path.rfind("/dev/", 0) == 0) return SourceKind::Device;
+  std::error_code ec;
+  if ((!path.empty() && path.back() == '/') || std::filesystem::is_directory(path, ec)) {
+    return SourceKind::ImageFolder;
+  }
+  if (source_detail::has_image_extension(path)) return SourceKind::Image;
+  return SourceKind::File;
+}
+
+std::string default_stream_name(const std::string& uri) {
+  std::string name;
+  switch (classify_uri(uri)) {
+    case SourceKind::Network: {
+      // scheme://[user[:pass]@]host[:port][/path][?query] -> host
+      std::string rest = uri.substr(uri.find("://") + 3);
+      rest = rest.substr(0, rest.find_first_of("/?#"));
+      if (const auto at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
+      if (!rest.empty() && rest.front() == '[') {
+        name = rest.substr(1, rest.find(']') == std::string::npos ? std::string::npos : rest.find(']') - 1);
+      } else {
+        name = rest.substr(0, rest.find(':'));
+      }
+      if (name.empty()) name = scheme_of(uri);
+      break;
+    }
+    case SourceKind::Device:
+    case SourceKind::ImageFolder:
+      name =
+          std::filesystem::path(strip_trailing_slashes(source_detail::local_path(uri))).filename().string();
+      break;
+    case SourceKind::File:
+    case SourceKind::Image:
+      name = std::filesystem::path(source_detail::local_path(uri)).stem().string();
+      break;
+  }
+  return name.empty() ? "stream" : name;
+}
+
+}  // namespace sf

@@ -1,0 +1,54 @@
+#pragma once
+// Helpers shared by the tests: data paths, temporary folders, free ports and child processes.
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace sf::test {
+
+std::string vtest_path();    // OpenCV's PETS2009 sample (opencv-doc)
+std::string shared_dir();    // ../shared next to the repository
+std::string sightflow_bin(); // the built CLI
+
+// A fresh temporary folder, removed when the object goes away.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A TCP port on 127.0.0.1 that was free when asked.
+int free_tcp_port();
+
+// A child process started with execvp; killed (SIGKILL) and reaped on destruction if still running.
+class ChildProcess {
+ public:
+  explicit ChildProcess(const std::vector<std::string>& argv, const std::string& stdout_file = "/dev/null",
+                        const std::string& stderr_file = "/dev/null");
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  pid_t pid() const { return pid_; }
+  void kill_hard();                       // SIGKILL and reap
+  int wait_exit(double timeout_s = 60);  // exit status, or -1 on timeout (then killed)
+  bool running();
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// Runs a command to completion and returns its exit status; output captured into `output` (stdout+stderr).
+int run_command(const std::vector<std::string>& argv, std::string* output, double timeout_s = 300);
+
+std::string read_file(const std::filesystem::path& path);
+
+}  // namespace sf::test
