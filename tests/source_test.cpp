@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -236,6 +237,27 @@ TEST(SourceFile, LoopWithStartAndTargetFps) {
   // Passes play 0.5..0.9 and continue at 1.0, 1.5 ...: with 5 fps every other frame.
   for (size_t i = 0; i < frames.size(); ++i) {
     EXPECT_NEAR(frames[i].pts, 0.5 + 0.2 * static_cast<double>(i), 1e-6) << "frame " << i;
+  }
+}
+
+// Colours survive the YUV -> BGR conversion for limited-range (H.264) and full-range (MJPEG, yuvj420p) video.
+TEST(SourceFile, ConvertsColoursForBothYuvRanges) {
+  TempDir dir;
+  for (const auto& [name, codec] : {std::pair{"limited.mp4", "libx264"}, std::pair{"full.avi", "mjpeg"}}) {
+    const auto path = dir / name;
+    std::string output;
+    ASSERT_EQ(
+        test::run_command({"ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+                           "color=c=0x3366CC:size=64x48:rate=5", "-t", "1", "-c:v", codec, path.string()},
+                          &output, 60),
+        0)
+        << output;
+    auto frame = open_source(path.string(), {})->read();
+    ASSERT_TRUE(frame) << name;
+    const cv::Vec3b pixel = frame->image.at<cv::Vec3b>(24, 32);
+    EXPECT_NEAR(pixel[0], 0xCC, 5) << name;  // B
+    EXPECT_NEAR(pixel[1], 0x66, 5) << name;  // G
+    EXPECT_NEAR(pixel[2], 0x33, 5) << name;  // R
   }
 }
 
@@ -545,6 +567,40 @@ TEST(SourceLive, StopAtEndEndsWithTheStream) {
   EXPECT_TRUE(ended_alone);
   EXPECT_GE(frames.size(), 8u);  // mpegts over TCP from the start: all 10, maybe one lost at the edges
   EXPECT_LE(frames.size(), 10u);
+  EXPECT_EQ(source->reconnects(), 0);
+}
+
+TEST(SourceLive, StalledPeerTimesOutAndGivesUp) {
+  TempDir dir;
+  const int port = test::free_tcp_port();
+  auto server = serve_mpegts(test::vtest_path(), port, (dir / "ffmpeg.log").string());
+  SourceOptions options;
+  options.io_timeout_s = 1.0;
+  options.reconnect_initial_s = 0.1;
+  options.reconnect_max_s = 0.2;
+  options.max_reconnects = 2;  // the stopped peer accepts no new connections: refused twice, then give up
+  auto source = open_source("tcp://127.0.0.1:" + std::to_string(port), options);
+  std::atomic<int> frames{0};
+  std::atomic<bool> ended{false};
+  std::thread reader([&] {
+    try {
+      while (source->read()) ++frames;
+    } catch (const SourceError& e) {
+      ADD_FAILURE() << e.what();
+    }
+    ended = true;
+  });
+  const bool started = wait_until([&] { return frames.load() >= 25; }, 20s);
+  ::kill(server->pid(), SIGSTOP);  // connection stays open, data stops
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool ended_alone = started && wait_until([&] { return ended.load(); }, 15s);
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+  source->interrupt();
+  reader.join();
+  server->kill_hard();
+  ASSERT_TRUE(started);
+  EXPECT_TRUE(ended_alone);
+  EXPECT_LT(elapsed, 8s);  // ~1 s timeout + a few frames still buffered + two short back-offs
   EXPECT_EQ(source->reconnects(), 0);
 }
 

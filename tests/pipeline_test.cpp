@@ -1,0 +1,190 @@
+// The pipeline's scheduling, backpressure, dropping and latency, with synthetic sources and algorithms.
+#include "sightflow/pipeline.hpp"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <thread>
+
+using namespace sf;
+
+namespace {
+
+// Frames of a given size at a fixed rate; File kind, so real-time mode paces it at `fps`.
+class SyntheticSource : public Source {
+ public:
+  SyntheticSource(int64_t frames, double fps, SourceKind kind = SourceKind::File, int64_t throw_at = -1)
+      : frames_(frames), fps_(fps), kind_(kind), throw_at_(throw_at) {}
+  std::optional<Frame> read() override {
+    if (next_ == throw_at_) throw SourceError("synthetic: corrupt packet at frame " + std::to_string(next_));
+    if (next_ >= frames_ || interrupted_) return std::nullopt;
+    Frame f;
+    f.stream = "synthetic";
+    f.seq = next_;
+    f.pts = double(next_) / fps_;
+    f.wall_ts = unix_now();
+    f.image = cv::Mat(48, 64, CV_8UC3, cv::Scalar(double(next_ % 255), 0, 0));
+    ++next_;
+    return f;
+  }
+  void interrupt() override { interrupted_ = true; }
+  SourceKind kind() const override { return kind_; }
+  double fps() const override { return fps_; }
+  int64_t frame_count_hint() const override { return frames_; }
+  int64_t frames_skipped() const override { return 0; }
+  int64_t reconnects() const override { return 0; }
+
+ private:
+  int64_t frames_, next_ = 0;
+  double fps_;
+  SourceKind kind_;
+  int64_t throw_at_;
+  std::atomic<bool> interrupted_{false};
+};
+
+// Sleeps to simulate inference and reports the frame sequence numbers it got.
+class SlowAlgorithm : public Algorithm {
+ public:
+  explicit SlowAlgorithm(double seconds) : seconds_(seconds) {}
+  AlgorithmOutput run(std::span<const Frame> frames, StageTimes& times) override {
+    Stopwatch w;
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds_));
+    times.model = w.seconds();
+    AlgorithmOutput out;
+    for (const auto& f : frames) out.values["seqs"].push_back(f.seq);
+    // The frame's blue channel encodes its sequence number: prove the image travelled with it.
+    out.values["blue"] = frames.back().image.at<cv::Vec3b>(0, 0)[0];
+    return out;
+  }
+
+ private:
+  double seconds_;
+};
+
+class CollectingSink : public Sink {
+ public:
+  void write(const Result& r) override {
+    std::lock_guard lock(mutex);
+    results.push_back(r);
+    latencies.push_back(unix_now() - r.capture_ts);
+  }
+  void close() override { closed = true; }
+  std::mutex mutex;
+  std::vector<Result> results;
+  std::vector<double> latencies;
+  bool closed = false;
+};
+
+}  // namespace
+
+TEST(Pipeline, OfflineRunsEverySchedulledRunInOrderWithoutDrops) {
+  Pipeline p({.mode = Mode::Offline, .offline_queue = 2});
+  p.add_stream(std::make_unique<SyntheticSource>(60, 1000), "cam");
+  p.add_algorithm("every", [] { return std::make_unique<SlowAlgorithm>(0.002); });
+  p.add_algorithm("step5", [] { return std::make_unique<SlowAlgorithm>(0.0); }, {2, 5, 0});
+  auto sink = std::make_shared<CollectingSink>();
+  p.add_sink(sink);
+  p.run();
+  EXPECT_TRUE(sink->closed);
+  std::vector<int64_t> every, step5;
+  for (const auto& r : sink->results) {
+    (r.algo == "every" ? every : step5).push_back(r.frame);
+    EXPECT_EQ(r.values["blue"].get<int>(), int(r.frame % 255));
+  }
+  ASSERT_EQ(every.size(), 60u);
+  for (size_t i = 0; i < every.size(); ++i) EXPECT_EQ(every[i], int64_t(i));
+  EXPECT_EQ(step5, (std::vector<int64_t>{5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55}));
+  auto algos = p.metrics().algorithms(steady_now());
+  EXPECT_EQ((algos[{"cam", "every"}].runs_dropped), 0);
+  EXPECT_EQ((algos[{"cam", "every"}].runs), 60);
+}
+
+TEST(Pipeline, RealtimeDropsWhatItCannotServeAndLatencyStaysFlat) {
+  // 50 fps source for 4 s, an algorithm that needs 60 ms: about 1 run in 3 can be served.
+  Pipeline p({.mode = Mode::Realtime});
+  p.add_stream(std::make_unique<SyntheticSource>(200, 50), "cam");
+  p.add_algorithm("slow", [] { return std::make_unique<SlowAlgorithm>(0.06); });
+  auto sink = std::make_shared<CollectingSink>();
+  p.add_sink(sink);
+  Stopwatch wall;
+  p.run();
+  // Paced at the source's clock: 200 frames at 50 fps take about 4 s, not "as fast as possible".
+  EXPECT_GT(wall.seconds(), 3.5);
+  EXPECT_LT(wall.seconds(), 6.0);
+  auto a = p.metrics().algorithms(steady_now())[{"cam", "slow"}];
+  EXPECT_GT(a.runs_dropped, 50);
+  EXPECT_EQ(a.runs + a.runs_dropped, 200);
+  ASSERT_GT(sink->latencies.size(), 20u);
+  // Latency is bounded by queue depth 1: at most ~2 runs (120 ms) plus scheduling slack, and the last
+  // quarter is not slower than the first quarter.
+  size_t q = sink->latencies.size() / 4;
+  double first = 0, last = 0;
+  for (size_t i = 0; i < q; ++i) first = std::max(first, sink->latencies[i]);
+  for (size_t i = sink->latencies.size() - q; i < sink->latencies.size(); ++i) last = std::max(last, sink->latencies[i]);
+  EXPECT_LT(last, 0.3);
+  EXPECT_LT(last, first + 0.1);
+  // Frames come out in increasing order even though many were skipped.
+  for (size_t i = 1; i < sink->results.size(); ++i) EXPECT_GT(sink->results[i].frame, sink->results[i - 1].frame);
+}
+
+TEST(Pipeline, OfflineKeepsEveryRunEvenWhenInferenceIsSlow) {
+  Pipeline p({.mode = Mode::Offline});
+  p.add_stream(std::make_unique<SyntheticSource>(30, 50), "cam");
+  p.add_algorithm("slow", [] { return std::make_unique<SlowAlgorithm>(0.01); });
+  auto sink = std::make_shared<CollectingSink>();
+  p.add_sink(sink);
+  p.run();
+  EXPECT_EQ(sink->results.size(), 30u);
+}
+
+TEST(Pipeline, SourceErrorKeepsEarlierResultsAndIsReported) {
+  Pipeline p;
+  p.add_stream(std::make_unique<SyntheticSource>(100, 1000, SourceKind::File, 25), "cam");
+  p.add_algorithm("a", [] { return std::make_unique<SlowAlgorithm>(0); });
+  auto sink = std::make_shared<CollectingSink>();
+  p.add_sink(sink);
+  p.start();
+  try {
+    p.wait();
+    FAIL() << "expected the source error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("corrupt packet at frame 25"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("cam"), std::string::npos);
+  }
+  EXPECT_EQ(sink->results.size(), 25u);
+  EXPECT_TRUE(sink->closed);
+}
+
+TEST(Pipeline, StopEndsAnEndlessSource) {
+  Pipeline p({.mode = Mode::Realtime});
+  p.add_stream(std::make_unique<SyntheticSource>(1'000'000, 100, SourceKind::Network), "live");
+  p.add_algorithm("a", [] { return std::make_unique<SlowAlgorithm>(0); });
+  auto sink = std::make_shared<CollectingSink>();
+  p.add_sink(sink);
+  p.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  Stopwatch w;
+  p.stop();
+  p.wait();
+  EXPECT_LT(w.seconds(), 2.0);
+  EXPECT_GT(sink->results.size(), 0u);
+}
+
+TEST(Pipeline, ConfigurationMistakesAreRejectedBeforeStarting) {
+  {
+    Pipeline p;
+    p.add_algorithm("a", [] { return std::make_unique<SlowAlgorithm>(0); });
+    EXPECT_THROW(p.start(), std::invalid_argument);  // no stream
+  }
+  {
+    Pipeline p;
+    p.add_stream(std::make_unique<SyntheticSource>(1, 10), "cam");
+    p.add_algorithm("a", [] { return std::make_unique<SlowAlgorithm>(0); }, {}, {"other"});
+    EXPECT_THROW(p.start(), std::invalid_argument);  // unknown stream
+  }
+  {
+    Pipeline p;
+    EXPECT_THROW(p.add_algorithm("a", [] { return std::make_unique<SlowAlgorithm>(0); }, {1, 0, 0}),
+                 std::invalid_argument);
+  }
+}

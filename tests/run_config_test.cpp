@@ -1,0 +1,91 @@
+#include <gtest/gtest.h>
+
+#include "sightflow/config.hpp"
+
+using namespace sf;
+
+namespace {
+// Expects parse_run_config to fail with a message containing every fragment.
+void expect_config_error(const std::string& yaml, std::vector<std::string> fragments) {
+  try {
+    parse_run_config(yaml, "test.yaml");
+    ADD_FAILURE() << "no error for:\n" << yaml;
+  } catch (const ConfigError& e) {
+    for (const auto& f : fragments) EXPECT_NE(std::string(e.what()).find(f), std::string::npos) << e.what();
+  }
+}
+}  // namespace
+
+TEST(RunConfig, ParsesAFullConfig) {
+  auto c = parse_run_config(R"(
+mode: realtime
+max_frames: 50
+streams:
+  - name: cam1
+    source: /videos/a.mp4
+    fps: 5
+    start: 2.5
+    loop: true
+    width: 640
+  - source: rtsp://10.0.0.2/live
+    name: door
+algorithms:
+  - name: people
+    detector: hog
+    params: {upscale: 1.75, hit_threshold: 0.2}
+    classes: [person]
+    frame_step: 2
+    interval: 0.5
+    streams: [cam1]
+  - detector: haar-face
+    frame_count: 3
+sinks:
+  jsonl: out/r.jsonl
+  video: out/a.mp4
+)");
+  EXPECT_EQ(c.mode, Mode::Realtime);
+  EXPECT_EQ(c.max_frames, 50);
+  ASSERT_EQ(c.streams.size(), 2u);
+  EXPECT_EQ(c.streams[0].options.name, "cam1");
+  EXPECT_DOUBLE_EQ(c.streams[0].options.target_fps, 5);
+  EXPECT_DOUBLE_EQ(c.streams[0].options.start, 2.5);
+  EXPECT_TRUE(c.streams[0].options.loop);
+  EXPECT_EQ(c.streams[0].options.width, 640);
+  ASSERT_EQ(c.algorithms.size(), 2u);
+  EXPECT_EQ(c.algorithms[0].params.at("upscale"), "1.75");
+  EXPECT_EQ(c.algorithms[0].schedule.frame_step, 2);
+  EXPECT_DOUBLE_EQ(c.algorithms[0].schedule.interval, 0.5);
+  EXPECT_EQ(c.algorithms[0].streams, std::vector<std::string>{"cam1"});
+  EXPECT_TRUE(c.algorithms[0].classes.count("person"));
+  EXPECT_EQ(c.algorithms[1].name, "haar-face-1");
+  EXPECT_EQ(c.algorithms[1].schedule.frame_count, 3);
+  EXPECT_EQ(c.sinks.jsonl, "out/r.jsonl");
+}
+
+TEST(RunConfig, BadConfigsSayWhereAndWhat) {
+  expect_config_error("streams: [\n", {"test.yaml", "not valid YAML"});
+  expect_config_error("algorithms: [{detector: hog}]\n", {"streams"});
+  expect_config_error("streams: [{source: a.mp4}]\n", {"algorithms"});
+  expect_config_error("streams: [{source: a.mp4, fsp: 5}]\nalgorithms: [{detector: hog}]\n",
+                      {"test.yaml:1", "streams[0].fsp", "unknown key"});
+  expect_config_error("streams:\n  - source: a.mp4\n    fps: fast\nalgorithms: [{detector: hog}]\n",
+                      {"test.yaml:3", "streams[0].fps", "a number", "fast"});
+  expect_config_error("streams: [{source: a.mp4}]\nalgorithms:\n  - detector: hog\n    frame_step: 0\n",
+                      {"algorithms[0]", "frame_step"});
+  expect_config_error("mode: turbo\nstreams: [{source: a.mp4}]\nalgorithms: [{detector: hog}]\n", {"mode", "turbo"});
+  expect_config_error("streams: [{name: x, source: a.mp4}, {name: x, source: b.mp4}]\nalgorithms: [{detector: hog}]\n",
+                      {"two streams", "'x'"});
+  expect_config_error("streams: [{source: a.mp4}]\nalgorithms: [{detector: hog, streams: [nope]}]\n",
+                      {"unknown stream", "nope"});
+  expect_config_error("streams: [{source: a.mp4}]\nalgorithms: [{detector: hog, params: [1, 2]}]\n", {"params"});
+  expect_config_error("- just\n- a list\n", {"mapping"});
+}
+
+TEST(RunConfig, MissingFileIsNamed) {
+  try {
+    load_run_config("/nonexistent/config.yaml");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/config.yaml"), std::string::npos);
+  }
+}
