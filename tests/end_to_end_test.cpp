@@ -1,12 +1,10 @@
 // The `sightflow` binary as a user runs it: real video, real files, ffmpeg as a live peer.
+#include <gtest/gtest.h>
 #include <signal.h>
 
-#include <gtest/gtest.h>
-
 #include <fstream>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "sightflow/evaluation.hpp"
 #include "sightflow/stage_times.hpp"
@@ -32,15 +30,19 @@ std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path) {
 
 Detection from_json(const nlohmann::json& d) {
   auto b = d["box"];
-  return {d["label"], 0, d["score"].get<float>(),
-          cv::Rect2f(b[0].get<float>(), b[1].get<float>(), b[2].get<float>(), b[3].get<float>()), {}};
+  return {d["label"],
+          0,
+          d["score"].get<float>(),
+          cv::Rect2f(b[0].get<float>(), b[1].get<float>(), b[2].get<float>(), b[3].get<float>()),
+          {}};
 }
 
 // Runs sightflow on vtest.avi and scores the JSONL against the PETS ground truth.
 EvalSummary score_run(const std::vector<std::string>& extra_args, const test::TempDir& dir,
                       std::vector<nlohmann::json>* results_out = nullptr) {
-  std::vector<std::string> args = {test::sightflow_bin(), "run", "--source", test::vtest_path(), "--out",
-                                   (dir / "r.jsonl").string(), "--no-progress"};
+  std::vector<std::string> args = {test::sightflow_bin(), "run",   "--source",
+                                   test::vtest_path(),    "--out", (dir / "r.jsonl").string(),
+                                   "--no-progress"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::string out;
   int rc = run_command(args, &out);
@@ -122,7 +124,8 @@ TEST(EndToEnd, ScheduleFlagsAndYamlConfigGiveTheSameRuns) {
                                 << "\n    name: vtest\nmax_frames: 40\nalgorithms:\n  - name: haar-fullbody\n"
                                 << "    detector: haar-fullbody\n    frame_step: 5\n    interval: 1.0\n"
                                 << "sinks:\n  jsonl: " << (dir / "config.jsonl").string() << "\n";
-  ASSERT_EQ(run_command({test::sightflow_bin(), "run", "--config", (dir / "c.yaml").string(), "--no-progress"}, &out),
+  ASSERT_EQ(run_command(
+                {test::sightflow_bin(), "run", "--config", (dir / "c.yaml").string(), "--no-progress"}, &out),
             0)
       << out;
   auto a = read_jsonl(dir / "flags.jsonl"), b = read_jsonl(dir / "config.jsonl");
@@ -138,7 +141,8 @@ TEST(EndToEnd, ScheduleFlagsAndYamlConfigGiveTheSameRuns) {
     std::sort(items.begin(), items.end());
     return items;
   };
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) EXPECT_EQ(sorted(a[i]["detections"]), sorted(b[i]["detections"]));
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i)
+    EXPECT_EQ(sorted(a[i]["detections"]), sorted(b[i]["detections"]));
 }
 
 TEST(EndToEnd, BadInputsFailWithAMessageNamingThem) {
@@ -147,16 +151,19 @@ TEST(EndToEnd, BadInputsFailWithAMessageNamingThem) {
   std::ofstream(fake) << "this is not a video\n";
   std::string out;
   for (const auto& path : {fake, (dir / "missing.mp4").string()}) {
-    int rc = run_command({test::sightflow_bin(), "run", "--source", path, "--out", (dir / "r.jsonl").string()}, &out);
+    int rc = run_command(
+        {test::sightflow_bin(), "run", "--source", path, "--out", (dir / "r.jsonl").string()}, &out);
     EXPECT_NE(rc, 0);
     EXPECT_LT(rc, 128) << "killed by a signal: " << out;
     EXPECT_NE(out.find(path), std::string::npos) << out;
   }
-  std::ofstream(dir / "bad.yaml") << "streams:\n  - source: a.mp4\n    fps: fast\nalgorithms: [{detector: hog}]\n";
+  std::ofstream(dir / "bad.yaml")
+      << "streams:\n  - source: a.mp4\n    fps: fast\nalgorithms: [{detector: hog}]\n";
   int rc = run_command({test::sightflow_bin(), "run", "--config", (dir / "bad.yaml").string()}, &out);
   EXPECT_NE(rc, 0);
   EXPECT_NE(out.find("bad.yaml:3"), std::string::npos) << out;
-  rc = run_command({test::sightflow_bin(), "run", "--detector", "nope", "--out", (dir / "r.jsonl").string()}, &out);
+  rc = run_command({test::sightflow_bin(), "run", "--detector", "nope", "--out", (dir / "r.jsonl").string()},
+                   &out);
   EXPECT_NE(rc, 0);
   EXPECT_NE(out.find("unknown detector 'nope'"), std::string::npos) << out;
 }
@@ -171,8 +178,8 @@ TEST(EndToEnd, TruncatedVideoKeepsTheResultsOfWhatCouldBeDecoded) {
     std::ofstream(truncated, std::ios::binary).write(head.data(), std::streamsize(head.size()));
   }
   std::string out;
-  int rc = run_command({test::sightflow_bin(), "run", "--source", truncated, "--detector", "haar-fullbody", "--out",
-                        (dir / "r.jsonl").string(), "--no-progress"},
+  int rc = run_command({test::sightflow_bin(), "run", "--source", truncated, "--detector", "haar-fullbody",
+                        "--out", (dir / "r.jsonl").string(), "--no-progress"},
                        &out);
   EXPECT_LT(rc, 128) << out;
   auto results = read_jsonl(dir / "r.jsonl");
@@ -183,22 +190,24 @@ TEST(EndToEnd, TruncatedVideoKeepsTheResultsOfWhatCouldBeDecoded) {
   }
 }
 
-// A live MPEG-TS stream from ffmpeg over TCP; the peer dies and comes back; the engine reconnects and goes on.
+// A live MPEG-TS stream from ffmpeg over TCP; the peer dies and comes back; the engine reconnects and goes
+// on.
 TEST(EndToEnd, LiveStreamSurvivesThePeerRestarting) {
   test::TempDir dir;
   int port = test::free_tcp_port();
   std::string url = "tcp://127.0.0.1:" + std::to_string(port);
   auto start_peer = [&] {
     return std::make_unique<test::ChildProcess>(std::vector<std::string>{
-        "ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", test::vtest_path(), "-c:v", "mpeg2video", "-q:v",
-        "5", "-f", "mpegts", url + "?listen=1"});
+        "ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", test::vtest_path(), "-c:v", "mpeg2video",
+        "-q:v", "5", "-f", "mpegts", url + "?listen=1"});
   };
   auto peer = start_peer();
   auto results_path = dir / "r.jsonl";
   auto log = (dir / "log.txt").string();
-  test::ChildProcess engine({test::sightflow_bin(), "run", "--source", url, "--name", "live", "--mode", "realtime",
-                             "--detector", "haar-fullbody", "--out", results_path.string(), "--no-progress"},
-                            log, log);
+  test::ChildProcess engine(
+      {test::sightflow_bin(), "run", "--source", url, "--name", "live", "--mode", "realtime", "--detector",
+       "haar-fullbody", "--out", results_path.string(), "--no-progress"},
+      log, log);
   auto wait_for_results = [&](size_t n, double timeout_s) {
     Stopwatch w;
     while (w.seconds() < timeout_s) {

@@ -9,7 +9,9 @@
 using namespace sf;
 
 namespace {
-Detection det(float x, float y, float w, float h, float score = 1) { return {"person", 0, score, {x, y, w, h}, {}}; }
+Detection det(float x, float y, float w, float h, float score = 1) {
+  return {"person", 0, score, {x, y, w, h}, {}};
+}
 }  // namespace
 
 TEST(Evaluation, CountsMatchesMissesAndFalsePositives) {
@@ -53,7 +55,8 @@ TEST(Evaluation, AveragePrecisionRewardsRankingTruePositivesFirst) {
 TEST(Evaluation, LoadsMotGroundTruthWithOneBasedFramesAndFlags) {
   test::TempDir dir;
   auto path = (dir / "gt.txt").string();
-  std::ofstream(path) << "1,1,10,20,30,60,1,-1,-1,-1\n1,2,50,20,30,60,0,-1,-1,-1\n3,1,11,21,30,60,1,-1,-1,-1\n";
+  std::ofstream(path)
+      << "1,1,10,20,30,60,1,-1,-1,-1\n1,2,50,20,30,60,0,-1,-1,-1\n3,1,11,21,30,60,1,-1,-1,-1\n";
   auto gt = load_mot_ground_truth(path);
   ASSERT_EQ(gt.size(), 2u);
   ASSERT_EQ(gt[0].size(), 2u);

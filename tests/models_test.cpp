@@ -62,7 +62,8 @@ TEST(BuiltinDetectors, HaarFaceFindsMessisFace) {
   auto out = model->infer(std::span<const cv::Mat>(&image, 1), &times);
   ASSERT_EQ(out.size(), 1u);
   ASSERT_GE(out[0].detections.size(), 1u);
-  // The face is at about (224, 91) 32x43 (the YuNet check in shared/models/MANIFEST.md); one box must be there.
+  // The face is at about (224, 91) 32x43 (the YuNet check in shared/models/MANIFEST.md); one box must be
+  // there.
   bool found = false;
   for (const auto& d : out[0].detections) {
     cv::Point2f centre(d.box.x + d.box.width / 2, d.box.y + d.box.height / 2);

@@ -120,11 +120,13 @@ TEST(Pipeline, RealtimeDropsWhatItCannotServeAndLatencyStaysFlat) {
   size_t q = sink->latencies.size() / 4;
   double first = 0, last = 0;
   for (size_t i = 0; i < q; ++i) first = std::max(first, sink->latencies[i]);
-  for (size_t i = sink->latencies.size() - q; i < sink->latencies.size(); ++i) last = std::max(last, sink->latencies[i]);
+  for (size_t i = sink->latencies.size() - q; i < sink->latencies.size(); ++i)
+    last = std::max(last, sink->latencies[i]);
   EXPECT_LT(last, 0.3);
   EXPECT_LT(last, first + 0.1);
   // Frames come out in increasing order even though many were skipped.
-  for (size_t i = 1; i < sink->results.size(); ++i) EXPECT_GT(sink->results[i].frame, sink->results[i - 1].frame);
+  for (size_t i = 1; i < sink->results.size(); ++i)
+    EXPECT_GT(sink->results[i].frame, sink->results[i - 1].frame);
 }
 
 TEST(Pipeline, OfflineKeepsEveryRunEvenWhenInferenceIsSlow) {

@@ -72,12 +72,15 @@ TEST(RunConfig, BadConfigsSayWhereAndWhat) {
                       {"test.yaml:3", "streams[0].fps", "a number", "fast"});
   expect_config_error("streams: [{source: a.mp4}]\nalgorithms:\n  - detector: hog\n    frame_step: 0\n",
                       {"algorithms[0]", "frame_step"});
-  expect_config_error("mode: turbo\nstreams: [{source: a.mp4}]\nalgorithms: [{detector: hog}]\n", {"mode", "turbo"});
-  expect_config_error("streams: [{name: x, source: a.mp4}, {name: x, source: b.mp4}]\nalgorithms: [{detector: hog}]\n",
-                      {"two streams", "'x'"});
+  expect_config_error("mode: turbo\nstreams: [{source: a.mp4}]\nalgorithms: [{detector: hog}]\n",
+                      {"mode", "turbo"});
+  expect_config_error(
+      "streams: [{name: x, source: a.mp4}, {name: x, source: b.mp4}]\nalgorithms: [{detector: hog}]\n",
+      {"two streams", "'x'"});
   expect_config_error("streams: [{source: a.mp4}]\nalgorithms: [{detector: hog, streams: [nope]}]\n",
                       {"unknown stream", "nope"});
-  expect_config_error("streams: [{source: a.mp4}]\nalgorithms: [{detector: hog, params: [1, 2]}]\n", {"params"});
+  expect_config_error("streams: [{source: a.mp4}]\nalgorithms: [{detector: hog, params: [1, 2]}]\n",
+                      {"params"});
   expect_config_error("- just\n- a list\n", {"mapping"});
 }
 

@@ -1,6 +1,6 @@
-#include "sightflow/schedule.hpp"
-
 #include <gtest/gtest.h>
+
+#include "sightflow/schedule.hpp"
 
 using namespace sf;
 

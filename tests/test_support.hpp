@@ -8,9 +8,9 @@
 
 namespace sf::test {
 
-std::string vtest_path();    // OpenCV's PETS2009 sample (opencv-doc)
-std::string shared_dir();    // ../shared next to the repository
-std::string sightflow_bin(); // the built CLI
+std::string vtest_path();     // OpenCV's PETS2009 sample (opencv-doc)
+std::string shared_dir();     // ../shared next to the repository
+std::string sightflow_bin();  // the built CLI
 
 // A fresh temporary folder, removed when the object goes away.
 class TempDir {
@@ -38,7 +38,7 @@ class ChildProcess {
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
   pid_t pid() const { return pid_; }
-  void kill_hard();                       // SIGKILL and reap
+  void kill_hard();                      // SIGKILL and reap
   int wait_exit(double timeout_s = 60);  // exit status, or -1 on timeout (then killed)
   bool running();
 

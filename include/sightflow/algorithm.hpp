@@ -2,11 +2,10 @@
 // An algorithm is what a schedule runs: it gets frames, it gives detections, labels or values.
 // Write your own by deriving from Algorithm (see examples/people_counter.cpp).
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <span>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "sightflow/detection.hpp"
 #include "sightflow/frame.hpp"

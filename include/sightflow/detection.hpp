@@ -1,9 +1,8 @@
 #pragma once
 // What models produce: boxes with labels, or class labels with probabilities.
+#include <opencv2/core/types.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core/types.hpp>
 
 namespace sf {
 

@@ -2,9 +2,8 @@
 // A decoded video frame as it travels through the pipeline.
 #include <cstdint>
 #include <memory>
-#include <string>
-
 #include <opencv2/core/mat.hpp>
+#include <string>
 
 namespace sf {
 

@@ -7,10 +7,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace sf {
 
@@ -18,7 +17,7 @@ namespace sf {
 class StageStat {
  public:
   static constexpr std::array<double, 14> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                                       0.25,  0.5,    1.0,   2.5,  5.0,   10.0, 30.0};
+                                                      0.25,  0.5,    1.0,   2.5,  5.0,   10.0, 30.0};
   void add(double seconds);
   int64_t count() const { return count_; }
   double sum() const { return sum_; }

@@ -3,11 +3,10 @@
 // Built-in detectors (HOG, cascades) and the OpenCV DNN backends implement it.
 #include <map>
 #include <memory>
+#include <opencv2/core/mat.hpp>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <opencv2/core/mat.hpp>
 
 #include "sightflow/detection.hpp"
 #include "sightflow/stage_times.hpp"

@@ -28,10 +28,10 @@ std::string to_string(Mode mode);
 
 struct PipelineOptions {
   Mode mode = Mode::Offline;
-  int64_t max_frames = -1;     // per stream; -1: until the source ends
-  size_t offline_queue = 4;    // job queue capacity per (stream, algorithm) in offline mode (blocking)
-  size_t realtime_queue = 1;   // in real-time mode (drop-oldest): only the newest run waits
-  size_t result_queue = 256;   // between workers and the sink thread (blocking)
+  int64_t max_frames = -1;    // per stream; -1: until the source ends
+  size_t offline_queue = 4;   // job queue capacity per (stream, algorithm) in offline mode (blocking)
+  size_t realtime_queue = 1;  // in real-time mode (drop-oldest): only the newest run waits
+  size_t result_queue = 256;  // between workers and the sink thread (blocking)
 };
 
 using AlgorithmFactory = std::function<std::unique_ptr<Algorithm>()>;

@@ -20,11 +20,11 @@ class SourceError : public std::runtime_error {
 enum class SourceKind { File, Network, Device, Image, ImageFolder };
 
 struct SourceOptions {
-  std::string name;            // stream name; defaults to the URI's file stem
-  double target_fps = 0.0;     // >0: downsample by dropping frames to at most this rate (by pts)
-  double start = 0.0;          // seconds: seek position for files
-  bool loop = false;           // files and image folders: start again at the end
-  int width = 0, height = 0;   // >0: resize output frames (one of them 0 keeps aspect ratio)
+  std::string name;           // stream name; defaults to the URI's file stem
+  double target_fps = 0.0;    // >0: downsample by dropping frames to at most this rate (by pts)
+  double start = 0.0;         // seconds: seek position for files
+  bool loop = false;          // files and image folders: start again at the end
+  int width = 0, height = 0;  // >0: resize output frames (one of them 0 keeps aspect ratio)
   // Live sources (network URLs, devices): reconnect on loss/end unless stop_at_end is set.
   bool stop_at_end = false;
   double reconnect_initial_s = 0.5;  // first back-off delay

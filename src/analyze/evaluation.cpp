@@ -99,7 +99,8 @@ EvalSummary DetectionEvaluator::summary() const {
     precision.push_back(double(tp) / double(tp + fp));
     recall.push_back(positives_ > 0 ? double(tp) / double(positives_) : 0);
   }
-  for (int i = int(precision.size()) - 2; i >= 0; --i) precision[i] = std::max(precision[i], precision[i + 1]);
+  for (int i = int(precision.size()) - 2; i >= 0; --i)
+    precision[i] = std::max(precision[i], precision[i + 1]);
   double ap = 0, prev_recall = 0;
   for (size_t i = 0; i < precision.size(); ++i) {
     ap += (recall[i] - prev_recall) * precision[i];

@@ -6,7 +6,8 @@ OverflowPolicy parse_overflow_policy(const std::string& name) {
   if (name == "block") return OverflowPolicy::Block;
   if (name == "drop-oldest") return OverflowPolicy::DropOldest;
   if (name == "drop-newest") return OverflowPolicy::DropNewest;
-  throw std::invalid_argument("unknown queue policy '" + name + "' (expected block, drop-oldest or drop-newest)");
+  throw std::invalid_argument("unknown queue policy '" + name +
+                              "' (expected block, drop-oldest or drop-newest)");
 }
 
 std::string to_string(OverflowPolicy policy) {

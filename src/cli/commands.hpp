@@ -1,8 +1,7 @@
 #pragma once
 // Each subcommand registers its options on the CLI11 app and returns the function that runs it.
-#include <functional>
-
 #include <CLI/CLI.hpp>
+#include <functional>
 
 namespace sf::cli {
 

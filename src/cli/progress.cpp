@@ -57,8 +57,9 @@ void ProgressReporter::draw_bar(double elapsed_s) {
   int filled = int(fraction * kWidth);
   std::string bar(size_t(filled), '#');
   bar += std::string(size_t(kWidth - filled), '.');
-  std::fprintf(stderr, "\r[%s] %3.0f%% %lld/%lld frames  %.1f fps  ETA %02d:%02d ", bar.c_str(), fraction * 100,
-               static_cast<long long>(read), static_cast<long long>(total_frames_), fps, int(eta) / 60, int(eta) % 60);
+  std::fprintf(stderr, "\r[%s] %3.0f%% %lld/%lld frames  %.1f fps  ETA %02d:%02d ", bar.c_str(),
+               fraction * 100, static_cast<long long>(read), static_cast<long long>(total_frames_), fps,
+               int(eta) / 60, int(eta) % 60);
   std::fflush(stderr);
 }
 
@@ -73,7 +74,8 @@ std::string format_stats_line(Metrics& metrics) {
     out << line;
     for (const auto& [key, a] : algos) {
       if (key.first != name) continue;
-      std::snprintf(line, sizeof line, " | %s: out %.1f fps, %lld runs, %lld dropped, model %.1f ms, latency %.0f ms",
+      std::snprintf(line, sizeof line,
+                    " | %s: out %.1f fps, %lld runs, %lld dropped, model %.1f ms, latency %.0f ms",
                     key.second.c_str(), a.out_fps, static_cast<long long>(a.runs),
                     static_cast<long long>(a.runs_dropped), a.model.ewma() * 1e3, a.total.ewma() * 1e3);
       out << line;
@@ -96,7 +98,8 @@ std::string format_summary(Metrics& metrics, double wall_seconds) {
                   "read %.2f ms/frame\n",
                   name.c_str(), static_cast<long long>(s.frames_read),
                   wall_seconds > 0 ? double(s.frames_read) / wall_seconds : 0.0,
-                  static_cast<long long>(s.frames_skipped), static_cast<long long>(s.reconnects), s.read.mean() * 1e3);
+                  static_cast<long long>(s.frames_skipped), static_cast<long long>(s.reconnects),
+                  s.read.mean() * 1e3);
     out << line;
     for (const auto& [key, a] : algos) {
       if (key.first != name) continue;
@@ -104,9 +107,10 @@ std::string format_summary(Metrics& metrics, double wall_seconds) {
                     "    %s: %lld runs (%.2f runs/s), %lld dropped, %lld detections; mean ms: resize %.2f, "
                     "model %.2f, post %.2f, sink %.2f, total latency %.1f\n",
                     key.second.c_str(), static_cast<long long>(a.runs),
-                    wall_seconds > 0 ? double(a.runs) / wall_seconds : 0.0, static_cast<long long>(a.runs_dropped),
-                    static_cast<long long>(a.detections), a.resize.mean() * 1e3, a.model.mean() * 1e3,
-                    a.post.mean() * 1e3, a.sink.mean() * 1e3, a.total.mean() * 1e3);
+                    wall_seconds > 0 ? double(a.runs) / wall_seconds : 0.0,
+                    static_cast<long long>(a.runs_dropped), static_cast<long long>(a.detections),
+                    a.resize.mean() * 1e3, a.model.mean() * 1e3, a.post.mean() * 1e3, a.sink.mean() * 1e3,
+                    a.total.mean() * 1e3);
       out << line;
     }
   }

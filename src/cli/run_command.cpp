@@ -1,4 +1,5 @@
 // `sightflow run`: sources -> detector(s) on a schedule -> JSONL, annotated video, summary.
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -6,8 +7,6 @@
 #include <fstream>
 #include <iostream>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 #include "cli/commands.hpp"
 #include "cli/progress.hpp"
@@ -44,7 +43,8 @@ std::pair<int, int> parse_size(const std::string& text) {
     if (x == std::string::npos) throw std::invalid_argument(text);
     return {std::stoi(text.substr(0, x)), std::stoi(text.substr(x + 1))};
   } catch (const std::exception&) {
-    throw std::invalid_argument("--resize expects WIDTHxHEIGHT (0 keeps the aspect ratio), got '" + text + "'");
+    throw std::invalid_argument("--resize expects WIDTHxHEIGHT (0 keeps the aspect ratio), got '" + text +
+                                "'");
   }
 }
 
@@ -56,8 +56,8 @@ RunConfig config_from_flags(const RunFlags& f, bool embedded_default) {
   auto sources = f.sources;
   if (sources.empty()) sources.push_back(SIGHTFLOW_DEFAULT_VIDEO);
   if (!f.names.empty() && f.names.size() != sources.size())
-    throw std::invalid_argument("give one --name per --source (" + std::to_string(sources.size()) + " sources, " +
-                                std::to_string(f.names.size()) + " names)");
+    throw std::invalid_argument("give one --name per --source (" + std::to_string(sources.size()) +
+                                " sources, " + std::to_string(f.names.size()) + " names)");
   for (size_t i = 0; i < sources.size(); ++i) {
     StreamConfig s;
     s.source = sources[i];
@@ -90,9 +90,10 @@ RunConfig config_from_flags(const RunFlags& f, bool embedded_default) {
 int run(const RunFlags& f, CLI::App& cmd) {
   RunConfig config;
   if (!f.config.empty()) {
-    for (const char* flag : {"--source", "--detector", "--param", "--fps", "--start", "--resize", "--frame-step",
-                             "--frame-count", "--interval", "--classes", "--name"}) {
-      if (cmd.count(flag)) throw std::invalid_argument(std::string(flag) + " cannot be combined with --config");
+    for (const char* flag : {"--source", "--detector", "--param", "--fps", "--start", "--resize",
+                             "--frame-step", "--frame-count", "--interval", "--classes", "--name"}) {
+      if (cmd.count(flag))
+        throw std::invalid_argument(std::string(flag) + " cannot be combined with --config");
     }
     config = load_run_config(f.config);
     if (cmd.count("--mode")) config.mode = parse_mode(f.mode);
@@ -106,7 +107,9 @@ int run(const RunFlags& f, CLI::App& cmd) {
 
   Pipeline pipeline(pipeline_options(config));
   populate(pipeline, config);
-  for (const auto& s : config.streams) spdlog::info("stream {} <- {}", s.options.name.empty() ? default_stream_name(s.source) : s.options.name, s.source);
+  for (const auto& s : config.streams)
+    spdlog::info("stream {} <- {}", s.options.name.empty() ? default_stream_name(s.source) : s.options.name,
+                 s.source);
   if (!config.sinks.jsonl.empty()) spdlog::info("results -> {}", config.sinks.jsonl);
   if (!config.sinks.video.empty()) spdlog::info("annotated video -> {}", config.sinks.video);
 
@@ -160,10 +163,12 @@ Command add_run_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Decode sources and run detectors on a schedule; write results");
   auto& f = *flags;
   cmd->add_option("--config", f.config, "YAML file with streams, algorithms and sinks (see docs/CONFIG.md)");
-  cmd->add_option("--source", f.sources,
-                  "file, rtsp/http/tcp/udp URL, /dev/videoN, image or image folder (repeatable; default: vtest.avi)");
+  cmd->add_option(
+      "--source", f.sources,
+      "file, rtsp/http/tcp/udp URL, /dev/videoN, image or image folder (repeatable; default: vtest.avi)");
   cmd->add_option("--name", f.names, "stream name for each --source, in order");
-  cmd->add_option("--detector", f.detector, "hog, haar-face, haar-fullbody, lbp-face, cascade")->capture_default_str();
+  cmd->add_option("--detector", f.detector, "hog, haar-face, haar-fullbody, lbp-face, cascade")
+      ->capture_default_str();
   cmd->add_option("--param", f.params, "detector parameter NAME=VALUE (repeatable), e.g. upscale=1.5");
   cmd->add_option("--classes", f.classes, "keep only these labels");
   cmd->add_option("--min-score", f.min_score, "drop detections scoring lower");
@@ -178,11 +183,14 @@ Command add_run_command(CLI::App& app) {
   cmd->add_option("--max-frames", f.max_frames, "stop each stream after this many frames");
   cmd->add_option("--frame-count", f.frame_count, "frames each run receives")->capture_default_str();
   cmd->add_option("--frame-step", f.frame_step, "take one frame every N")->capture_default_str();
-  cmd->add_option("--interval", f.interval, "run at most every N seconds of media time")->capture_default_str();
-  cmd->add_option("--out", f.out, "JSON Lines results file, '-' for stdout (default sightflow-out/results.jsonl)");
+  cmd->add_option("--interval", f.interval, "run at most every N seconds of media time")
+      ->capture_default_str();
+  cmd->add_option("--out", f.out,
+                  "JSON Lines results file, '-' for stdout (default sightflow-out/results.jsonl)");
   cmd->add_option("--video-out", f.video_out, "annotated video file (.mp4, .mkv, .avi)");
   cmd->add_option("--summary-json", f.summary_json, "write the end-of-run metrics as JSON to this file");
-  cmd->add_option("--stats-interval", f.stats_interval, "seconds between stats lines in realtime mode (0: off)")
+  cmd->add_option("--stats-interval", f.stats_interval,
+                  "seconds between stats lines in realtime mode (0: off)")
       ->capture_default_str();
   cmd->add_flag("--no-progress", f.no_progress, "no progress bar");
   return [flags, cmd] { return run(*flags, *cmd); };

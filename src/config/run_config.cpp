@@ -1,9 +1,9 @@
+#include <yaml-cpp/yaml.h>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include <yaml-cpp/yaml.h>
 
 #include "sightflow/config.hpp"
 
@@ -20,14 +20,16 @@ class Reader {
     throw ConfigError(where + ": " + field + ": " + problem);
   }
 
-  void only_keys(const YAML::Node& map, const std::string& field, const std::set<std::string>& allowed) const {
+  void only_keys(const YAML::Node& map, const std::string& field,
+                 const std::set<std::string>& allowed) const {
     if (!map.IsMap()) fail(map, field, "expected a mapping");
     for (const auto& kv : map) {
       auto key = kv.first.as<std::string>();
       if (!allowed.count(key)) {
         std::string list;
         for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        fail(kv.first, field.empty() ? key : field + "." + key, "unknown key (expected one of: " + list + ")");
+        fail(kv.first, field.empty() ? key : field + "." + key,
+             "unknown key (expected one of: " + list + ")");
       }
     }
   }
@@ -40,11 +42,13 @@ class Reader {
       if (!node.IsScalar()) throw YAML::Exception(node.Mark(), "");
       return node.as<T>();
     } catch (const YAML::Exception&) {
-      fail(node, field + "." + key, std::string("expected ") + type_name<T>() + ", got '" + describe(node) + "'");
+      fail(node, field + "." + key,
+           std::string("expected ") + type_name<T>() + ", got '" + describe(node) + "'");
     }
   }
 
-  std::vector<std::string> strings(const YAML::Node& map, const std::string& key, const std::string& field) const {
+  std::vector<std::string> strings(const YAML::Node& map, const std::string& key,
+                                   const std::string& field) const {
     auto node = map[key];
     std::vector<std::string> out;
     if (!node.IsDefined() || node.IsNull()) return out;
@@ -78,7 +82,8 @@ StreamConfig read_stream(const Reader& r, const YAML::Node& node, const std::str
                "max_reconnects", "timeout", "image_fps"});
   StreamConfig s;
   s.source = r.get<std::string>(node, "source", field, "");
-  if (s.source.empty()) r.fail(node, field + ".source", "missing (a file, URL, /dev/videoN, image or folder)");
+  if (s.source.empty())
+    r.fail(node, field + ".source", "missing (a file, URL, /dev/videoN, image or folder)");
   auto& o = s.options;
   o.name = r.get<std::string>(node, "name", field, "");
   o.target_fps = r.get<double>(node, "fps", field, 0);
@@ -98,13 +103,15 @@ StreamConfig read_stream(const Reader& r, const YAML::Node& node, const std::str
   return s;
 }
 
-AlgorithmConfig read_algorithm(const Reader& r, const YAML::Node& node, const std::string& field, size_t index) {
+AlgorithmConfig read_algorithm(const Reader& r, const YAML::Node& node, const std::string& field,
+                               size_t index) {
   r.only_keys(node, field,
               {"name", "detector", "params", "classes", "min_score", "frame_count", "frame_step", "interval",
                "streams"});
   AlgorithmConfig a;
   a.detector = r.get<std::string>(node, "detector", field, a.detector);
-  a.name = r.get<std::string>(node, "name", field, index == 0 ? a.detector : a.detector + "-" + std::to_string(index));
+  a.name = r.get<std::string>(node, "name", field,
+                              index == 0 ? a.detector : a.detector + "-" + std::to_string(index));
   a.min_score = r.get<float>(node, "min_score", field, 0.f);
   a.schedule.frame_count = r.get<int>(node, "frame_count", field, 1);
   a.schedule.frame_step = r.get<int>(node, "frame_step", field, 1);
@@ -114,7 +121,8 @@ AlgorithmConfig read_algorithm(const Reader& r, const YAML::Node& node, const st
   if (auto params = node["params"]; params.IsDefined() && !params.IsNull()) {
     if (!params.IsMap()) r.fail(params, field + ".params", "expected a mapping of name: value");
     for (const auto& kv : params) {
-      if (!kv.second.IsScalar()) r.fail(kv.second, field + ".params." + kv.first.as<std::string>(), "expected a value");
+      if (!kv.second.IsScalar())
+        r.fail(kv.second, field + ".params." + kv.first.as<std::string>(), "expected a value");
       a.params[kv.first.as<std::string>()] = kv.second.as<std::string>();
     }
   }
@@ -153,7 +161,8 @@ RunConfig parse_run_config(const std::string& yaml_text, const std::string& orig
     c.streams.push_back(read_stream(r, streams[i], "streams[" + std::to_string(i) + "]"));
   auto algorithms = root["algorithms"];
   if (!algorithms.IsDefined() || !algorithms.IsSequence() || algorithms.size() == 0)
-    r.fail(algorithms.IsDefined() ? algorithms : root, "algorithms", "expected a non-empty list of algorithms");
+    r.fail(algorithms.IsDefined() ? algorithms : root, "algorithms",
+           "expected a non-empty list of algorithms");
   for (size_t i = 0; i < algorithms.size(); ++i)
     c.algorithms.push_back(read_algorithm(r, algorithms[i], "algorithms[" + std::to_string(i) + "]", i));
   if (auto sinks = root["sinks"]; sinks.IsDefined() && !sinks.IsNull()) {
@@ -190,7 +199,8 @@ void validate(const RunConfig& c) {
   for (const auto& a : c.algorithms) {
     if (!algo_names.insert(a.name).second) throw ConfigError("two algorithms are named '" + a.name + "'");
     for (const auto& s : a.streams) {
-      if (!stream_names.count(s)) throw ConfigError("algorithm '" + a.name + "' names unknown stream '" + s + "'");
+      if (!stream_names.count(s))
+        throw ConfigError("algorithm '" + a.name + "' names unknown stream '" + s + "'");
     }
     try {
       validate(a.schedule);
@@ -213,7 +223,8 @@ void populate(Pipeline& pipeline, const RunConfig& c) {
     // Build one model now so that a bad detector name or parameter fails before any source is opened.
     DetectorAlgorithm probe(a.detector, a.params, a.classes, a.min_score);
     pipeline.add_algorithm(
-        a.name, [a] { return std::make_unique<DetectorAlgorithm>(a.detector, a.params, a.classes, a.min_score); },
+        a.name,
+        [a] { return std::make_unique<DetectorAlgorithm>(a.detector, a.params, a.classes, a.min_score); },
         a.schedule, a.streams);
   }
   if (!c.sinks.jsonl.empty()) {

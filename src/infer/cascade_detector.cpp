@@ -2,9 +2,8 @@
 
 #include <cmath>
 #include <filesystem>
-#include <stdexcept>
-
 #include <opencv2/imgproc.hpp>
+#include <stdexcept>
 
 namespace sf {
 
@@ -38,7 +37,8 @@ std::vector<ModelOutput> CascadeDetector::infer(std::span<const cv::Mat> images,
     std::vector<double> level_weights;
     auto scaled = [&](int px) { return int(px * params_.upscale); };
     cascade_.detectMultiScale(grey, found, reject_levels, level_weights, params_.scale_factor,
-                              params_.min_neighbors, 0, cv::Size(scaled(params_.min_size), scaled(params_.min_size)),
+                              params_.min_neighbors, 0,
+                              cv::Size(scaled(params_.min_size), scaled(params_.min_size)),
                               cv::Size(scaled(params_.max_size), scaled(params_.max_size)), true);
     double model_s = watch.lap();
     ModelOutput out;

@@ -4,8 +4,8 @@
 
 namespace sf {
 
-DetectorAlgorithm::DetectorAlgorithm(std::string model_name, ModelParams params, std::set<std::string> classes,
-                                     float min_score)
+DetectorAlgorithm::DetectorAlgorithm(std::string model_name, ModelParams params,
+                                     std::set<std::string> classes, float min_score)
     : model_name_(std::move(model_name)),
       params_(std::move(params)),
       classes_(std::move(classes)),

@@ -1,7 +1,6 @@
 #include "infer/hog_people_detector.hpp"
 
 #include <algorithm>
-
 #include <opencv2/imgproc.hpp>
 
 namespace sf {
@@ -37,7 +36,8 @@ std::vector<ModelOutput> HogPeopleDetector::infer(std::span<const cv::Mat> image
     double resize_s = watch.lap();
     std::vector<cv::Rect> found;
     std::vector<double> weights;
-    hog_.detectMultiScale(scaled, found, weights, params_.hit_threshold, cv::Size(params_.win_stride, params_.win_stride),
+    hog_.detectMultiScale(scaled, found, weights, params_.hit_threshold,
+                          cv::Size(params_.win_stride, params_.win_stride),
                           cv::Size(params_.padding, params_.padding), params_.scale, params_.group_threshold);
     double model_s = watch.lap();
     ModelOutput out;

@@ -30,8 +30,8 @@ std::unique_ptr<Model> make_hog(const ModelParams& params) {
   return std::make_unique<HogPeopleDetector>(h);
 }
 
-std::unique_ptr<Model> make_cascade(const std::string& name, const ModelParams& params, const std::string& file,
-                                    const std::string& label, int min_neighbors) {
+std::unique_ptr<Model> make_cascade(const std::string& name, const ModelParams& params,
+                                    const std::string& file, const std::string& label, int min_neighbors) {
   ParamReader p(name, params);
   CascadeParams c;
   c.file = p.text("file", std::string(SIGHTFLOW_OPENCV_DATA_DIR) + "/haarcascades/" + file);
@@ -42,26 +42,33 @@ std::unique_ptr<Model> make_cascade(const std::string& name, const ModelParams& 
   c.min_size = int(p.number("min_size", c.min_size));
   c.max_size = int(p.number("max_size", c.max_size));
   p.reject_unknown();
-  if (c.scale_factor <= 1.0) throw std::invalid_argument("model '" + name + "': scale_factor must be greater than 1");
-  if (c.upscale <= 0 || c.upscale > 8) throw std::invalid_argument("model '" + name + "': upscale must be in (0, 8]");
+  if (c.scale_factor <= 1.0)
+    throw std::invalid_argument("model '" + name + "': scale_factor must be greater than 1");
+  if (c.upscale <= 0 || c.upscale > 8)
+    throw std::invalid_argument("model '" + name + "': upscale must be in (0, 8]");
   return std::make_unique<CascadeDetector>(c);
 }
 
 }  // namespace
 
-std::vector<std::string> builtin_model_names() { return {"hog", "haar-face", "haar-fullbody", "lbp-face", "cascade"}; }
+std::vector<std::string> builtin_model_names() {
+  return {"hog", "haar-face", "haar-fullbody", "lbp-face", "cascade"};
+}
 
 std::unique_ptr<Model> create_model(const std::string& name, const ModelParams& params) {
   if (name == "hog") return make_hog(params);
-  if (name == "haar-face") return make_cascade(name, params, "haarcascade_frontalface_default.xml", "face", 5);
+  if (name == "haar-face")
+    return make_cascade(name, params, "haarcascade_frontalface_default.xml", "face", 5);
   if (name == "haar-fullbody") return make_cascade(name, params, "haarcascade_fullbody.xml", "person", 3);
   if (name == "lbp-face") {
     ModelParams p = params;
-    if (!p.count("file")) p["file"] = std::string(SIGHTFLOW_OPENCV_DATA_DIR) + "/lbpcascades/lbpcascade_frontalface_improved.xml";
+    if (!p.count("file"))
+      p["file"] = std::string(SIGHTFLOW_OPENCV_DATA_DIR) + "/lbpcascades/lbpcascade_frontalface_improved.xml";
     return make_cascade(name, p, "", "face", 3);
   }
   if (name == "cascade") {
-    if (!params.count("file")) throw std::invalid_argument("model 'cascade' needs params file=PATH to a cascade XML");
+    if (!params.count("file"))
+      throw std::invalid_argument("model 'cascade' needs params file=PATH to a cascade XML");
     return make_cascade(name, params, "", "object", 3);
   }
   std::string known;

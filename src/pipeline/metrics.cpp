@@ -96,7 +96,10 @@ std::map<std::pair<std::string, std::string>, AlgoCounters> Metrics::algorithms(
 }
 
 static nlohmann::json stage_json(const StageStat& s) {
-  return {{"count", s.count()}, {"mean_ms", s.mean() * 1e3}, {"ewma_ms", s.ewma() * 1e3}, {"max_ms", s.max() * 1e3}};
+  return {{"count", s.count()},
+          {"mean_ms", s.mean() * 1e3},
+          {"ewma_ms", s.ewma() * 1e3},
+          {"max_ms", s.max() * 1e3}};
 }
 
 nlohmann::json Metrics::to_json(double now_s) const {
@@ -107,18 +110,17 @@ nlohmann::json Metrics::to_json(double now_s) const {
                             {"read", stage_json(s.read)},   {"algorithms", nlohmann::json::object()}};
   }
   for (const auto& [key, a] : algorithms(now_s)) {
-    out["streams"][key.first]["algorithms"][key.second] = {
-        {"runs", a.runs},
-        {"runs_dropped", a.runs_dropped},
-        {"out_fps", a.out_fps},
-        {"detections", a.detections},
-        {"queue_depth", a.queue_depth},
-        {"queue_capacity", a.queue_capacity},
-        {"resize", stage_json(a.resize)},
-        {"model", stage_json(a.model)},
-        {"post", stage_json(a.post)},
-        {"sink", stage_json(a.sink)},
-        {"total", stage_json(a.total)}};
+    out["streams"][key.first]["algorithms"][key.second] = {{"runs", a.runs},
+                                                           {"runs_dropped", a.runs_dropped},
+                                                           {"out_fps", a.out_fps},
+                                                           {"detections", a.detections},
+                                                           {"queue_depth", a.queue_depth},
+                                                           {"queue_capacity", a.queue_capacity},
+                                                           {"resize", stage_json(a.resize)},
+                                                           {"model", stage_json(a.model)},
+                                                           {"post", stage_json(a.post)},
+                                                           {"sink", stage_json(a.sink)},
+                                                           {"total", stage_json(a.total)}};
   }
   return out;
 }

@@ -1,10 +1,10 @@
 #include "sightflow/pipeline.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <set>
-
-#include <spdlog/spdlog.h>
 
 namespace sf {
 
@@ -104,12 +104,14 @@ void Pipeline::start() {
   bool realtime = options_.mode == Mode::Realtime;
   for (const auto& spec : algorithm_specs_) {
     for (auto& s : streams_) {
-      if (!spec.streams.empty() && std::find(spec.streams.begin(), spec.streams.end(), s->name) == spec.streams.end())
+      if (!spec.streams.empty() &&
+          std::find(spec.streams.begin(), spec.streams.end(), s->name) == spec.streams.end())
         continue;
-      workers_.push_back(std::make_unique<Worker>(
-          s->name, spec.name, spec.factory(), spec.schedule,
-          realtime ? std::max<size_t>(options_.realtime_queue, 1) : std::max<size_t>(options_.offline_queue, 1),
-          realtime ? OverflowPolicy::DropOldest : OverflowPolicy::Block));
+      workers_.push_back(
+          std::make_unique<Worker>(s->name, spec.name, spec.factory(), spec.schedule,
+                                   realtime ? std::max<size_t>(options_.realtime_queue, 1)
+                                            : std::max<size_t>(options_.offline_queue, 1),
+                                   realtime ? OverflowPolicy::DropOldest : OverflowPolicy::Block));
       s->workers.push_back(workers_.back().get());
     }
   }
@@ -126,7 +128,8 @@ std::vector<StreamInfo> Pipeline::streams() const {
     if (s->source) {
       info.fps = s->source->fps();
       info.expected_frames = s->source->frame_count_hint();
-      if (options_.max_frames >= 0 && (info.expected_frames < 0 || info.expected_frames > options_.max_frames))
+      if (options_.max_frames >= 0 &&
+          (info.expected_frames < 0 || info.expected_frames > options_.max_frames))
         info.expected_frames = options_.max_frames;
     }
     out.push_back(info);
@@ -141,8 +144,9 @@ void Pipeline::record_error(const std::string& message) {
 }
 
 bool Pipeline::pace(double target_steady_s) {
-  auto target = std::chrono::steady_clock::time_point(
-      std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(target_steady_s)));
+  auto target =
+      std::chrono::steady_clock::time_point(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::duration<double>(target_steady_s)));
   std::unique_lock lock(stop_mutex_);
   stop_cv_.wait_until(lock, target, [&] { return stopping_.load(); });
   return !stopping_;
@@ -217,7 +221,8 @@ void Pipeline::worker_loop(Worker& w) {
       // One bad frame must not end the stream; a persistently failing algorithm is reported each time
       // for the first few runs only.
       if (++failures <= 5) {
-        spdlog::error("algorithm '{}' failed on stream '{}' frame {}: {}", w.name, w.stream, newest.seq, e.what());
+        spdlog::error("algorithm '{}' failed on stream '{}' frame {}: {}", w.name, w.stream, newest.seq,
+                      e.what());
       }
       continue;
     }

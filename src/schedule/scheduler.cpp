@@ -1,6 +1,6 @@
-#include "sightflow/schedule.hpp"
-
 #include <stdexcept>
+
+#include "sightflow/schedule.hpp"
 
 namespace sf {
 

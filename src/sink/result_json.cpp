@@ -12,7 +12,7 @@ nlohmann::ordered_json to_json(const Result& r) {
   nlohmann::ordered_json detections = nlohmann::ordered_json::array();
   for (const auto& d : r.detections) {
     nlohmann::ordered_json box = {round_to(d.box.x, 10), round_to(d.box.y, 10), round_to(d.box.width, 10),
-                          round_to(d.box.height, 10)};
+                                  round_to(d.box.height, 10)};
     nlohmann::ordered_json item = {{"label", d.label}, {"score", round_to(d.score, 1e4)}, {"box", box}};
     if (!d.landmarks.empty()) {
       nlohmann::ordered_json points = nlohmann::ordered_json::array();
@@ -21,10 +21,10 @@ nlohmann::ordered_json to_json(const Result& r) {
     }
     detections.push_back(std::move(item));
   }
-  nlohmann::ordered_json out = {{"stream", r.stream},         {"algo", r.algo},
-                        {"frame", r.frame},           {"pts", round_to(r.pts, 1e6)},
-                        {"ts", round_to(r.ts, 1e6)}, {"count", r.detections.size()},
-                        {"detections", detections}};
+  nlohmann::ordered_json out = {{"stream", r.stream},        {"algo", r.algo},
+                                {"frame", r.frame},          {"pts", round_to(r.pts, 1e6)},
+                                {"ts", round_to(r.ts, 1e6)}, {"count", r.detections.size()},
+                                {"detections", detections}};
   if (!r.labels.empty()) {
     nlohmann::ordered_json labels = nlohmann::ordered_json::array();
     for (const auto& c : r.labels) labels.push_back({{"label", c.label}, {"score", round_to(c.score, 1e4)}});

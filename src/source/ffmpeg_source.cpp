@@ -226,7 +226,7 @@ class FfmpegSource final : public Source {
           continue;
         case Step::End:
           if (is_live()) {
-            on_lost(timed_out_.load() ? no_data_reason() : "end of stream");
+            on_lost(end_reason_);
           } else {
             end_of_file();
           }
@@ -253,10 +253,10 @@ class FfmpegSource final : public Source {
     return 0;
   }
 
-  // Deadlines guard network I/O only: local files never block for long and may legitimately be slow to
-  // decode.
+  // Deadlines guard network I/O only: local files never block for long and may be slow to decode.
+  // timed_out_ stays set until the next open: a timed-out AVIOContext stays at EOF, and the demuxer may
+  // report that only on a later call, after handing out what it had buffered.
   void arm(double seconds) {
-    timed_out_.store(false);
     if (is_live()) deadline_ns_.store(steady_ns() + static_cast<int64_t>(seconds * 1e9));
   }
   void disarm() { deadline_ns_.store(0); }
@@ -264,10 +264,20 @@ class FfmpegSource final : public Source {
   std::string no_data_reason() const { return fmt::format("no data for {:g} s", opts_.io_timeout_s); }
   std::string describe(int code) const { return timed_out_.load() ? no_data_reason() : av_error(code); }
 
+  // Why the input ended: demuxers report EOF for a socket that timed out or failed, too.
+  std::string end_reason(int ret) const {
+    if (timed_out_.load()) return no_data_reason();
+    const int error = ret != AVERROR_EOF ? ret : (fmt_->pb && fmt_->pb->error < 0 ? fmt_->pb->error : 0);
+    // ETIMEDOUT: the protocol's rw_timeout fired; EXIT: our deadline did, on an earlier call.
+    if (error == AVERROR(ETIMEDOUT) || error == AVERROR_EXIT) return no_data_reason();
+    return error < 0 && error != AVERROR_EOF ? av_error(error) : "end of stream";
+  }
+
   // Opens the input, its best video stream and a decoder. Returns "" on success, else the reason; *fatal is
   // set when trying again cannot help (unknown protocol, no decoder).
   std::string open_input(bool* fatal) {
     *fatal = false;
+    timed_out_.store(false);
     const AVInputFormat* input_format = nullptr;
     std::string url = uri_;
     Dict options;
@@ -428,6 +438,7 @@ class FfmpegSource final : public Source {
         if (interrupted_.load()) return Step::Interrupted;
         const bool eof = ret == AVERROR_EOF || (!timed_out_.load() && fmt_->pb && avio_feof(fmt_->pb));
         if (eof || timed_out_.load()) {
+          end_reason_ = end_reason(ret);
           // Flush the decoder so that the frames it still holds are not lost.
           avcodec_send_packet(dec_.get(), nullptr);
           draining_ = true;
@@ -675,6 +686,7 @@ class FfmpegSource final : public Source {
   bool draining_ = false;
   bool finished_ = false;
   std::optional<int64_t> eagain_since_;
+  std::string end_reason_ = "end of stream";
 
   // Timeline: pts = seconds since the input's start + offset (grows on loops and reconnects).
   double pts_offset_ = 0.0;

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test; then the unit tests again under ASan+UBSan.
+# Set SIGHTFLOW_SKIP_SANITIZE=1 to skip the sanitizer build (it takes a few minutes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+echo "== format check" >&2
+mapfile -t sources < <(git ls-files '*.cpp' '*.hpp' 2>/dev/null || find src include tests bench examples -name '*.[ch]pp')
+clang-format --dry-run --Werror "${sources[@]}"
+
+echo "== release build and all tests" >&2
+scripts/build.sh build -DSIGHTFLOW_WERROR=ON
+(cd build && ctest -j2 --output-on-failure --timeout 900)
+
+if [ "${SIGHTFLOW_SKIP_SANITIZE:-0}" != "1" ]; then
+  echo "== ASan+UBSan build and unit tests" >&2
+  scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIGHTFLOW_SANITIZE=ON -DSIGHTFLOW_WERROR=ON
+  # The end-to-end tests drive the (sanitized) CLI over long videos; the unit tests cover the same code paths
+  # at a fraction of the time.
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest -j2 --output-on-failure --timeout 900 -E '^EndToEnd\.')
+fi
+echo "== all tests passed" >&2
