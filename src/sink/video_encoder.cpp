@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "media/ffmpeg_handles.hpp"
+
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
@@ -30,38 +32,13 @@ struct FormatDeleter {
     avformat_free_context(f);
   }
 };
-struct CodecContextDeleter {
-  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
-};
-struct FrameDeleter {
-  void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
-struct PacketDeleter {
-  void operator()(AVPacket* p) const { av_packet_free(&p); }
-};
-struct SwsDeleter {
-  void operator()(SwsContext* s) const { sws_freeContext(s); }
-};
-// AVDictionary is handled through a pointer-to-pointer API, so a holder fits better than unique_ptr.
-struct Dict {
-  AVDictionary* d = nullptr;
-  Dict() = default;
-  Dict(const Dict&) = delete;
-  Dict& operator=(const Dict&) = delete;
-  ~Dict() { av_dict_free(&d); }
-};
-
 using FormatPtr = std::unique_ptr<AVFormatContext, FormatDeleter>;
-using CodecContextPtr = std::unique_ptr<AVCodecContext, CodecContextDeleter>;
-using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
-using PacketPtr = std::unique_ptr<AVPacket, PacketDeleter>;
-using SwsPtr = std::unique_ptr<SwsContext, SwsDeleter>;
-
-std::string av_error(int err) {
-  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
-  if (av_strerror(err, buf, sizeof(buf)) < 0) return "error " + std::to_string(err);
-  return buf;
-}
+using media::av_error;
+using media::CodecContextPtr;
+using media::Dict;
+using media::FramePtr;
+using media::PacketPtr;
+using media::SwsPtr;
 
 [[noreturn]] void fail(const std::string& what, const std::string& path, int err) {
   throw std::runtime_error("VideoEncoder: " + what + " '" + path + "': " + av_error(err));

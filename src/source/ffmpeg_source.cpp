@@ -26,47 +26,23 @@ extern "C" {
 #include <string>
 #include <thread>
 
+#include "media/ffmpeg_handles.hpp"
 #include "source/source_util.hpp"
 
 namespace sf::source_detail {
 namespace {
 
-// RAII for FFmpeg objects.
+// An input is closed (not just freed): avformat_close_input also closes its I/O.
 struct FormatCloser {
   void operator()(AVFormatContext* p) const { avformat_close_input(&p); }
 };
-struct CodecFreer {
-  void operator()(AVCodecContext* p) const { avcodec_free_context(&p); }
-};
-struct FrameFreer {
-  void operator()(AVFrame* p) const { av_frame_free(&p); }
-};
-struct PacketFreer {
-  void operator()(AVPacket* p) const { av_packet_free(&p); }
-};
-struct SwsFreer {
-  void operator()(SwsContext* p) const { sws_freeContext(p); }
-};
 using FormatPtr = std::unique_ptr<AVFormatContext, FormatCloser>;
-using CodecPtr = std::unique_ptr<AVCodecContext, CodecFreer>;
-using FramePtr = std::unique_ptr<AVFrame, FrameFreer>;
-using PacketPtr = std::unique_ptr<AVPacket, PacketFreer>;
-using SwsPtr = std::unique_ptr<SwsContext, SwsFreer>;
-
-struct Dict {
-  AVDictionary* d = nullptr;
-  Dict() = default;
-  Dict(const Dict&) = delete;
-  Dict& operator=(const Dict&) = delete;
-  ~Dict() { av_dict_free(&d); }
-  void set(const char* key, const std::string& value) { av_dict_set(&d, key, value.c_str(), 0); }
-};
-
-std::string av_error(int code) {
-  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
-  if (av_strerror(code, buf, sizeof(buf)) < 0) return "error " + std::to_string(code);
-  return buf;
-}
+using media::av_error;
+using media::Dict;
+using media::FramePtr;
+using media::PacketPtr;
+using media::SwsPtr;
+using CodecPtr = media::CodecContextPtr;
 
 // True for at most kBurst calls per second: a damaged stream makes decoders report every broken macroblock.
 bool error_log_budget() {
