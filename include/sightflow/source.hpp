@@ -29,7 +29,7 @@ struct SourceOptions {
   bool stop_at_end = false;
   double reconnect_initial_s = 0.5;  // first back-off delay
   double reconnect_max_s = 8.0;      // back-off cap (delay doubles after each failed attempt)
-  int max_reconnects = -1;           // -1: forever
+  int max_reconnects = -1;           // attempts per outage (reset once frames flow again); -1: forever
   double io_timeout_s = 5.0;         // network read/open timeout
   double image_fps = 1.0;            // frame rate assigned to image folders (pts = index / image_fps)
 };
