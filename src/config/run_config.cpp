@@ -220,8 +220,6 @@ PipelineOptions pipeline_options(const RunConfig& c) {
 void populate(Pipeline& pipeline, const RunConfig& c) {
   for (const auto& s : c.streams) pipeline.add_stream(s.source, s.options);
   for (const auto& a : c.algorithms) {
-    // Build one model now so that a bad detector name or parameter fails before any source is opened.
-    DetectorAlgorithm probe(a.detector, a.params, a.classes, a.min_score);
     pipeline.add_algorithm(
         a.name,
         [a] { return std::make_unique<DetectorAlgorithm>(a.detector, a.params, a.classes, a.min_score); },

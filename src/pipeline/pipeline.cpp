@@ -97,10 +97,8 @@ void Pipeline::start() {
       }
     }
   }
-  // Open everything before starting any thread, so that a bad input fails fast and cleanly.
-  for (auto& s : streams_) {
-    if (!s->source) s->source = open_source(s->uri, s->options);
-  }
+  // Create algorithms (cheap checks: names, parameters) before opening sources (slow for live URLs), and
+  // both before any thread starts, so that a mistake fails fast and cleanly.
   bool realtime = options_.mode == Mode::Realtime;
   for (const auto& spec : algorithm_specs_) {
     for (auto& s : streams_) {
@@ -114,6 +112,9 @@ void Pipeline::start() {
                                    realtime ? OverflowPolicy::DropOldest : OverflowPolicy::Block));
       s->workers.push_back(workers_.back().get());
     }
+  }
+  for (auto& s : streams_) {
+    if (!s->source) s->source = open_source(s->uri, s->options);
   }
   started_ = true;
   sink_thread_ = std::thread([this] { sink_loop(); });
