@@ -30,19 +30,20 @@ class Algorithm {
 };
 
 // Runs a Model on the newest frame of each run, keeping only the wanted classes and scores.
+// Detection models give boxes; classification models give labels (top-k with probabilities).
 class DetectorAlgorithm : public Algorithm {
  public:
-  DetectorAlgorithm(std::string model_name, ModelParams params, std::set<std::string> classes = {},
-                    float min_score = 0.f);
-  void init() override;
+  // Uses a model shared with other algorithms (ModelPool::acquire): batched with their requests.
+  DetectorAlgorithm(std::shared_ptr<Model> model, std::set<std::string> classes = {}, float min_score = 0.f);
+  // Builds its own model (create_model); bad names or parameters throw here, before the run starts.
+  DetectorAlgorithm(const std::string& model_name, const ModelParams& params,
+                    std::set<std::string> classes = {}, float min_score = 0.f);
   AlgorithmOutput run(std::span<const Frame> frames, StageTimes& times) override;
 
  private:
-  std::string model_name_;
-  ModelParams params_;
+  std::shared_ptr<Model> model_;
   std::set<std::string> classes_;
   float min_score_;
-  std::unique_ptr<Model> model_;
 };
 
 }  // namespace sf

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sightflow/detection.hpp"
+#include "sightflow/model.hpp"
 
 namespace sf {
 
@@ -43,5 +44,30 @@ class DetectionEvaluator {
   double abs_count_error_ = 0;
   std::vector<std::pair<float, bool>> scored_;  // (score, is true positive) for AP
 };
+
+}  // namespace sf
+
+namespace sf {
+
+// `sightflow eval`: run a detector over a video in offline mode and score it against ground truth.
+struct VideoEvalOptions {
+  std::string source;
+  std::string ground_truth;  // MOT gt.txt
+  std::string detector = "hog";
+  ModelParams params;
+  int every = 1;  // evaluate every Nth frame (the schedule's frame_step)
+  double iou = 0.5;
+  std::string label = "person";  // detections with this label are scored
+  float min_score = 0.f;
+  int64_t max_frames = -1;  // stop the video after this many frames
+};
+
+struct VideoEvalResult {
+  EvalSummary summary;
+  double seconds = 0;  // wall time of the run (decode + inference)
+  double fps = 0;      // evaluated frames per second of wall time
+};
+
+VideoEvalResult evaluate_on_video(const VideoEvalOptions& options);
 
 }  // namespace sf

@@ -3,10 +3,18 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 
+#include "sightflow/model.hpp"
+
 namespace sf::cli {
 
 using Command = std::function<int()>;
 
 Command add_run_command(CLI::App& app);
+Command add_eval_command(CLI::App& app);
+Command add_bench_command(CLI::App& app);
+Command add_models_command(CLI::App& app);
+
+// "NAME=VALUE" flags (--param) into model parameters; throws naming a malformed one.
+ModelParams parse_params(const std::vector<std::string>& flags);
 
 }  // namespace sf::cli

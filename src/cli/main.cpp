@@ -2,16 +2,30 @@
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <opencv2/core/utility.hpp>
 
 #include "cli/commands.hpp"
+#include "sightflow/model_catalog.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"sightflow: real-time video analytics (decode, schedule, detect, results)", "sightflow"};
   app.require_subcommand(1);
   app.fallthrough();  // global options such as --log-level may follow the subcommand
   std::string log_level = "info";
+  std::string models_dir, catalog;
+  int threads = 0;
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
-  auto run = sf::cli::add_run_command(app);
+  app.add_option("--models", models_dir, "folder with the model files (default: $SIGHTFLOW_MODELS)");
+  app.add_option("--catalog", catalog,
+                 "model catalog YAML (default: $SIGHTFLOW_CATALOG or the built-in one)");
+  app.add_option("--threads", threads, "threads OpenCV uses inside one inference (0: one per core)")
+      ->check(CLI::NonNegativeNumber);
+  std::vector<std::pair<const char*, sf::cli::Command>> commands = {
+      {"run", sf::cli::add_run_command(app)},
+      {"eval", sf::cli::add_eval_command(app)},
+      {"bench", sf::cli::add_bench_command(app)},
+      {"models", sf::cli::add_models_command(app)},
+  };
   app.parse_complete_callback([&] { spdlog::set_level(spdlog::level::from_str(log_level)); });
   try {
     app.parse(argc, argv);
@@ -19,7 +33,14 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   try {
-    if (app.got_subcommand("run")) return run();
+    auto where = sf::model_locations();
+    if (!models_dir.empty()) where.models_dir = models_dir;
+    if (!catalog.empty()) where.catalog = catalog;
+    sf::set_model_locations(where);
+    if (threads > 0) cv::setNumThreads(threads);
+    for (auto& [name, command] : commands) {
+      if (app.got_subcommand(name)) return command();
+    }
   } catch (const std::exception& e) {
     std::cerr << "sightflow: error: " << e.what() << "\n";
     return 1;

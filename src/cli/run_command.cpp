@@ -71,12 +71,7 @@ RunConfig config_from_flags(const RunFlags& f, bool embedded_default) {
   }
   AlgorithmConfig a;
   a.name = a.detector = f.detector;
-  for (const auto& p : f.params) {
-    auto eq = p.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw std::invalid_argument("--param expects NAME=VALUE, got '" + p + "'");
-    a.params[p.substr(0, eq)] = p.substr(eq + 1);
-  }
+  a.params = parse_params(f.params);
   a.classes = {f.classes.begin(), f.classes.end()};
   a.min_score = f.min_score;
   a.schedule = {f.frame_count, f.frame_step, f.interval};
@@ -158,6 +153,17 @@ int run(const RunFlags& f, CLI::App& cmd) {
 
 }  // namespace
 
+ModelParams parse_params(const std::vector<std::string>& flags) {
+  ModelParams params;
+  for (const auto& p : flags) {
+    auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw std::invalid_argument("--param expects NAME=VALUE, got '" + p + "'");
+    params[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  return params;
+}
+
 Command add_run_command(CLI::App& app) {
   auto flags = std::make_shared<RunFlags>();
   auto* cmd = app.add_subcommand("run", "Decode sources and run detectors on a schedule; write results");
@@ -167,7 +173,8 @@ Command add_run_command(CLI::App& app) {
       "--source", f.sources,
       "file, rtsp/http/tcp/udp URL, /dev/videoN, image or image folder (repeatable; default: vtest.avi)");
   cmd->add_option("--name", f.names, "stream name for each --source, in order");
-  cmd->add_option("--detector", f.detector, "hog, haar-face, haar-fullbody, lbp-face, cascade")
+  cmd->add_option("--detector", f.detector,
+                  "built-in (hog, haar-face, ...) or catalog model (yolox-nano, ...): see sightflow models")
       ->capture_default_str();
   cmd->add_option("--param", f.params, "detector parameter NAME=VALUE (repeatable), e.g. upscale=1.5");
   cmd->add_option("--classes", f.classes, "keep only these labels");

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "sightflow/config.hpp"
+#include "sightflow/model_pool.hpp"
 
 namespace sf {
 namespace {
@@ -219,10 +220,15 @@ PipelineOptions pipeline_options(const RunConfig& c) {
 
 void populate(Pipeline& pipeline, const RunConfig& c) {
   for (const auto& s : c.streams) pipeline.add_stream(s.source, s.options);
+  // Algorithms asking for the same detector and parameters share one batched model.
+  auto pool = std::make_shared<ModelPool>();
   for (const auto& a : c.algorithms) {
     pipeline.add_algorithm(
         a.name,
-        [a] { return std::make_unique<DetectorAlgorithm>(a.detector, a.params, a.classes, a.min_score); },
+        [a, pool] {
+          return std::make_unique<DetectorAlgorithm>(pool->acquire(a.detector, a.params), a.classes,
+                                                     a.min_score);
+        },
         a.schedule, a.streams);
   }
   if (!c.sinks.jsonl.empty()) {

@@ -4,15 +4,14 @@
 
 namespace sf {
 
-DetectorAlgorithm::DetectorAlgorithm(std::string model_name, ModelParams params,
-                                     std::set<std::string> classes, float min_score)
-    : model_name_(std::move(model_name)),
-      params_(std::move(params)),
-      classes_(std::move(classes)),
-      min_score_(min_score),
-      model_(create_model(model_name_, params_)) {}  // built here so bad names or params fail before start
+DetectorAlgorithm::DetectorAlgorithm(std::shared_ptr<Model> model, std::set<std::string> classes,
+                                     float min_score)
+    : model_(std::move(model)), classes_(std::move(classes)), min_score_(min_score) {}
 
-void DetectorAlgorithm::init() {}
+DetectorAlgorithm::DetectorAlgorithm(const std::string& model_name, const ModelParams& params,
+                                     std::set<std::string> classes, float min_score)
+    : DetectorAlgorithm(std::shared_ptr<Model>(create_model(model_name, params)), std::move(classes),
+                        min_score) {}
 
 AlgorithmOutput DetectorAlgorithm::run(std::span<const Frame> frames, StageTimes& times) {
   if (frames.empty()) throw std::invalid_argument("detector run without frames");
@@ -24,7 +23,11 @@ AlgorithmOutput DetectorAlgorithm::run(std::span<const Frame> frames, StageTimes
     if (!classes_.empty() && !classes_.count(d.label)) continue;
     out.detections.push_back(std::move(d));
   }
-  out.labels = std::move(outputs.at(0).labels);
+  for (auto& c : outputs.at(0).labels) {
+    if (c.score < min_score_) continue;
+    if (!classes_.empty() && !classes_.count(c.label)) continue;
+    out.labels.push_back(std::move(c));
+  }
   return out;
 }
 

@@ -1,7 +1,8 @@
-// The built-in model names and how their parameters are read.
+// The built-in model names and how their parameters are read; other names are looked up in the catalog.
 #include <stdexcept>
 
 #include "infer/cascade_detector.hpp"
+#include "infer/dnn/catalog_model_factory.hpp"
 #include "infer/hog_people_detector.hpp"
 #include "infer/model_params.hpp"
 
@@ -71,9 +72,16 @@ std::unique_ptr<Model> create_model(const std::string& name, const ModelParams& 
       throw std::invalid_argument("model 'cascade' needs params file=PATH to a cascade XML");
     return make_cascade(name, params, "", "object", 3);
   }
+  // Not built in: a DNN model from the catalog.
+  auto where = model_locations();
+  auto catalog = ModelCatalog::load(where.catalog);
+  if (const CatalogEntry* entry = catalog.find(name))
+    return create_catalog_model(*entry, params, where.models_dir);
   std::string known;
   for (const auto& n : builtin_model_names()) known += (known.empty() ? "" : ", ") + n;
-  throw std::invalid_argument("unknown detector '" + name + "' (known: " + known + ")");
+  for (const auto& n : catalog.names()) known += ", " + n;
+  throw std::invalid_argument("unknown detector '" + name + "' (known: " + known + "; catalog " +
+                              where.catalog.string() + ")");
 }
 
 }  // namespace sf

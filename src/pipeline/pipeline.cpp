@@ -230,6 +230,9 @@ void Pipeline::worker_loop(Worker& w) {
     r.ts = unix_now();
     if (!results_.push(std::move(r))) break;
   }
+  // Done: release the algorithm (and its hold on a shared model) now, so that a batcher stops waiting
+  // for this worker's requests while other streams go on.
+  w.algorithm.reset();
 }
 
 void Pipeline::sink_loop() {

@@ -1,0 +1,161 @@
+// `sightflow bench`: the model's own rate (forward passes on one pre-processed frame, in a loop) next to
+// the end-to-end rate of an offline `sightflow run` over the same video, measured in one run. Their ratio
+// says how well decode, pre/post-processing and sinks hide behind the model.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "sightflow/config.hpp"
+#include "sightflow/model_pool.hpp"
+
+namespace sf::cli {
+namespace {
+
+struct BenchFlags {
+  std::string source = SIGHTFLOW_DEFAULT_VIDEO;
+  std::string detector = "hog";
+  std::vector<std::string> params;
+  int64_t frames = 200;
+  int iterations = 40;
+  int streams = 1;
+  int rounds = 3;
+  bool json = false;
+};
+
+// Forward passes per second of model time on one frame (pre- and post-processing excluded: the model
+// records them as separate stage times).
+double model_fps(Model& model, const cv::Mat& frame, int iterations) {
+  StageTimes warm;
+  for (int i = 0; i < 5; ++i) model.infer(std::span<const cv::Mat>(&frame, 1), &warm);  // allocations, caches
+  StageTimes times;
+  for (int i = 0; i < iterations; ++i) model.infer(std::span<const cv::Mat>(&frame, 1), &times);
+  return times.model > 0 ? iterations / times.model : 0;
+}
+
+cv::Mat sample_frame(const std::string& source) {
+  auto s = open_source(source, {});
+  cv::Mat frame;
+  for (int i = 0; i <= 100; ++i) {  // frame 100 when there is one: a busy scene, not a blank lead-in
+    auto f = s->read();
+    if (!f) break;
+    frame = f->image;
+  }
+  if (frame.empty()) throw std::runtime_error("no frame could be read from " + source);
+  return frame;
+}
+
+struct PipelineRate {
+  double fps = 0;
+  std::vector<BatchStats> batches;
+};
+
+PipelineRate pipeline_fps(const BenchFlags& f, const ModelParams& params) {
+  RunConfig c;
+  c.mode = Mode::Offline;
+  c.max_frames = f.frames;
+  for (int i = 0; i < f.streams; ++i) {
+    StreamConfig s;
+    s.source = f.source;
+    s.options.name = "s" + std::to_string(i);
+    c.streams.push_back(s);
+  }
+  AlgorithmConfig a;
+  a.name = a.detector = f.detector;
+  a.params = params;
+  c.algorithms.push_back(a);
+  auto out =
+      std::filesystem::temp_directory_path() / ("sightflow-bench-" + std::to_string(::getpid()) + ".jsonl");
+  c.sinks.jsonl = out.string();
+  validate(c);
+  Pipeline pipeline(pipeline_options(c));
+  auto pool = std::make_shared<ModelPool>();
+  for (const auto& s : c.streams) pipeline.add_stream(s.source, s.options);
+  pipeline.add_algorithm(
+      a.name, [&] { return std::make_unique<DetectorAlgorithm>(pool->acquire(a.detector, a.params)); });
+  pipeline.add_sink(make_jsonl_sink(c.sinks.jsonl, false));
+  pipeline.start();  // models built and sources opened before the clock starts
+  Stopwatch watch;
+  pipeline.wait();
+  double seconds = watch.seconds();
+  std::filesystem::remove(out);
+  int64_t runs = 0;
+  for (const auto& [key, counters] : pipeline.metrics().algorithms(steady_now())) runs += counters.runs;
+  return {seconds > 0 ? double(runs) / seconds : 0, pool->stats()};
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int bench(const BenchFlags& f) {
+  if (f.frames < 1 || f.iterations < 1 || f.streams < 1 || f.rounds < 1)
+    throw std::invalid_argument("--frames, --iterations, --streams and --rounds must be at least 1");
+  ModelParams params = parse_params(f.params);
+  ModelParams model_params = params;
+  model_params.erase("max_batch");
+  model_params.erase("max_delay_ms");
+  cv::Mat frame = sample_frame(f.source);
+  auto model = create_model(f.detector, model_params);
+  // Model and pipeline measurements alternate (M P M P ... M); each pipeline run is compared with the
+  // mean of the two model measurements around it, and the median of those ratios is reported. On a
+  // shared, noisy machine this cancels most of the drift that separate runs would see.
+  std::vector<double> models{model_fps(*model, frame, f.iterations)}, pipelines, ratios;
+  PipelineRate last;
+  for (int r = 0; r < f.rounds; ++r) {
+    last = pipeline_fps(f, params);
+    models.push_back(model_fps(*model, frame, f.iterations));
+    pipelines.push_back(last.fps);
+    double around = (models[r] + models[r + 1]) / 2;
+    ratios.push_back(around > 0 ? last.fps / around : 0);
+  }
+  double model_rate = median(models), pipeline_rate = median(pipelines), ratio = median(ratios);
+  std::printf("%s on %s (%dx%d), %d stream(s), %lld frames each, %d round(s)\n", f.detector.c_str(),
+              f.source.c_str(), frame.cols, frame.rows, f.streams, (long long)f.frames, f.rounds);
+  std::printf("model    %8.2f fps  (model time only, median of %zu x %d passes)\n", model_rate, models.size(),
+              f.iterations);
+  std::printf("pipeline %8.2f fps  (offline run: decode, pre/post-processing, JSONL sink; median)\n",
+              pipeline_rate);
+  std::printf("ratio    %8.3f   (median of per-round ratios:", ratio);
+  for (double x : ratios) std::printf(" %.3f", x);
+  std::printf(")\n");
+  for (const auto& b : last.batches)
+    std::printf("batches  %lld passes, %.2f images per pass (max %d)\n", (long long)b.batches,
+                b.batches ? double(b.items) / b.batches : 0, b.max_batch);
+  if (f.json) {
+    nlohmann::ordered_json j{{"detector", f.detector},
+                             {"model_fps", model_rate},
+                             {"pipeline_fps", pipeline_rate},
+                             {"ratio", ratio}};
+    std::cout << j.dump() << std::endl;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_bench_command(CLI::App& app) {
+  auto flags = std::make_shared<BenchFlags>();
+  auto& f = *flags;
+  auto* cmd = app.add_subcommand("bench", "Model-only rate vs. end-to-end pipeline rate for one detector");
+  cmd->add_option("--detector", f.detector, "built-in or catalog model")->capture_default_str();
+  cmd->add_option("--param", f.params, "model parameter NAME=VALUE (repeatable)");
+  cmd->add_option("--source", f.source, "video to run on")->capture_default_str();
+  cmd->add_option("--frames", f.frames, "frames per stream in the pipeline run")->capture_default_str();
+  cmd->add_option("--iterations", f.iterations, "forward passes per model measurement")
+      ->capture_default_str();
+  cmd->add_option("--streams", f.streams, "copies of the source run at once (batching across streams)")
+      ->capture_default_str();
+  cmd->add_option("--rounds", f.rounds, "pipeline runs, each between two model measurements")
+      ->capture_default_str();
+  cmd->add_flag("--json", f.json, "end with one JSON line: model_fps, pipeline_fps, ratio");
+  return [flags] { return bench(*flags); };
+}
+
+}  // namespace sf::cli

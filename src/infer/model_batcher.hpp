@@ -1,0 +1,56 @@
+#pragma once
+// The dynamic batcher behind ModelPool: callers on many threads submit images, one thread runs them
+// through the model in batches (see model_pool.hpp for the policy).
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <thread>
+
+#include "sightflow/model_pool.hpp"
+
+namespace sf {
+
+class ModelBatcher : public std::enable_shared_from_this<ModelBatcher> {
+ public:
+  ModelBatcher(std::unique_ptr<Model> model, BatchOptions options);
+  ~ModelBatcher();
+  ModelBatcher(const ModelBatcher&) = delete;
+  ModelBatcher& operator=(const ModelBatcher&) = delete;
+
+  // A new client handle (a Model whose infer() goes through this batcher).
+  std::shared_ptr<Model> client();
+  const ModelInfo& info() const { return model_->info(); }
+  int max_batch() const { return max_batch_; }
+  BatchStats stats() const;
+
+  // Blocks until the images have been run (in one or more batches); thread-safe.
+  std::vector<ModelOutput> submit(std::span<const cv::Mat> images, StageTimes* times);
+  void remove_client();
+
+ private:
+  struct Request {
+    std::span<const cv::Mat> images;
+    std::chrono::steady_clock::time_point arrived;
+    std::vector<ModelOutput> outputs;
+    StageTimes times;
+    std::exception_ptr error;
+    bool done = false;
+  };
+  void loop();
+  void run_batch(std::vector<Request*>& batch);
+
+  std::unique_ptr<Model> model_;
+  int max_batch_;
+  std::chrono::duration<double, std::milli> max_delay_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  std::deque<Request*> pending_;
+  size_t pending_images_ = 0;
+  int clients_ = 0;
+  bool stopping_ = false;
+  int64_t batches_ = 0, items_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace sf
