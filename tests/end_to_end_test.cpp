@@ -11,22 +11,10 @@
 #include "test_support.hpp"
 
 using namespace sf;
+using sf::test::read_jsonl;
 using sf::test::run_command;
 
 namespace {
-
-std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path) {
-  std::vector<nlohmann::json> out;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    // A line being written by a live process may be incomplete: stop at the first that does not parse.
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded()) break;
-    out.push_back(j);
-  }
-  return out;
-}
 
 Detection from_json(const nlohmann::json& d) {
   auto b = d["box"];

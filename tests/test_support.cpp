@@ -133,4 +133,24 @@ int run_command(const std::vector<std::string>& argv, std::string* output, doubl
   return status;
 }
 
+std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded()) break;
+    out.push_back(j);
+  }
+  return out;
+}
+
+nlohmann::json last_json_line(const std::string& output) {
+  auto end = output.find_last_not_of("\n");
+  if (end == std::string::npos) return nlohmann::json::value_t::discarded;
+  auto start = output.rfind('\n', end);
+  start = start == std::string::npos ? 0 : start + 1;
+  return nlohmann::json::parse(output.substr(start, end - start + 1), nullptr, false);
+}
+
 }  // namespace sf::test

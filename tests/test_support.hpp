@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -50,5 +51,12 @@ class ChildProcess {
 int run_command(const std::vector<std::string>& argv, std::string* output, double timeout_s = 300);
 
 std::string read_file(const std::filesystem::path& path);
+
+// The objects of a JSON Lines file, up to the first line that does not parse (a live writer's last line
+// may be incomplete).
+std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path);
+
+// The last line of a command's output parsed as JSON (discarded when it is not JSON).
+nlohmann::json last_json_line(const std::string& output);
 
 }  // namespace sf::test
