@@ -5,77 +5,14 @@
 #include <set>
 #include <sstream>
 
+#include "config/yaml_reader.hpp"
 #include "sightflow/config.hpp"
 #include "sightflow/model_pool.hpp"
 
 namespace sf {
 namespace {
 
-class Reader {
- public:
-  explicit Reader(std::string origin) : origin_(std::move(origin)) {}
-
-  [[noreturn]] void fail(const YAML::Node& node, const std::string& field, const std::string& problem) const {
-    std::string where = origin_;
-    if (node.IsDefined() && node.Mark().line >= 0) where += ":" + std::to_string(node.Mark().line + 1);
-    throw ConfigError(where + ": " + field + ": " + problem);
-  }
-
-  void only_keys(const YAML::Node& map, const std::string& field,
-                 const std::set<std::string>& allowed) const {
-    if (!map.IsMap()) fail(map, field, "expected a mapping");
-    for (const auto& kv : map) {
-      auto key = kv.first.as<std::string>();
-      if (!allowed.count(key)) {
-        std::string list;
-        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        fail(kv.first, field.empty() ? key : field + "." + key,
-             "unknown key (expected one of: " + list + ")");
-      }
-    }
-  }
-
-  template <typename T>
-  T get(const YAML::Node& map, const std::string& key, const std::string& field, T fallback) const {
-    auto node = map[key];
-    if (!node.IsDefined() || node.IsNull()) return fallback;
-    try {
-      if (!node.IsScalar()) throw YAML::Exception(node.Mark(), "");
-      return node.as<T>();
-    } catch (const YAML::Exception&) {
-      fail(node, field + "." + key,
-           std::string("expected ") + type_name<T>() + ", got '" + describe(node) + "'");
-    }
-  }
-
-  std::vector<std::string> strings(const YAML::Node& map, const std::string& key,
-                                   const std::string& field) const {
-    auto node = map[key];
-    std::vector<std::string> out;
-    if (!node.IsDefined() || node.IsNull()) return out;
-    if (node.IsScalar()) return {node.as<std::string>()};
-    if (!node.IsSequence()) fail(node, field + "." + key, "expected a list of names");
-    for (const auto& item : node) {
-      if (!item.IsScalar()) fail(item, field + "." + key, "expected a name");
-      out.push_back(item.as<std::string>());
-    }
-    return out;
-  }
-
- private:
-  template <typename T>
-  static const char* type_name() {
-    if constexpr (std::is_same_v<T, bool>) return "true or false";
-    if constexpr (std::is_integral_v<T>) return "an integer";
-    if constexpr (std::is_floating_point_v<T>) return "a number";
-    return "text";
-  }
-  static std::string describe(const YAML::Node& node) {
-    if (node.IsScalar()) return node.Scalar();
-    return node.IsSequence() ? "a list" : "a mapping";
-  }
-  std::string origin_;
-};
+using Reader = YamlReader<ConfigError>;
 
 StreamConfig read_stream(const Reader& r, const YAML::Node& node, const std::string& field) {
   r.only_keys(node, field,

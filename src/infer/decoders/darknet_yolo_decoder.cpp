@@ -2,31 +2,16 @@
 #include <string>
 
 #include "infer/decoders/decoders.hpp"
+#include "infer/decoders/tensor_rows.hpp"
 
 namespace sf {
-namespace {
-
-// Views a [R, N] or [1, R, N] float tensor as R x N rows (copying only when it is not continuous).
-cv::Mat as_rows(const cv::Mat& tensor) {
-  if (tensor.depth() != CV_32F || tensor.channels() != 1) {
-    throw std::invalid_argument("darknet-yolo decoder: expected CV_32F outputs");
-  }
-  cv::Mat m = tensor.isContinuous() ? tensor : tensor.clone();
-  if (m.dims == 2) return m;
-  if (m.dims == 3 && m.size[0] == 1) return cv::Mat(m.size[1], m.size[2], CV_32F, m.data);
-  throw std::invalid_argument("darknet-yolo decoder: expected [R, 5 + C] or [1, R, 5 + C] outputs, got " +
-                              std::to_string(m.dims) + " dimensions");
-}
-
-}  // namespace
-
 std::vector<Detection> decode_darknet_yolo(const std::vector<cv::Mat>& outputs, cv::Size input,
                                            float score_threshold, bool scores_include_objectness) {
   std::vector<Detection> detections;
   const float in_w = float(input.width), in_h = float(input.height);
   for (const cv::Mat& output : outputs) {
     if (output.empty()) continue;
-    cv::Mat m = as_rows(output);
+    cv::Mat m = tensor_rows(output, "darknet-yolo");
     if (m.cols < 6) {
       throw std::invalid_argument("darknet-yolo decoder: rows need 5 + C >= 6 columns, got " +
                                   std::to_string(m.cols));

@@ -3,28 +3,13 @@
 #include <string>
 
 #include "infer/decoders/decoders.hpp"
+#include "infer/decoders/tensor_rows.hpp"
 
 namespace sf {
-namespace {
-
-// Views a [A, N] or [1, A, N] float tensor as A x N rows (copying only when it is not continuous).
-cv::Mat as_rows(const cv::Mat& tensor) {
-  if (tensor.depth() != CV_32F || tensor.channels() != 1) {
-    throw std::invalid_argument("yolox decoder: expected a CV_32F tensor");
-  }
-  cv::Mat m = tensor.isContinuous() ? tensor : tensor.clone();
-  if (m.dims == 2) return m;
-  if (m.dims == 3 && m.size[0] == 1) return cv::Mat(m.size[1], m.size[2], CV_32F, m.data);
-  throw std::invalid_argument("yolox decoder: expected a [A, 5 + C] or [1, A, 5 + C] tensor, got " +
-                              std::to_string(m.dims) + " dimensions");
-}
-
-}  // namespace
-
 std::vector<Detection> decode_yolox(const cv::Mat& rows, cv::Size input, const std::vector<int>& strides,
                                     float score_threshold) {
   std::vector<Detection> detections;
-  cv::Mat m = as_rows(rows);
+  cv::Mat m = tensor_rows(rows, "yolox");
   if (m.cols < 6) {
     throw std::invalid_argument("yolox decoder: rows need 5 + C >= 6 columns, got " + std::to_string(m.cols));
   }

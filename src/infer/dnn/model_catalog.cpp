@@ -2,8 +2,6 @@
 // that a typo in a user's entry is reported with its line instead of silently becoming a default.
 #include "sightflow/model_catalog.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
@@ -11,6 +9,8 @@
 #include <optional>
 #include <set>
 #include <sstream>
+
+#include "config/yaml_reader.hpp"
 
 #ifndef SIGHTFLOW_DEFAULT_CATALOG
 #error "SIGHTFLOW_DEFAULT_CATALOG (the installed models.yaml) must be defined by the build"
@@ -40,99 +40,7 @@ const std::map<std::string, std::map<std::string, OptionKind>> kDecoderOptions =
     {"yunet", {}},
 };
 
-std::string join(const std::vector<std::string>& items, const std::string& separator = ", ") {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
-  return out;
-}
-
-class Reader {
- public:
-  explicit Reader(std::string origin) : origin_(std::move(origin)) {}
-
-  [[noreturn]] void fail(const YAML::Node& node, const std::string& field, const std::string& problem) const {
-    std::string where = origin_;
-    if (node.IsDefined() && node.Mark().line >= 0) where += ":" + std::to_string(node.Mark().line + 1);
-    throw CatalogError(where + ": " + field + ": " + problem);
-  }
-
-  void only_keys(const YAML::Node& map, const std::string& field,
-                 const std::set<std::string>& allowed) const {
-    if (!map.IsMap()) fail(map, field, "expected a mapping");
-    std::set<std::string> seen;
-    for (const auto& kv : map) {
-      auto key = kv.first.as<std::string>();
-      auto key_field = field.empty() ? key : field + "." + key;
-      if (!allowed.count(key))
-        fail(kv.first, key_field,
-             "unknown key (expected one of: " + join({allowed.begin(), allowed.end()}) + ")");
-      // yaml-cpp keeps both copies of a repeated key and lookups see only the first.
-      if (!seen.insert(key).second) fail(kv.first, key_field, "repeated key");
-    }
-  }
-
-  // A key that must be present; `what` says what to give (shown when it is missing).
-  YAML::Node require(const YAML::Node& map, const std::string& key, const std::string& field,
-                     const std::string& what) const {
-    YAML::Node node = map[key];
-    if (!node.IsDefined() || node.IsNull()) fail(map, field + "." + key, "missing (" + what + ")");
-    return node;
-  }
-
-  static bool present(const YAML::Node& map, const std::string& key) {
-    YAML::Node node = map[key];
-    return node.IsDefined() && !node.IsNull();
-  }
-
-  template <typename T>
-  T scalar(const YAML::Node& node, const std::string& field) const {
-    try {
-      if (!node.IsScalar()) throw YAML::Exception(node.Mark(), "");
-      return node.as<T>();
-    } catch (const YAML::Exception&) {
-      fail(node, field, std::string("expected ") + type_name<T>() + ", got " + describe(node));
-    }
-  }
-
-  template <typename T>
-  T get(const YAML::Node& map, const std::string& key, const std::string& field, T fallback) const {
-    if (!present(map, key)) return fallback;
-    return scalar<T>(map[key], field + "." + key);
-  }
-
-  std::string choice(const YAML::Node& node, const std::string& field,
-                     const std::vector<std::string>& allowed) const {
-    auto value = scalar<std::string>(node, field);
-    for (const auto& a : allowed) {
-      if (value == a) return value;
-    }
-    fail(node, field, "unknown value '" + value + "' (expected one of: " + join(allowed) + ")");
-  }
-
-  // One number or a list of them.
-  std::vector<double> numbers(const YAML::Node& node, const std::string& field) const {
-    if (node.IsScalar()) return {scalar<double>(node, field)};
-    if (!node.IsSequence()) fail(node, field, "expected a number or a list of numbers");
-    std::vector<double> out;
-    for (const auto& item : node) out.push_back(scalar<double>(item, field));
-    return out;
-  }
-
- private:
-  template <typename T>
-  static const char* type_name() {
-    if constexpr (std::is_same_v<T, bool>) return "true or false";
-    if constexpr (std::is_integral_v<T>) return "an integer";
-    if constexpr (std::is_floating_point_v<T>) return "a number";
-    return "text";
-  }
-  static std::string describe(const YAML::Node& node) {
-    if (node.IsScalar()) return "'" + node.Scalar() + "'";
-    if (node.IsNull()) return "nothing";
-    return node.IsSequence() ? "a list" : "a mapping";
-  }
-  std::string origin_;
-};
+using Reader = YamlReader<CatalogError>;
 
 bool is_sha256_text(const std::string& text) {
   if (text.size() != 64) return false;
