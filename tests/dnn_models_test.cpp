@@ -304,3 +304,26 @@ TEST(DnnCatalog, AUserAddedEntryRunsWithoutARebuild) {
   for (const auto& d : out.detections) people += d.label == "person";
   EXPECT_GE(people, 4);
 }
+
+TEST(DnnPrepare, InputsPreparedAheadGiveTheSameDetections) {
+  auto model = create_model("yolo-fastest-xl");
+  auto frames = vtest_frames({100, 400});
+  std::vector<cv::Mat> images{frames[0].image, frames[1].image};
+  auto plain = model->infer(images);
+  StageTimes times;
+  // One prepared ahead (as the pipeline's decode thread does), one left to the model.
+  std::vector<Prepared> prepared{model->prepare(images[0], &times), nullptr};
+  ASSERT_NE(prepared[0], nullptr);
+  EXPECT_GT(times.resize, 0);
+  auto ahead = model->infer_prepared(images, prepared);
+  ASSERT_EQ(ahead.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    ASSERT_EQ(ahead[i].detections.size(), plain[i].detections.size());
+    for (size_t k = 0; k < plain[i].detections.size(); ++k)
+      EXPECT_GE(iou(ahead[i].detections[k].box, plain[i].detections[k].box), 0.999f);
+  }
+  // An input prepared by a different model is refused rather than misread.
+  class Other : public PreparedInput {};
+  std::vector<Prepared> foreign{std::make_shared<Other>()};
+  EXPECT_THROW(model->infer_prepared(std::span<const cv::Mat>(&images[0], 1), foreign), std::invalid_argument);
+}

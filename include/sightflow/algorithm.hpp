@@ -27,6 +27,15 @@ class Algorithm {
   virtual void init() {}
   // `frames`: the run's frames, oldest first, newest last (see Schedule). Record stage times in `times`.
   virtual AlgorithmOutput run(std::span<const Frame> frames, StageTimes& times) = 0;
+
+  // Optional split of run() for overlap: prepare() is called on the stream's decode thread as soon as a
+  // run is scheduled (possibly before init() and while run() executes on the worker, so it must not touch
+  // what run() changes); its result is handed to run_prepared() on the worker.
+  virtual Prepared prepare(std::span<const Frame> /*frames*/, StageTimes& /*times*/) const { return nullptr; }
+  virtual AlgorithmOutput run_prepared(std::span<const Frame> frames, const Prepared& /*prepared*/,
+                                       StageTimes& times) {
+    return run(frames, times);
+  }
 };
 
 // Runs a Model on the newest frame of each run, keeping only the wanted classes and scores.
@@ -39,6 +48,10 @@ class DetectorAlgorithm : public Algorithm {
   DetectorAlgorithm(const std::string& model_name, const ModelParams& params,
                     std::set<std::string> classes = {}, float min_score = 0.f);
   AlgorithmOutput run(std::span<const Frame> frames, StageTimes& times) override;
+  // The model's pre-processing of the newest frame, ahead of the forward pass.
+  Prepared prepare(std::span<const Frame> frames, StageTimes& times) const override;
+  AlgorithmOutput run_prepared(std::span<const Frame> frames, const Prepared& prepared,
+                               StageTimes& times) override;
 
  private:
   std::shared_ptr<Model> model_;

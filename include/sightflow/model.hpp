@@ -22,10 +22,30 @@ struct ModelInfo {
   std::vector<std::string> class_names;
 };
 
+// A model's pre-processed input for one image (resized, normalised tensor and how to map boxes back),
+// made ahead of the forward pass on another thread. Opaque outside the model that made it.
+struct PreparedInput {
+  virtual ~PreparedInput() = default;
+};
+using Prepared = std::shared_ptr<const PreparedInput>;
+
 class Model {
  public:
   virtual ~Model() = default;
   virtual const ModelInfo& info() const = 0;
+  // Optional: pre-processes one image ahead of infer_prepared() so that the work overlaps the previous
+  // forward pass (the pipeline calls it on the decode thread). Must be safe to call from any thread while
+  // infer() runs. Models without a separate pre-processing step return nullptr.
+  virtual Prepared prepare(const cv::Mat& /*image*/, StageTimes* /*times*/ = nullptr) const {
+    return nullptr;
+  }
+  // infer() with inputs from prepare(), one per image (null entries are pre-processed here).
+  virtual std::vector<ModelOutput> infer_prepared(std::span<const cv::Mat> images,
+                                                  std::span<const Prepared> prepared,
+                                                  StageTimes* times = nullptr) {
+    (void)prepared;
+    return infer(images, times);
+  }
   // One output per input image, in the same order; boxes in the input image's pixels.
   // `times` (optional) accumulates resize/model/post seconds for the whole batch.
   // Implementations must be safe to call from one thread at a time; the pipeline never shares an

@@ -78,6 +78,8 @@ class Pipeline {
  private:
   struct Job {
     std::vector<Frame> frames;
+    Prepared prepared;  // the algorithm's prepare(), done on the decode thread
+    StageTimes times;   // what preparing took
   };
   struct Worker;
   struct Stream;

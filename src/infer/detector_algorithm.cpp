@@ -14,9 +14,20 @@ DetectorAlgorithm::DetectorAlgorithm(const std::string& model_name, const ModelP
                         min_score) {}
 
 AlgorithmOutput DetectorAlgorithm::run(std::span<const Frame> frames, StageTimes& times) {
+  return run_prepared(frames, nullptr, times);
+}
+
+Prepared DetectorAlgorithm::prepare(std::span<const Frame> frames, StageTimes& times) const {
+  if (frames.empty()) return nullptr;
+  return model_->prepare(frames.back().image, &times);
+}
+
+AlgorithmOutput DetectorAlgorithm::run_prepared(std::span<const Frame> frames, const Prepared& prepared,
+                                                StageTimes& times) {
   if (frames.empty()) throw std::invalid_argument("detector run without frames");
   const cv::Mat& image = frames.back().image;
-  auto outputs = model_->infer(std::span<const cv::Mat>(&image, 1), &times);
+  auto outputs = model_->infer_prepared(std::span<const cv::Mat>(&image, 1),
+                                        std::span<const Prepared>(&prepared, 1), &times);
   AlgorithmOutput out;
   for (auto& d : outputs.at(0).detections) {
     if (d.score < min_score_) continue;

@@ -12,7 +12,14 @@ class BatchClient : public Model {
   ~BatchClient() override { batcher_->remove_client(); }
   const ModelInfo& info() const override { return batcher_->info(); }
   std::vector<ModelOutput> infer(std::span<const cv::Mat> images, StageTimes* times) override {
-    return batcher_->submit(images, times);
+    return batcher_->submit(images, {}, times);
+  }
+  Prepared prepare(const cv::Mat& image, StageTimes* times) const override {
+    return batcher_->prepare(image, times);
+  }
+  std::vector<ModelOutput> infer_prepared(std::span<const cv::Mat> images, std::span<const Prepared> prepared,
+                                          StageTimes* times) override {
+    return batcher_->submit(images, prepared, times);
   }
 
  private:
@@ -64,10 +71,14 @@ BatchStats ModelBatcher::stats() const {
   return {model_->info().name, max_batch_, batches_, items_};
 }
 
-std::vector<ModelOutput> ModelBatcher::submit(std::span<const cv::Mat> images, StageTimes* times) {
+std::vector<ModelOutput> ModelBatcher::submit(std::span<const cv::Mat> images,
+                                              std::span<const Prepared> prepared, StageTimes* times) {
   if (images.empty()) return {};
+  if (!prepared.empty() && prepared.size() != images.size())
+    throw std::invalid_argument("one prepared input per image expected");
   Request request;
   request.images = images;
+  request.prepared = prepared;
   request.arrived = std::chrono::steady_clock::now();
   std::unique_lock lock(mutex_);
   pending_.push_back(&request);
@@ -116,10 +127,17 @@ void ModelBatcher::loop() {
 
 void ModelBatcher::run_batch(std::vector<Request*>& batch) {
   std::vector<cv::Mat> images;
-  for (Request* r : batch) images.insert(images.end(), r->images.begin(), r->images.end());
+  std::vector<Prepared> prepared;
+  for (Request* r : batch) {
+    images.insert(images.end(), r->images.begin(), r->images.end());
+    if (r->prepared.empty())
+      prepared.resize(prepared.size() + r->images.size());
+    else
+      prepared.insert(prepared.end(), r->prepared.begin(), r->prepared.end());
+  }
   StageTimes times;
   try {
-    auto outputs = model_->infer(images, &times);
+    auto outputs = model_->infer_prepared(images, prepared, &times);
     size_t next = 0;
     for (Request* r : batch) {
       for (size_t i = 0; i < r->images.size(); ++i) r->outputs.push_back(std::move(outputs.at(next++)));

@@ -24,13 +24,18 @@ class ModelBatcher : public std::enable_shared_from_this<ModelBatcher> {
   int max_batch() const { return max_batch_; }
   BatchStats stats() const;
 
-  // Blocks until the images have been run (in one or more batches); thread-safe.
-  std::vector<ModelOutput> submit(std::span<const cv::Mat> images, StageTimes* times);
+  // Blocks until the images have been run (in one or more batches); thread-safe. `prepared`: empty, or
+  // the model's prepare() output per image.
+  std::vector<ModelOutput> submit(std::span<const cv::Mat> images, std::span<const Prepared> prepared,
+                                  StageTimes* times);
+  // The model's own pre-processing, on the caller's thread.
+  Prepared prepare(const cv::Mat& image, StageTimes* times) const { return model_->prepare(image, times); }
   void remove_client();
 
  private:
   struct Request {
     std::span<const cv::Mat> images;
+    std::span<const Prepared> prepared;
     std::chrono::steady_clock::time_point arrived;
     std::vector<ModelOutput> outputs;
     StageTimes times;

@@ -17,7 +17,7 @@ Mode parse_mode(const std::string& name) {
 std::string to_string(Mode mode) { return mode == Mode::Offline ? "offline" : "realtime"; }
 
 struct Pipeline::Worker {
-  Worker(std::string stream_name, std::string algo_name, std::unique_ptr<Algorithm> algo, const Schedule& s,
+  Worker(std::string stream_name, std::string algo_name, std::shared_ptr<Algorithm> algo, const Schedule& s,
          size_t capacity, OverflowPolicy policy)
       : stream(std::move(stream_name)),
         name(std::move(algo_name)),
@@ -25,7 +25,10 @@ struct Pipeline::Worker {
         scheduler(s),
         jobs(capacity, policy) {}
   std::string stream, name;
-  std::unique_ptr<Algorithm> algorithm;
+  // Shared with the decode thread, which calls prepare(); the worker releases it when done (under the
+  // lock), and a prepare() in flight keeps its own reference.
+  std::shared_ptr<Algorithm> algorithm;
+  std::mutex algorithm_mutex;
   Scheduler scheduler;  // used by the stream's decode thread only
   BoundedQueue<Job> jobs;
   std::thread thread;
@@ -176,8 +179,22 @@ void Pipeline::decode_loop(Stream& s) {
       for (Worker* w : s.workers) {
         auto frames = w->scheduler.offer(*frame);
         if (!frames) continue;
+        Job job{std::move(*frames), nullptr, {}};
+        // Pre-process here, while the worker is busy with the previous run, so the two overlap.
+        std::shared_ptr<Algorithm> algorithm;
+        {
+          std::lock_guard lock(w->algorithm_mutex);
+          algorithm = w->algorithm;
+        }
+        if (algorithm) {
+          try {
+            job.prepared = algorithm->prepare(job.frames, job.times);
+          } catch (const std::exception& e) {
+            spdlog::debug("algorithm '{}' could not prepare frame {}: {}", w->name, frame->seq, e.what());
+          }  // run() pre-processes again and reports the error against the frame
+        }
         std::optional<Job> evicted;
-        if (!w->jobs.push(Job{std::move(*frames)}, &evicted)) {
+        if (!w->jobs.push(std::move(job), &evicted)) {
           if (w->jobs.closed()) break;
           metrics_.run_dropped(s.name, w->name);
         }
@@ -213,8 +230,9 @@ void Pipeline::worker_loop(Worker& w) {
     r.pts = newest.pts;
     r.capture_ts = newest.wall_ts;
     r.image = newest.image;
+    r.times = job->times;
     try {
-      AlgorithmOutput out = w.algorithm->run(job->frames, r.times);
+      AlgorithmOutput out = w.algorithm->run_prepared(job->frames, job->prepared, r.times);
       r.detections = std::move(out.detections);
       r.labels = std::move(out.labels);
       r.values = std::move(out.values);
@@ -232,6 +250,7 @@ void Pipeline::worker_loop(Worker& w) {
   }
   // Done: release the algorithm (and its hold on a shared model) now, so that a batcher stops waiting
   // for this worker's requests while other streams go on.
+  std::lock_guard lock(w.algorithm_mutex);
   w.algorithm.reset();
 }
 

@@ -1,5 +1,6 @@
 #include "infer/dnn/dnn_model.hpp"
 
+#include <cstring>
 #include <fstream>
 #include <stdexcept>
 
@@ -135,25 +136,68 @@ std::string DnnModel::label_of(int class_id) const {
   return class_id >= 0 && class_id < int(names.size()) ? names[class_id] : std::to_string(class_id);
 }
 
+namespace {
+
+struct DnnPrepared : PreparedInput {
+  cv::Mat blob;  // [1, 3, H, W]
+  InputTransform transform;
+};
+
+}  // namespace
+
+Prepared DnnModel::prepare(const cv::Mat& image, StageTimes* times) const {
+  Stopwatch watch;
+  auto p = std::make_shared<DnnPrepared>();
+  cv::Mat canvas = prepare_image(image, spec_.entry.preprocess, &p->transform);
+  p->blob = make_blob(std::span<const cv::Mat>(&canvas, 1), spec_.entry.preprocess);
+  if (times) times->resize += watch.seconds();
+  return p;
+}
+
 std::vector<ModelOutput> DnnModel::infer(std::span<const cv::Mat> images, StageTimes* times) {
+  return infer_prepared(images, {}, times);
+}
+
+std::vector<ModelOutput> DnnModel::infer_prepared(std::span<const cv::Mat> images,
+                                                  std::span<const Prepared> prepared, StageTimes* times) {
+  if (!prepared.empty() && prepared.size() != images.size())
+    throw std::invalid_argument("model '" + info_.name + "': one prepared input per image expected");
   std::vector<ModelOutput> outputs;
   outputs.reserve(images.size());
   for (size_t first = 0; first < images.size(); first += info_.max_batch) {
     size_t n = std::min<size_t>(info_.max_batch, images.size() - first);
-    auto part = infer_batch(images.subspan(first, n), times);
+    auto part = infer_batch(images.subspan(first, n),
+                            prepared.empty() ? prepared : prepared.subspan(first, n), times);
     for (auto& o : part) outputs.push_back(std::move(o));
   }
   return outputs;
 }
 
-std::vector<ModelOutput> DnnModel::infer_batch(std::span<const cv::Mat> images, StageTimes* times) {
+std::vector<ModelOutput> DnnModel::infer_batch(std::span<const cv::Mat> images,
+                                               std::span<const Prepared> prepared, StageTimes* times) {
   const CatalogEntry& e = spec_.entry;
+  const int n = int(images.size());
+  // Pre-process what was not prepared ahead, then stack the per-image tensors into one blob.
+  std::vector<std::shared_ptr<const DnnPrepared>> inputs(n);
+  for (int i = 0; i < n; ++i) {
+    if (!prepared.empty() && prepared[i]) {
+      inputs[i] = std::dynamic_pointer_cast<const DnnPrepared>(prepared[i]);
+      if (!inputs[i])
+        throw std::invalid_argument("model '" + info_.name + "': input prepared by another model");
+    } else {
+      inputs[i] = std::static_pointer_cast<const DnnPrepared>(prepare(images[i], times));
+    }
+  }
   Stopwatch watch;
-  std::vector<cv::Mat> prepared(images.size());
-  std::vector<InputTransform> transforms(images.size());
-  for (size_t i = 0; i < images.size(); ++i)
-    prepared[i] = prepare_image(images[i], e.preprocess, &transforms[i]);
-  cv::Mat blob = make_blob(prepared, e.preprocess);
+  cv::Mat blob;
+  if (n == 1) {
+    blob = inputs[0]->blob;
+  } else {
+    int sizes[] = {n, 3, e.preprocess.input.height, e.preprocess.input.width};
+    blob.create(4, sizes, CV_32F);
+    const size_t per_image = inputs[0]->blob.total() * sizeof(float);
+    for (int i = 0; i < n; ++i) std::memcpy(blob.ptr<float>(i), inputs[i]->blob.ptr<float>(), per_image);
+  }
   if (times) times->resize += watch.lap();
 
   std::vector<cv::Mat> outs;
@@ -166,16 +210,15 @@ std::vector<ModelOutput> DnnModel::infer_batch(std::span<const cv::Mat> images, 
   if (times) times->model += watch.lap();
 
   std::vector<ModelOutput> results(images.size());
-  int n = int(images.size());
   for (int i = 0; i < n; ++i) {
     ModelOutput out = decode_(outs, i, n);
     if (!out.detections.empty()) {
       out.detections = non_max_suppression(std::move(out.detections), e.nms_threshold);
       std::vector<Detection> kept;
       for (auto& d : out.detections) {
-        d.box = transforms[i].to_source(d.box, images[i].size());
+        d.box = inputs[i]->transform.to_source(d.box, images[i].size());
         if (d.box.width <= 0 || d.box.height <= 0) continue;
-        for (auto& p : d.landmarks) p = transforms[i].to_source(p);
+        for (auto& p : d.landmarks) p = inputs[i]->transform.to_source(p);
         d.label = label_of(d.class_id);
         kept.push_back(std::move(d));
       }

@@ -21,13 +21,18 @@ class DnnModel : public Model {
   explicit DnnModel(DnnModelSpec spec);
   const ModelInfo& info() const override { return info_; }
   std::vector<ModelOutput> infer(std::span<const cv::Mat> images, StageTimes* times) override;
+  // The resized, normalised tensor of one image and its InputTransform (thread-safe: reads the spec only).
+  Prepared prepare(const cv::Mat& image, StageTimes* times) const override;
+  std::vector<ModelOutput> infer_prepared(std::span<const cv::Mat> images, std::span<const Prepared> prepared,
+                                          StageTimes* times) override;
 
  private:
   // Decodes image `index` of the batch from the raw outputs into network-input coordinates.
   using Decode = std::function<ModelOutput(const std::vector<cv::Mat>& outputs, int index, int batch)>;
   Decode make_decoder() const;
   std::string label_of(int class_id) const;  // the class name, or the id as text past the list's end
-  std::vector<ModelOutput> infer_batch(std::span<const cv::Mat> images, StageTimes* times);
+  std::vector<ModelOutput> infer_batch(std::span<const cv::Mat> images, std::span<const Prepared> prepared,
+                                       StageTimes* times);
 
   DnnModelSpec spec_;
   ModelInfo info_;
