@@ -325,5 +325,6 @@ TEST(DnnPrepare, InputsPreparedAheadGiveTheSameDetections) {
   // An input prepared by a different model is refused rather than misread.
   class Other : public PreparedInput {};
   std::vector<Prepared> foreign{std::make_shared<Other>()};
-  EXPECT_THROW(model->infer_prepared(std::span<const cv::Mat>(&images[0], 1), foreign), std::invalid_argument);
+  EXPECT_THROW(model->infer_prepared(std::span<const cv::Mat>(&images[0], 1), foreign),
+               std::invalid_argument);
 }
