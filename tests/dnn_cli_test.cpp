@@ -160,3 +160,28 @@ TEST(RunCommand, AMissingModelIsAClearErrorBeforeAnyFrameIsRead) {
   EXPECT_NE(out.find("yolox-nano/yolox_nano.onnx not found"), std::string::npos) << out;
   EXPECT_EQ(out.find("frames read"), std::string::npos) << out;
 }
+
+TEST(RunCommand, TheDnnExampleConfigRunsEveryAlgorithmOnItsStreams) {
+  test::TempDir dir;
+  std::string out;
+  int rc = run_command({test::sightflow_bin(), "run", "--config",
+                        SIGHTFLOW_SOURCE_DIR "/examples/people-and-faces.yaml", "--max-frames", "25", "--out",
+                        (dir / "r.jsonl").string(), "--video-out", (dir / "v.mkv").string(), "--no-progress"},
+                       &out);
+  ASSERT_EQ(rc, 0) << out;
+  std::map<std::pair<std::string, std::string>, int> runs;
+  for (const auto& r : read_jsonl(dir / "r.jsonl")) {
+    runs[{r["stream"], r["algo"]}]++;
+    if (r["algo"] == "people") {
+      for (const auto& d : r["detections"]) EXPECT_EQ(d["label"], "person");
+    }
+    if (r["algo"] == "scene") {
+      EXPECT_EQ(r["labels"].size(), 3u);
+    }
+  }
+  EXPECT_EQ((runs[{"street", "people"}]), 25);
+  EXPECT_EQ((runs[{"film", "faces"}]), 25);
+  EXPECT_EQ(runs.count({"street", "faces"}), 0u);
+  EXPECT_GE((runs[{"street", "scene"}]), 1);  // every 2 s of media time: frames 0 and 20 at 10 fps
+  EXPECT_GE((runs[{"film", "scene"}]), 1);
+}
