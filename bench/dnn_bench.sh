@@ -9,7 +9,8 @@
 #   BUILD_DIR         CMake build folder (default: build/)
 #   SIGHTFLOW_MODELS  model files (default: ../shared/models)
 #   BENCH_EVERY       eval every Nth frame (default 5)
-#   BENCH_FRAMES      frames per pipeline round in `sightflow bench` (default 200)
+#   BENCH_FRAMES      frames per pipeline round in `sightflow bench` (default 100)
+#   BENCH_ROUNDS      pipeline rounds, each between two model measurements (default 5)
 #   BENCH_SECTIONS    any of: eval bench threads batching (default: all)
 set -euo pipefail
 
@@ -17,7 +18,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 export SIGHTFLOW_MODELS="${SIGHTFLOW_MODELS:-$(cd "$ROOT/.." && pwd)/shared/models}"
 EVERY="${BENCH_EVERY:-5}"
-FRAMES="${BENCH_FRAMES:-200}"
+FRAMES="${BENCH_FRAMES:-100}"
+ROUNDS="${BENCH_ROUNDS:-5}"
 SECTIONS="${BENCH_SECTIONS:-eval bench threads batching}"
 GT="$(cd "$ROOT/.." && pwd)/shared/eval/pets09-s2l1/gt.txt"
 SF="$BUILD_DIR/sightflow"
@@ -55,14 +57,14 @@ bench_row() {  # label, then sightflow arguments
 }
 
 if want bench; then
-  echo "## Model-only vs end-to-end: \`sightflow bench --frames $FRAMES --rounds 3\` (median of rounds)"
+  echo "## Model-only vs end-to-end: \`sightflow bench --frames $FRAMES --rounds "$ROUNDS"\` (median of rounds)"
   echo
   echo "| detector | model fps | pipeline fps | ratio |"
   echo "|---|---:|---:|---:|"
   for det in yolox-nano yolo-fastest-xl yolo-fastest yolo-fastest-body yunet res10-face mobilenetv2; do
-    bench_row "$det" bench --detector "$det" --frames "$FRAMES" --rounds 3
+    bench_row "$det" bench --detector "$det" --frames "$FRAMES" --rounds "$ROUNDS"
   done
-  bench_row "hog (60 frames, 10 passes)" bench --detector hog --frames 60 --iterations 10 --rounds 3
+  bench_row "hog (30 frames, 5 passes)" bench --detector hog --frames 30 --iterations 5 --rounds "$ROUNDS"
   echo
 fi
 
@@ -73,7 +75,7 @@ if want threads; then
   echo "|---|---:|---:|---:|"
   for det in yolox-nano yolo-fastest-xl; do
     for t in 1 2; do
-      bench_row "$det, $t" --threads "$t" bench --detector "$det" --frames "$FRAMES" --rounds 3
+      bench_row "$det, $t" --threads "$t" bench --detector "$det" --frames "$FRAMES" --rounds "$ROUNDS"
     done
   done
   echo
@@ -83,7 +85,7 @@ if want threads; then
   echo "|---|---:|---:|---:|"
   for t in 1 2; do
     bench_row "yolo-fastest-xl, $t" --threads "$t" bench --detector yolo-fastest-xl --streams 2 \
-      --frames "$((FRAMES / 2))" --rounds 3 --param max_batch=1
+      --frames "$((FRAMES / 2))" --rounds "$ROUNDS" --param max_batch=1
   done
   echo
 fi
@@ -94,7 +96,7 @@ if want batching; then
   echo "| max_batch | model fps (1 image) | pipeline fps (4 streams) | ratio |"
   echo "|---|---:|---:|---:|"
   for b in 1 2 4; do
-    bench_row "$b" bench --detector yolo-fastest-xl --streams 4 --frames "$((FRAMES / 4))" --rounds 3 \
+    bench_row "$b" bench --detector yolo-fastest-xl --streams 4 --frames "$((FRAMES / 4))" --rounds "$ROUNDS" \
       --param "max_batch=$b" --param max_delay_ms=10
   done
   echo

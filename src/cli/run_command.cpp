@@ -30,6 +30,7 @@ struct RunFlags {
   bool loop = false, stop_at_end = false, no_progress = false;
   std::string resize;
   int64_t max_frames = -1;
+  int decode_threads = 1;
   int frame_count = 1, frame_step = 1;
   double interval = 0;
   std::string out, video_out, summary_json;
@@ -66,6 +67,7 @@ RunConfig config_from_flags(const RunFlags& f, bool embedded_default) {
     s.options.start = f.start;
     s.options.loop = f.loop;
     s.options.stop_at_end = f.stop_at_end;
+    s.options.decode_threads = f.decode_threads;
     if (!f.resize.empty()) std::tie(s.options.width, s.options.height) = parse_size(f.resize);
     c.streams.push_back(s);
   }
@@ -85,8 +87,9 @@ RunConfig config_from_flags(const RunFlags& f, bool embedded_default) {
 int run(const RunFlags& f, CLI::App& cmd) {
   RunConfig config;
   if (!f.config.empty()) {
-    for (const char* flag : {"--source", "--detector", "--param", "--fps", "--start", "--resize",
-                             "--frame-step", "--frame-count", "--interval", "--classes", "--name"}) {
+    for (const char* flag :
+         {"--source", "--detector", "--param", "--fps", "--start", "--resize", "--frame-step",
+          "--frame-count", "--interval", "--classes", "--name", "--decode-threads"}) {
       if (cmd.count(flag))
         throw std::invalid_argument(std::string(flag) + " cannot be combined with --config");
     }
@@ -188,6 +191,9 @@ Command add_run_command(CLI::App& app) {
   cmd->add_flag("--stop-at-end", f.stop_at_end, "live sources: end at end-of-stream instead of reconnecting");
   cmd->add_option("--resize", f.resize, "resize frames to WIDTHxHEIGHT (0 keeps the aspect ratio)");
   cmd->add_option("--max-frames", f.max_frames, "stop each stream after this many frames");
+  cmd->add_option("--decode-threads", f.decode_threads, "FFmpeg decoder threads per stream (0: auto)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--frame-count", f.frame_count, "frames each run receives")->capture_default_str();
   cmd->add_option("--frame-step", f.frame_step, "take one frame every N")->capture_default_str();
   cmd->add_option("--interval", f.interval, "run at most every N seconds of media time")

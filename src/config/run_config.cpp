@@ -17,7 +17,7 @@ using Reader = YamlReader<ConfigError>;
 StreamConfig read_stream(const Reader& r, const YAML::Node& node, const std::string& field) {
   r.only_keys(node, field,
               {"name", "source", "fps", "start", "loop", "width", "height", "stop_at_end", "reconnect_max",
-               "max_reconnects", "timeout", "image_fps"});
+               "max_reconnects", "timeout", "image_fps", "decode_threads"});
   StreamConfig s;
   s.source = r.get<std::string>(node, "source", field, "");
   if (s.source.empty())
@@ -34,6 +34,8 @@ StreamConfig read_stream(const Reader& r, const YAML::Node& node, const std::str
   o.max_reconnects = r.get<int>(node, "max_reconnects", field, o.max_reconnects);
   o.io_timeout_s = r.get<double>(node, "timeout", field, o.io_timeout_s);
   o.image_fps = r.get<double>(node, "image_fps", field, o.image_fps);
+  o.decode_threads = r.get<int>(node, "decode_threads", field, o.decode_threads);
+  if (o.decode_threads < 0) r.fail(node["decode_threads"], field + ".decode_threads", "must not be negative");
   if (o.target_fps < 0) r.fail(node["fps"], field + ".fps", "must not be negative");
   if (o.start < 0) r.fail(node["start"], field + ".start", "must not be negative");
   if (o.width < 0 || o.height < 0) r.fail(node, field, "width and height must not be negative");

@@ -313,7 +313,7 @@ class FfmpegSource final : public Source {
     ret = avcodec_parameters_to_context(dec.get(), stream->codecpar);
     if (ret < 0) return "bad codec parameters: " + av_error(ret);
     dec->pkt_timebase = stream->time_base;
-    dec->thread_count = 0;  // auto
+    dec->thread_count = std::max(0, opts_.decode_threads);
     // Frame threading adds one frame of latency per thread: fine for files, not for live video.
     if (is_live()) dec->thread_type = FF_THREAD_SLICE;
     ret = avcodec_open2(dec.get(), codec, nullptr);
