@@ -109,8 +109,9 @@ int bench(const BenchFlags& f) {
   // use the same instance (through the pool), so no round pays for loading or first-pass allocations.
   ModelPool pool;
   auto measure_model = [&] {
-    auto model = pool.acquire(f.detector, params);  // released before the pipeline runs: an idle
-    return model_fps(*model, frame, f.iterations);   // client would make its batches wait
+    // Released before the pipeline runs: an idle client would make its batches wait.
+    auto model = pool.acquire(f.detector, params);
+    return model_fps(*model, frame, f.iterations);
   };
   // Model and pipeline measurements alternate (M P M P ... M); each pipeline run is compared with the
   // mean of the two model measurements around it, and the median of those ratios is reported. On a
