@@ -7,6 +7,7 @@ packages=(
   libopencv-dev opencv-data opencv-doc
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libavdevice-dev ffmpeg
   nlohmann-json3-dev libcli11-dev libspdlog-dev libyaml-cpp-dev libturbojpeg0-dev
+  libsqlite3-dev libpq-dev postgresql
   libgtest-dev libbenchmark-dev libssl-dev
 )
 

@@ -92,3 +92,35 @@ TEST(RunConfig, MissingFileIsNamed) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/config.yaml"), std::string::npos);
   }
 }
+
+TEST(RunConfig, ReadsTheStoreRetentionAndArchive) {
+  auto c = parse_run_config(R"(
+streams: [{source: a.mp4}]
+algorithms: [{detector: hog}]
+sinks:
+  db: out/results.db
+  retention: {raw: 3600, 1s: 600, 1h: 0}
+  archive: {dir: out/frames, keep_every: 25, annotated: true, max_age: 86400, max_mb: 2.5, quality: 80}
+)");
+  EXPECT_EQ(c.sinks.db, "out/results.db");
+  EXPECT_EQ(c.sinks.retention.raw_seconds, 3600);
+  EXPECT_EQ(c.sinks.retention.rollup_seconds[0], 600);
+  EXPECT_EQ(c.sinks.retention.rollup_seconds[1], RetentionPolicy{}.rollup_seconds[1]);
+  EXPECT_EQ(c.sinks.retention.rollup_seconds[2], 0);
+  EXPECT_EQ(c.sinks.archive_dir, "out/frames");
+  EXPECT_TRUE(c.sinks.archive.keep_detections);
+  EXPECT_EQ(c.sinks.archive.keep_every, 25);
+  EXPECT_TRUE(c.sinks.archive.annotated);
+  EXPECT_EQ(c.sinks.archive.max_age_s, 86400);
+  EXPECT_EQ(c.sinks.archive.max_bytes, 2500000);
+  EXPECT_EQ(c.sinks.archive.quality, 80);
+}
+
+TEST(RunConfig, StoreMistakesAreNamed) {
+  const std::string head = "streams: [{source: a.mp4}]\nalgorithms: [{detector: hog}]\n";
+  expect_config_error(head + "sinks: {db: r.db, retention: {raw: 10, 1d: 5}}",
+                      {"sinks.retention.1d", "unknown key"});
+  expect_config_error(head + "sinks: {archive: {dir: frames}}", {"frame archive needs a results store"});
+  expect_config_error(head + "sinks: {db: r.db, archive: {keep_every: 3}}", {"sinks.archive.dir", "missing"});
+  expect_config_error(head + "sinks: {db: r.db, archive: {dir: f, quality: 0}}", {"sinks.archive.quality"});
+}

@@ -10,6 +10,7 @@
 #include "sightflow/pipeline.hpp"
 #include "sightflow/schedule.hpp"
 #include "sightflow/source.hpp"
+#include "sightflow/store.hpp"
 
 namespace sf {
 
@@ -37,6 +38,10 @@ struct AlgorithmConfig {
 struct SinkConfig {
   std::string jsonl;  // results file ("-" = stdout; empty = none)
   std::string video;  // annotated video file (empty = none)
+  std::string db;     // results store: SQLite file or postgresql:// URL (empty = none)
+  RetentionPolicy retention;
+  std::string archive_dir;  // frame archive folder (empty = none; needs db)
+  ArchivePolicy archive;
 };
 
 struct RunConfig {

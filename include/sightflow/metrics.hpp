@@ -61,8 +61,16 @@ struct AlgoCounters {
   StageStat resize, model, post, sink, total;
 };
 
+// The results store's writer: results committed and how long each transaction took.
+struct StoreCounters {
+  int64_t results_stored = 0;
+  StageStat commit;
+};
+
 class Metrics {
  public:
+  void store_commit(size_t results, double seconds);
+  StoreCounters store() const;
   void frame_read(const std::string& stream, double read_seconds, double now_s);
   void set_stream_totals(const std::string& stream, int64_t skipped, int64_t reconnects);
   void run_done(const std::string& stream, const std::string& algo, double resize, double model, double post,
@@ -81,6 +89,7 @@ class Metrics {
   std::map<std::string, RateMeter> in_rates_;
   std::map<std::pair<std::string, std::string>, AlgoCounters> algos_;
   std::map<std::pair<std::string, std::string>, RateMeter> out_rates_;
+  StoreCounters store_;
 };
 
 double steady_now();  // seconds on the steady clock, for rates

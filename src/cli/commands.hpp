@@ -13,6 +13,7 @@ Command add_run_command(CLI::App& app);
 Command add_eval_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
 Command add_models_command(CLI::App& app);
+Command add_query_command(CLI::App& app);
 
 // "NAME=VALUE" flags (--param) into model parameters; throws naming a malformed one.
 ModelParams parse_params(const std::vector<std::string>& flags);

@@ -1,4 +1,5 @@
 // sightflow: one binary, one subcommand per job.
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -8,6 +9,8 @@
 #include "sightflow/model_catalog.hpp"
 
 int main(int argc, char** argv) {
+  // Logs go to stderr: stdout carries data (`--out -` JSON Lines, `query` rows, `--json` lines).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("sightflow"));
   CLI::App app{"sightflow: real-time video analytics (decode, schedule, detect, results)", "sightflow"};
   app.require_subcommand(1);
   app.fallthrough();  // global options such as --log-level may follow the subcommand
@@ -21,10 +24,9 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "threads OpenCV uses inside one inference (0: one per core)")
       ->check(CLI::NonNegativeNumber);
   std::vector<std::pair<const char*, sf::cli::Command>> commands = {
-      {"run", sf::cli::add_run_command(app)},
-      {"eval", sf::cli::add_eval_command(app)},
-      {"bench", sf::cli::add_bench_command(app)},
-      {"models", sf::cli::add_models_command(app)},
+      {"run", sf::cli::add_run_command(app)},     {"eval", sf::cli::add_eval_command(app)},
+      {"bench", sf::cli::add_bench_command(app)}, {"models", sf::cli::add_models_command(app)},
+      {"query", sf::cli::add_query_command(app)},
   };
   app.parse_complete_callback([&] { spdlog::set_level(spdlog::level::from_str(log_level)); });
   try {

@@ -114,6 +114,12 @@ std::string format_summary(Metrics& metrics, double wall_seconds) {
       out << line;
     }
   }
+  if (auto store = metrics.store(); store.commit.count() > 0) {
+    std::snprintf(line, sizeof line, "  store: %lld results stored in %lld transactions, %.2f ms each\n",
+                  static_cast<long long>(store.results_stored), static_cast<long long>(store.commit.count()),
+                  store.commit.mean() * 1e3);
+    out << line;
+  }
   return out.str();
 }
 

@@ -34,6 +34,9 @@ struct RunFlags {
   int frame_count = 1, frame_step = 1;
   double interval = 0;
   std::string out, video_out, summary_json;
+  std::string db, archive_dir;
+  int archive_every = 0;
+  bool archive_annotated = false;
   double stats_interval = 5;
 };
 
@@ -47,6 +50,13 @@ std::pair<int, int> parse_size(const std::string& text) {
     throw std::invalid_argument("--resize expects WIDTHxHEIGHT (0 keeps the aspect ratio), got '" + text +
                                 "'");
   }
+}
+
+void apply_archive_flags(const RunFlags& f, RunConfig& c) {
+  if (f.archive_dir.empty()) return;
+  c.sinks.archive_dir = f.archive_dir;
+  c.sinks.archive.keep_every = f.archive_every;
+  c.sinks.archive.annotated = f.archive_annotated;
 }
 
 RunConfig config_from_flags(const RunFlags& f, bool embedded_default) {
@@ -80,6 +90,8 @@ RunConfig config_from_flags(const RunFlags& f, bool embedded_default) {
   c.algorithms.push_back(a);
   c.sinks.jsonl = f.out.empty() ? "sightflow-out/results.jsonl" : f.out;
   c.sinks.video = f.video_out.empty() && embedded_default ? "sightflow-out/annotated.mp4" : f.video_out;
+  c.sinks.db = f.db.empty() && embedded_default ? "sightflow-out/sightflow.db" : f.db;
+  apply_archive_flags(f, c);
   validate(c);
   return c;
 }
@@ -98,6 +110,9 @@ int run(const RunFlags& f, CLI::App& cmd) {
     if (cmd.count("--max-frames")) config.max_frames = f.max_frames;
     if (cmd.count("--out")) config.sinks.jsonl = f.out;
     if (cmd.count("--video-out")) config.sinks.video = f.video_out;
+    if (cmd.count("--db")) config.sinks.db = f.db;
+    apply_archive_flags(f, config);
+    validate(config);
     if (cmd.count("--stats-interval")) config.stats_interval = f.stats_interval;
   } else {
     config = config_from_flags(f, f.sources.empty());
@@ -110,6 +125,7 @@ int run(const RunFlags& f, CLI::App& cmd) {
                  s.source);
   if (!config.sinks.jsonl.empty()) spdlog::info("results -> {}", config.sinks.jsonl);
   if (!config.sinks.video.empty()) spdlog::info("annotated video -> {}", config.sinks.video);
+  if (!config.sinks.db.empty()) spdlog::info("results store -> {}", config.sinks.db);
 
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
@@ -201,6 +217,13 @@ Command add_run_command(CLI::App& app) {
   cmd->add_option("--out", f.out,
                   "JSON Lines results file, '-' for stdout (default sightflow-out/results.jsonl)");
   cmd->add_option("--video-out", f.video_out, "annotated video file (.mp4, .mkv, .avi)");
+  cmd->add_option("--db", f.db,
+                  "results store: SQLite file or postgresql:// URL (default with no --source: "
+                  "sightflow-out/sightflow.db)");
+  cmd->add_option("--archive", f.archive_dir, "keep analysed frames with detections as JPEG in this folder");
+  cmd->add_option("--archive-every", f.archive_every, "also keep every Nth analysed frame without detections")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--archive-annotated", f.archive_annotated, "also keep an annotated copy of archived frames");
   cmd->add_option("--summary-json", f.summary_json, "write the end-of-run metrics as JSON to this file");
   cmd->add_option("--stats-interval", f.stats_interval,
                   "seconds between stats lines in realtime mode (0: off)")

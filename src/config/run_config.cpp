@@ -74,6 +74,33 @@ AlgorithmConfig read_algorithm(const Reader& r, const YAML::Node& node, const st
   return a;
 }
 
+void read_store(const Reader& r, const YAML::Node& sinks, SinkConfig& c) {
+  c.db = r.get<std::string>(sinks, "db", "sinks", "");
+  if (auto node = sinks["retention"]; node.IsDefined() && !node.IsNull()) {
+    r.only_keys(node, "sinks.retention", {"raw", "1s", "1m", "1h"});
+    c.retention.raw_seconds = r.get<double>(node, "raw", "sinks.retention", c.retention.raw_seconds);
+    for (size_t i = 0; i < std::size(kRollupLevels); ++i)
+      c.retention.rollup_seconds[i] =
+          r.get<double>(node, kRollupLevels[i].name, "sinks.retention", c.retention.rollup_seconds[i]);
+  }
+  if (auto node = sinks["archive"]; node.IsDefined() && !node.IsNull()) {
+    const std::string field = "sinks.archive";
+    r.only_keys(node, field,
+                {"dir", "keep_detections", "keep_every", "annotated", "max_age", "max_mb", "quality"});
+    c.archive_dir = r.get<std::string>(node, "dir", field, "");
+    if (c.archive_dir.empty()) r.fail(node, field + ".dir", "missing (the folder for archived frames)");
+    auto& a = c.archive;
+    a.keep_detections = r.get<bool>(node, "keep_detections", field, a.keep_detections);
+    a.keep_every = r.get<int>(node, "keep_every", field, a.keep_every);
+    a.annotated = r.get<bool>(node, "annotated", field, a.annotated);
+    a.max_age_s = r.get<double>(node, "max_age", field, a.max_age_s);
+    a.max_bytes = int64_t(r.get<double>(node, "max_mb", field, 0) * 1e6);
+    a.quality = r.get<int>(node, "quality", field, a.quality);
+    if (a.keep_every < 0) r.fail(node["keep_every"], field + ".keep_every", "must not be negative");
+    if (a.quality < 1 || a.quality > 100) r.fail(node["quality"], field + ".quality", "must be 1..100");
+  }
+}
+
 }  // namespace
 
 RunConfig parse_run_config(const std::string& yaml_text, const std::string& origin) {
@@ -106,9 +133,10 @@ RunConfig parse_run_config(const std::string& yaml_text, const std::string& orig
   for (size_t i = 0; i < algorithms.size(); ++i)
     c.algorithms.push_back(read_algorithm(r, algorithms[i], "algorithms[" + std::to_string(i) + "]", i));
   if (auto sinks = root["sinks"]; sinks.IsDefined() && !sinks.IsNull()) {
-    r.only_keys(sinks, "sinks", {"jsonl", "video"});
+    r.only_keys(sinks, "sinks", {"jsonl", "video", "db", "retention", "archive"});
     c.sinks.jsonl = r.get<std::string>(sinks, "jsonl", "sinks", "");
     c.sinks.video = r.get<std::string>(sinks, "video", "sinks", "");
+    read_store(r, sinks, c.sinks);
   }
   try {
     validate(c);
@@ -135,6 +163,8 @@ void validate(const RunConfig& c) {
     if (!stream_names.insert(name).second)
       throw ConfigError("two streams are named '" + name + "' (give each a distinct name)");
   }
+  if (!c.sinks.archive_dir.empty() && c.sinks.db.empty())
+    throw ConfigError("a frame archive needs a results store (sinks.db / --db) to index its files");
   std::set<std::string> algo_names;
   for (const auto& a : c.algorithms) {
     if (!algo_names.insert(a.name).second) throw ConfigError("two algorithms are named '" + a.name + "'");
@@ -180,6 +210,19 @@ void populate(Pipeline& pipeline, const RunConfig& c) {
     if (!parent.empty()) std::filesystem::create_directories(parent);
     // Nominal rate only: frames are encoded at their own media time.
     pipeline.add_sink(make_video_sink(c.sinks.video, 25.0, c.streams.size() > 1));
+  }
+  if (!c.sinks.db.empty()) {
+    bool is_file = c.sinks.db.find("://") == std::string::npos;
+    if (auto parent = std::filesystem::path(c.sinks.db).parent_path(); is_file && !parent.empty())
+      std::filesystem::create_directories(parent);
+    StoreSinkOptions options;
+    options.retention = c.sinks.retention;
+    options.archive_dir = c.sinks.archive_dir;
+    options.archive = c.sinks.archive;
+    options.on_commit = [&metrics = pipeline.metrics()](size_t added, size_t, double seconds) {
+      metrics.store_commit(added, seconds);
+    };
+    pipeline.add_sink(make_store_sink(open_store(c.sinks.db), std::move(options)));
   }
 }
 

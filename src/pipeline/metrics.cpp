@@ -102,6 +102,17 @@ static nlohmann::json stage_json(const StageStat& s) {
           {"max_ms", s.max() * 1e3}};
 }
 
+void Metrics::store_commit(size_t results, double seconds) {
+  std::lock_guard lock(mutex_);
+  store_.results_stored += int64_t(results);
+  store_.commit.add(seconds);
+}
+
+StoreCounters Metrics::store() const {
+  std::lock_guard lock(mutex_);
+  return store_;
+}
+
 nlohmann::json Metrics::to_json(double now_s) const {
   nlohmann::json out = {{"streams", nlohmann::json::object()}};
   for (const auto& [name, s] : streams(now_s)) {
@@ -122,6 +133,9 @@ nlohmann::json Metrics::to_json(double now_s) const {
                                                            {"sink", stage_json(a.sink)},
                                                            {"total", stage_json(a.total)}};
   }
+  auto store = this->store();
+  if (store.commit.count() > 0)
+    out["store"] = {{"results_stored", store.results_stored}, {"commit", stage_json(store.commit)}};
   return out;
 }
 

@@ -1,0 +1,119 @@
+#pragma once
+// The results store: every result, its detections, the frames it was computed on (and their archived
+// JPEG files), and count roll-ups over time, in SQL. SQLite (one file, WAL) is the embedded default;
+// PostgreSQL serves several machines. Writes are idempotent by (stream, algo, frame): storing a result
+// twice leaves one row, so at-least-once delivery gives exactly-once results.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sightflow/result.hpp"
+#include "sightflow/sink.hpp"
+
+namespace sf {
+
+// A store that cannot be opened, migrated or written; what() names the database and the statement.
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Roll-up levels: counts aggregated into buckets of 1 s, 1 min and 1 h (column `level` holds the name).
+struct RollupLevel {
+  const char* name;
+  double seconds;
+};
+inline constexpr RollupLevel kRollupLevels[] = {{"1s", 1.0}, {"1m", 60.0}, {"1h", 3600.0}};
+
+struct RetentionPolicy {
+  double raw_seconds = 7 * 86400.0;                                   // results and detections
+  double rollup_seconds[3] = {86400.0, 30 * 86400.0, 400 * 86400.0};  // per kRollupLevels entry; 0: forever
+};
+
+// A frame the results refer to; archive_path is set (relative to the archive folder) when its JPEG is kept.
+struct FrameRecord {
+  std::string stream;
+  int64_t seq = 0;
+  double pts = 0, ts = 0;
+  int width = 0, height = 0;
+  std::string archive_path;  // empty: not archived
+  int64_t archive_bytes = 0;
+};
+
+// One roll-up increment: the count of `label` in one result ("*" is the result's total count). Table
+// `rollups` aggregates, per label, only the results where the label appeared; view `counts` divides by
+// the "*" row's samples, so a label absent from some results of a bucket gets its zeros (avg, min) back
+// without any per-process state (several workers may write the same bucket).
+struct RollupSample {
+  std::string label;
+  int64_t value = 0;
+};
+
+// Rows of a query: column names, then values typed as JSON (numbers, strings, null).
+struct QueryRows {
+  std::vector<std::string> columns;
+  std::vector<std::vector<nlohmann::json>> rows;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Stores results with their detections, updates the roll-ups, and records the frames (by stream, seq;
+  // an archive path already stored is kept unless a new one is given), all in one transaction: after it
+  // returns they are durable. Results already stored (same stream, algo, frame) are skipped, roll-ups
+  // included. Returns how many results were new.
+  virtual size_t write(const std::vector<Result>& results, const std::vector<FrameRecord>& frames = {}) = 0;
+  // Archived frames, oldest first (by ts), optionally of one stream.
+  virtual std::vector<FrameRecord> archived_frames(const std::string& stream = "") = 0;
+  // Forgets the archive file of a frame (the row stays, archive_path becomes NULL).
+  virtual void clear_archive(const std::string& stream, int64_t seq) = 0;
+  // Deletes raw results/detections and roll-up buckets older than the policy allows, as of `now` (unix s).
+  virtual void apply_retention(const RetentionPolicy& policy, double now) = 0;
+
+  // Runs one reading statement on the store's own connection (tests, tools).
+  virtual QueryRows query(const std::string& sql) = 0;
+
+  virtual std::string describe() const = 0;  // "sqlite:PATH" or the PostgreSQL URL without password
+};
+
+// Opens (creating and migrating as needed) a store: a file path (SQLite) or postgresql://... URL.
+std::unique_ptr<Store> open_store(const std::string& where);
+
+// The roll-up samples of one result: "*" with the total count, and one per label present.
+std::vector<RollupSample> rollup_samples(const Result& result);
+// The start of the bucket of `level_seconds` that contains unix time `ts`.
+double bucket_start(double ts, double level_seconds);
+
+// Which analysed frames are kept as JPEG files (folder/<stream>/<YYYY-MM-DD>/<HHMMSS>-<seq>.jpg, UTC).
+struct ArchivePolicy {
+  bool keep_detections = true;  // keep every frame whose result has detections
+  int keep_every = 0;           // otherwise keep every Nth analysed frame of a stream (0: none)
+  bool annotated = false;       // also write an annotated copy (boxes, labels) beside the raw one
+  double max_age_s = 0;         // 0: no age limit
+  int64_t max_bytes = 0;        // total size of the archive (all streams), 0: no limit
+  int quality = 90;
+};
+
+struct StoreSinkOptions {
+  size_t batch_size = 256;       // results per transaction at most
+  double batch_delay_s = 0.2;    // a result waits at most this long before its transaction commits
+  size_t queue_capacity = 4096;  // results waiting for the writer; a full queue blocks the sink thread
+  RetentionPolicy retention;     // applied at start and every retention_interval_s
+  double retention_interval_s = 60;
+  std::string archive_dir;  // empty: no frame archive
+  ArchivePolicy archive;
+  // Called on the writer thread after each commit: results new in it, and in total so far.
+  std::function<void(size_t committed, size_t total, double seconds)> on_commit;
+};
+
+// A sink that stores results (and archives frames) on its own writer thread, in batched transactions,
+// so the store never sits on the inference path. close() commits what is queued; a store error is
+// rethrown by the next write() or close().
+std::shared_ptr<Sink> make_store_sink(std::shared_ptr<Store> store, StoreSinkOptions options);
+
+}  // namespace sf

@@ -1,0 +1,42 @@
+// `sightflow query`: one read-only SQL statement against a results database, printed as a table, CSV or
+// JSON on stdout.
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "store/postgres_store.hpp"
+#include "store/sql_query.hpp"
+
+namespace sf::cli {
+namespace {
+
+struct QueryFlags {
+  std::string db;
+  std::string sql;
+  std::string format = "table";
+};
+
+}  // namespace
+
+Command add_query_command(CLI::App& app) {
+  auto flags = std::make_shared<QueryFlags>();
+  auto* cmd = app.add_subcommand("query", "Run one read-only SQL statement on a results database (SQLite)");
+  cmd->add_option("--db", flags->db, "SQLite file or postgresql:// URL written by `sightflow run --db`")
+      ->required();  // a missing file is the query's own error (exit 1), never created
+  cmd->add_option("sql", flags->sql, "one statement: SELECT, WITH ... SELECT, VALUES or a read-only PRAGMA")
+      ->required();
+  cmd->add_option("--format", flags->format, "table, csv or json")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  return [flags] {
+    // Every row is read before anything is printed, so an error never leaves half a result on stdout.
+    bool postgres = flags->db.rfind("postgresql://", 0) == 0 || flags->db.rfind("postgres://", 0) == 0;
+    auto result = postgres ? postgres_read_only_query(flags->db, flags->sql)
+                           : run_read_only_query(flags->db, flags->sql);
+    print_query_result(result, parse_query_format(flags->format), std::cout);
+    std::cout.flush();
+    return std::cout ? 0 : 1;
+  };
+}
+
+}  // namespace sf::cli

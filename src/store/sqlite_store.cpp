@@ -1,0 +1,178 @@
+// The embedded store: one SQLite file in WAL mode (readers such as `sightflow query` never block the
+// writer), batched transactions, idempotent upserts.
+#include "store/sqlite_store.hpp"
+
+#include "store/schema.hpp"
+#include "store/store_rows.hpp"
+
+namespace sf {
+namespace {
+
+// Rolls back an open transaction when a write throws, so the file never keeps half a batch.
+class Transaction {
+ public:
+  explicit Transaction(sqlite::Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+  ~Transaction() {
+    if (open_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  void commit() {
+    db_.exec("COMMIT");
+    open_ = false;
+  }
+
+ private:
+  sqlite::Database& db_;
+  bool open_ = true;
+};
+
+}  // namespace
+
+SqliteStore::SqliteStore(const std::string& path) : db_(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) {
+  db_.exec("PRAGMA journal_mode=WAL");
+  // NORMAL in WAL mode: a commit survives the process being killed; only a power cut may lose the last ones.
+  db_.exec("PRAGMA synchronous=NORMAL");
+  migrate();
+}
+
+void SqliteStore::migrate() {
+  auto steps = schema::migrations(schema::Dialect::Sqlite);
+  auto version_query = db_.prepare("PRAGMA user_version");
+  version_query.step();
+  int64_t version = version_query.column_int(0);
+  version_query.step();
+  if (version > int64_t(steps.size()))
+    throw StoreError("SQLite database " + db_.path() + " has schema version " + std::to_string(version) +
+                     ", newer than this sightflow knows (" + std::to_string(steps.size()) + ")");
+  for (auto v = size_t(version); v < steps.size(); ++v) {
+    Transaction t(db_);
+    db_.exec(steps[v]);
+    db_.exec("PRAGMA user_version=" + std::to_string(v + 1));
+    t.commit();
+  }
+}
+
+size_t SqliteStore::write(const std::vector<Result>& results, const std::vector<FrameRecord>& frames) {
+  if (results.empty() && frames.empty()) return 0;
+  Transaction t(db_);
+  auto insert_result = db_.prepare(
+      "INSERT INTO results(stream, algo, frame, pts, ts, count, json) VALUES(?, ?, ?, ?, ?, ?, ?)"
+      " ON CONFLICT(stream, algo, frame) DO NOTHING");
+  auto insert_detection = db_.prepare(
+      "INSERT INTO detections(stream, algo, frame, label, score, x, y, w, h) VALUES(?, ?, ?, ?, ?, ?, ?, ?, "
+      "?)");
+  auto upsert_rollup = db_.prepare(
+      "INSERT INTO rollups(stream, algo, label, level, bucket, samples, sum, min, max)"
+      " VALUES(?, ?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT(stream, algo, label, level, bucket) DO UPDATE SET"
+      " samples = samples + 1, sum = sum + excluded.sum, min = min(min, excluded.min),"
+      " max = max(max, excluded.max)");
+  auto upsert_stream = db_.prepare(
+      "INSERT INTO streams(name, first_ts, last_ts) VALUES(?, ?, ?) ON CONFLICT(name) DO UPDATE SET"
+      " first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts)");
+  auto upsert_frame = db_.prepare(
+      "INSERT INTO frames(stream, seq, pts, ts, width, height, archive_path, archive_bytes)"
+      " VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(stream, seq) DO UPDATE SET"
+      " archive_path = coalesce(excluded.archive_path, archive_path),"
+      " archive_bytes = coalesce(excluded.archive_bytes, archive_bytes)");
+  size_t added = 0;
+  for (const auto& r : results) {
+    double ts = frame_time(r);
+    insert_result.bind(1, r.stream).bind(2, r.algo).bind(3, r.frame).bind(4, r.pts).bind(5, ts);
+    insert_result.bind(6, int64_t(r.detections.size())).bind(7, result_json(r)).run();
+    if (db_.changes() == 0) continue;  // stored before: at-least-once delivery, exactly-once rows
+    ++added;
+    for (const auto& d : r.detections) {
+      insert_detection.bind(1, r.stream).bind(2, r.algo).bind(3, r.frame).bind(4, d.label);
+      insert_detection.bind(5, double(d.score)).bind(6, double(d.box.x)).bind(7, double(d.box.y));
+      insert_detection.bind(8, double(d.box.width)).bind(9, double(d.box.height)).run();
+    }
+    for (const auto& level : kRollupLevels) {
+      double bucket = bucket_start(ts, level.seconds);
+      for (const auto& s : rollup_samples(r)) {
+        upsert_rollup.bind(1, r.stream).bind(2, r.algo).bind(3, s.label).bind(4, level.name).bind(5, bucket);
+        upsert_rollup.bind(6, s.value).bind(7, s.value).bind(8, s.value).run();
+      }
+    }
+    upsert_stream.bind(1, r.stream).bind(2, ts).bind(3, ts).run();
+  }
+  for (const auto& f : frames) {
+    upsert_frame.bind(1, f.stream).bind(2, f.seq).bind(3, f.pts).bind(4, f.ts).bind(5, f.width);
+    upsert_frame.bind(6, f.height);
+    if (f.archive_path.empty()) {
+      upsert_frame.bind_null(7).bind_null(8);
+    } else {
+      upsert_frame.bind(7, f.archive_path).bind(8, f.archive_bytes);
+    }
+    upsert_frame.run();
+  }
+  t.commit();
+  return added;
+}
+
+std::vector<FrameRecord> SqliteStore::archived_frames(const std::string& stream) {
+  auto q = db_.prepare(
+      "SELECT stream, seq, pts, ts, width, height, archive_path, archive_bytes FROM frames"
+      " WHERE archive_path IS NOT NULL AND (?1 = '' OR stream = ?1) ORDER BY ts, stream, seq");
+  q.bind(1, stream);
+  std::vector<FrameRecord> out;
+  while (q.step()) {
+    out.push_back({q.column_text(0), q.column_int(1), q.column_double(2), q.column_double(3),
+                   int(q.column_int(4)), int(q.column_int(5)), q.column_text(6), q.column_int(7)});
+  }
+  return out;
+}
+
+void SqliteStore::clear_archive(const std::string& stream, int64_t seq) {
+  db_.prepare("UPDATE frames SET archive_path = NULL, archive_bytes = NULL WHERE stream = ? AND seq = ?")
+      .bind(1, stream)
+      .bind(2, seq)
+      .run();
+}
+
+QueryRows SqliteStore::query(const std::string& sql) {
+  auto q = db_.prepare(sql);
+  QueryRows out;
+  for (int i = 0; i < q.column_count(); ++i) out.columns.push_back(q.column_name(i));
+  while (q.step()) {
+    auto& row = out.rows.emplace_back();
+    for (int i = 0; i < q.column_count(); ++i) {
+      switch (sqlite3_column_type(q.handle(), i)) {
+        case SQLITE_INTEGER:
+          row.push_back(q.column_int(i));
+          break;
+        case SQLITE_FLOAT:
+          row.push_back(q.column_double(i));
+          break;
+        case SQLITE_NULL:
+          row.push_back(nullptr);
+          break;
+        default:
+          row.push_back(q.column_text(i));
+      }
+    }
+  }
+  return out;
+}
+
+void SqliteStore::apply_retention(const RetentionPolicy& policy, double now) {
+  Transaction t(db_);
+  if (policy.raw_seconds > 0) {
+    double cutoff = now - policy.raw_seconds;
+    db_.prepare(
+           "DELETE FROM detections WHERE (stream, algo, frame) IN"
+           " (SELECT stream, algo, frame FROM results WHERE ts < ?)")
+        .bind(1, cutoff)
+        .run();
+    db_.prepare("DELETE FROM results WHERE ts < ?").bind(1, cutoff).run();
+    db_.prepare("DELETE FROM frames WHERE ts < ? AND archive_path IS NULL").bind(1, cutoff).run();
+  }
+  for (size_t i = 0; i < std::size(kRollupLevels); ++i) {
+    if (policy.rollup_seconds[i] <= 0) continue;
+    db_.prepare("DELETE FROM rollups WHERE level = ? AND bucket < ?")
+        .bind(1, kRollupLevels[i].name)
+        .bind(2, now - policy.rollup_seconds[i])
+        .run();
+  }
+  t.commit();
+}
+
+}  // namespace sf

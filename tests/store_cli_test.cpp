@@ -1,0 +1,126 @@
+// The store through `sightflow run --db`: every result lands once, a rerun adds nothing, a killed writer
+// leaves a consistent file with everything it reported as stored, archived frames match their rows.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "media/jpeg_codec.hpp"
+#include "sightflow/store.hpp"
+#include "store/frame_archive.hpp"
+#include "test_support.hpp"
+
+namespace sf {
+namespace {
+
+int64_t scalar(Store& store, const std::string& sql) {
+  return store.query(sql).rows.at(0).at(0).get<int64_t>();
+}
+
+TEST(StoreCli, EveryFrameOfVtestLandsOnceAndARerunAddsNothing) {
+  test::TempDir dir;
+  auto db = (dir / "results.db").string();
+  std::vector<std::string> argv = {test::sightflow_bin(),
+                                   "run",
+                                   "--detector",
+                                   "yolo-fastest-body",
+                                   "--db",
+                                   db,
+                                   "--out",
+                                   (dir / "results.jsonl").string(),
+                                   "--no-progress"};
+  std::string output;
+  ASSERT_EQ(test::run_command(argv, &output), 0) << output;
+  EXPECT_NE(output.find("795 results stored (0 already there)"), std::string::npos) << output;
+  ASSERT_EQ(test::run_command(argv, &output), 0) << output;
+  EXPECT_NE(output.find("0 results stored (795 already there)"), std::string::npos) << output;
+
+  auto store = open_store(db);
+  EXPECT_EQ(scalar(*store, "SELECT count(*) FROM results"), 795);
+  EXPECT_EQ(scalar(*store, "SELECT count(DISTINCT frame) FROM results WHERE frame BETWEEN 0 AND 794"), 795);
+  EXPECT_EQ(scalar(*store, "SELECT count(*) FROM frames WHERE width = 768 AND height = 576"), 795);
+  // The detector is deterministic: the rerun's JSON Lines agree with the stored rows, box for box.
+  auto lines = test::read_jsonl(dir / "results.jsonl");
+  ASSERT_EQ(lines.size(), 795u);
+  int64_t boxes = 0;
+  for (const auto& line : lines) boxes += int64_t(line["detections"].size());
+  EXPECT_GT(boxes, 795);
+  EXPECT_EQ(scalar(*store, "SELECT count(*) FROM detections"), boxes);
+  EXPECT_EQ(scalar(*store, "SELECT sum(count) FROM results"), boxes);
+  EXPECT_EQ(scalar(*store, "SELECT sum(samples) FROM rollups WHERE level = '1h' AND label = '*'"), 795);
+}
+
+TEST(StoreCli, AKilledWriterLeavesEverythingItReportedAsStored) {
+  test::TempDir dir;
+  auto db = (dir / "results.db").string();
+  auto log = dir / "stderr.txt";
+  test::ChildProcess writer(
+      {test::sightflow_bin(), "--log-level", "debug", "run", "--detector", "yolo-fastest-body", "--db", db,
+       "--out", (dir / "r.jsonl").string(), "--no-progress"},
+      "/dev/null", log.string());
+  // Wait until the writer has reported a few hundred results as committed, then kill it mid-run.
+  std::regex committed(R"(committed \d+ results \((\d+) stored in total\))");
+  int64_t reported = 0;
+  for (int i = 0; i < 600 && reported < 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto text = test::read_file(log);
+    for (std::sregex_iterator it(text.begin(), text.end(), committed), end; it != end; ++it)
+      reported = std::max<int64_t>(reported, std::stoll((*it)[1]));
+  }
+  ASSERT_GE(reported, 200) << test::read_file(log);
+  ::kill(writer.pid(), SIGKILL);
+  writer.wait_exit(10);
+  ASSERT_LT(reported, 795) << "the run ended before it could be killed";
+
+  auto store = open_store(db);
+  EXPECT_EQ(store->query("PRAGMA integrity_check").rows.at(0).at(0), "ok");
+  int64_t stored = scalar(*store, "SELECT count(*) FROM results");
+  EXPECT_GE(stored, reported);
+  // Transactions are whole: every stored result has exactly its detections and its roll-up samples.
+  EXPECT_EQ(scalar(*store,
+                   "SELECT count(*) FROM results r WHERE count != (SELECT count(*) FROM detections d"
+                   " WHERE d.stream = r.stream AND d.algo = r.algo AND d.frame = r.frame)"),
+            0);
+  EXPECT_EQ(scalar(*store, "SELECT sum(samples) FROM rollups WHERE level = '1m' AND label = '*'"), stored);
+}
+
+TEST(StoreCli, ArchivedFramesAndTheirRowsMatch) {
+  test::TempDir dir;
+  auto db = (dir / "results.db").string();
+  auto archive = dir / "frames";
+  std::string output;
+  ASSERT_EQ(test::run_command({test::sightflow_bin(), "run", "--detector", "yolo-fastest-body", "--classes",
+                               "no-such-label", "--max-frames", "60", "--db", db, "--archive",
+                               archive.string(), "--archive-every", "10", "--archive-annotated", "--out",
+                               (dir / "r.jsonl").string(), "--no-progress"},
+                              &output),
+            0)
+      << output;
+  auto store = open_store(db);
+  auto rows = store->archived_frames();
+  // The class filter leaves no detection: only every 10th analysed frame is kept.
+  ASSERT_EQ(rows.size(), 6u);
+  std::set<std::string> named;
+  for (const auto& row : rows) {
+    EXPECT_EQ(row.seq % 10, 0);
+    auto file = archive / row.archive_path;
+    ASSERT_TRUE(std::filesystem::exists(file)) << file;
+    auto bytes = test::read_file(file);
+    auto image = decode_jpeg(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+    EXPECT_EQ(image.cols, 768);
+    EXPECT_EQ(image.rows, 576);
+    named.insert(file.lexically_normal().string());
+  }
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(archive)) {
+    if (!entry.is_regular_file()) continue;
+    auto path = entry.path().lexically_normal().string();
+    if (path.find(".annotated.") != std::string::npos) continue;  // the annotated copy of a named frame
+    EXPECT_TRUE(named.count(path)) << "file without a row: " << path;
+  }
+}
+
+}  // namespace
+}  // namespace sf

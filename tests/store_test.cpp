@@ -1,0 +1,398 @@
+// The results store, run against every backend: idempotent writes, roll-ups equal to a recomputation
+// from the raw rows, retention, archived-frame bookkeeping, migrations.
+#include "sightflow/store.hpp"
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <thread>
+#include <tuple>
+
+#include "sightflow/evaluation.hpp"
+#include "store/postgres_store.hpp"
+#include "store/sqlite_db.hpp"
+#include "store_backends.hpp"
+#include "test_support.hpp"
+
+namespace sf {
+namespace {
+
+constexpr double kStart = 1790000000.5;  // a unix time; results are captured 10 per second from here
+
+// vtest.avi's 795 frames as results, with the PETS ground-truth people as detections (and a "bag" on
+// every 7th frame, so there is a second label that is absent from most results).
+std::vector<Result> vtest_results() {
+  auto truth = load_mot_ground_truth(test::shared_dir() + "/eval/pets09-s2l1/gt.txt");
+  std::vector<Result> out;
+  for (int64_t frame = 0; frame < 795; ++frame) {
+    Result r;
+    r.stream = "vtest";
+    r.algo = "people";
+    r.frame = frame;
+    r.pts = double(frame) / 10;
+    r.capture_ts = kStart + double(frame) / 10;
+    r.ts = r.capture_ts + 0.05;
+    for (const auto& g : truth[frame]) {
+      if (!g.ignore) r.detections.push_back({"person", 0, 0.9f, g.box, {}});
+    }
+    if (frame % 7 == 0) r.detections.push_back({"bag", 1, 0.5f, {10, 20, 30, 40}, {}});
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+int64_t scalar(Store& store, const std::string& sql) {
+  auto rows = store.query(sql);
+  EXPECT_EQ(rows.rows.size(), 1u) << sql;
+  return rows.rows.at(0).at(0).get<int64_t>();
+}
+
+class StoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    backend_ = test::make_store_backend(GetParam(), dir_.path());
+    if (!backend_) GTEST_FAIL() << GetParam() << " backend could not be started";
+    store_ = open_store(backend_->url());
+  }
+  test::TempDir dir_;
+  std::unique_ptr<test::StoreBackend> backend_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(StoreTest, EveryResultOfVtestLandsOnceAndRewritingChangesNothing) {
+  auto results = vtest_results();
+  size_t detections = 0;
+  for (const auto& r : results) detections += r.detections.size();
+  // In batches, as the sink writes them.
+  size_t added = 0;
+  for (size_t i = 0; i < results.size(); i += 100) {
+    std::vector<Result> batch(results.begin() + long(i),
+                              results.begin() + long(std::min(i + 100, results.size())));
+    added += store_->write(batch);
+  }
+  EXPECT_EQ(added, 795u);
+  EXPECT_EQ(scalar(*store_, "SELECT count(*) FROM results"), 795);
+  EXPECT_EQ(scalar(*store_, "SELECT count(DISTINCT frame) FROM results"), 795);
+  EXPECT_EQ(scalar(*store_, "SELECT min(frame) FROM results"), 0);
+  EXPECT_EQ(scalar(*store_, "SELECT max(frame) FROM results"), 794);
+  EXPECT_EQ(scalar(*store_, "SELECT count(*) FROM detections"), int64_t(detections));
+  auto rollups_before = store_->query("SELECT * FROM rollups ORDER BY stream, algo, label, level, bucket");
+
+  // Everything again (a redelivery), and a batch that mixes old and new.
+  EXPECT_EQ(store_->write(results), 0u);
+  Result extra = results.back();
+  extra.frame = 795;
+  EXPECT_EQ(store_->write({results[3], extra, results[500]}), 1u);
+  EXPECT_EQ(scalar(*store_, "SELECT count(*) FROM results"), 796);
+  EXPECT_EQ(scalar(*store_, "SELECT count(*) FROM detections"),
+            int64_t(detections + extra.detections.size()));
+  EXPECT_EQ(scalar(*store_, "SELECT count(*) FROM results WHERE frame = 3"), 1);
+  auto person_count = scalar(*store_, "SELECT count FROM results WHERE frame = 100");
+  EXPECT_EQ(person_count, int64_t(results[100].detections.size()));
+  // The JSON column is the JSON Lines object.
+  auto json = nlohmann::json::parse(
+      store_->query("SELECT json FROM results WHERE frame = 100").rows[0][0].get<std::string>());
+  EXPECT_EQ(json["frame"], 100);
+  EXPECT_EQ(json["detections"].size(), results[100].detections.size());
+  (void)rollups_before;
+}
+
+// Roll-ups are maintained incrementally; here they are recomputed from the raw rows with plain SQL and
+// from the input, and all three must agree, for every level, label and bucket.
+TEST_P(StoreTest, RollupsEqualARecomputationFromRawRows) {
+  auto results = vtest_results();
+  for (size_t i = 0; i < results.size(); i += 64) {
+    std::vector<Result> batch(results.begin() + long(i),
+                              results.begin() + long(std::min(i + 64, results.size())));
+    store_->write(batch);
+  }
+  store_->write(results);  // a redelivery must not count twice
+
+  using Key = std::tuple<std::string, std::string, double>;  // level, label, bucket
+  struct Stats {
+    int64_t samples = 0, sum = 0, min = 0, max = 0;
+  };
+  std::map<Key, Stats> expected;
+  for (const auto& level : kRollupLevels) {
+    // Buckets with all their results, so that labels absent from a result count 0 there.
+    std::map<double, std::vector<const Result*>> buckets;
+    for (const auto& r : results) buckets[bucket_start(r.capture_ts, level.seconds)].push_back(&r);
+    for (const auto& [bucket, members] : buckets) {
+      std::map<std::string, std::vector<int64_t>> values;
+      for (const auto* r : members) {
+        std::map<std::string, int64_t> counts{{"*", int64_t(r->detections.size())}};
+        for (const auto& d : r->detections) ++counts[d.label];
+        for (const auto* label : {"*", "person", "bag"}) values[label].push_back(counts[label]);
+      }
+      for (const auto& [label, v] : values) {
+        if (*std::max_element(v.begin(), v.end()) == 0 && label != "*") continue;  // never seen there
+        Stats s{int64_t(v.size()), 0, *std::min_element(v.begin(), v.end()),
+                *std::max_element(v.begin(), v.end())};
+        for (auto x : v) s.sum += x;
+        expected[{level.name, label, bucket}] = s;
+      }
+    }
+  }
+
+  auto rows = store_->query(
+      "SELECT level, label, bucket, samples, sum, min, max FROM counts WHERE stream = 'vtest' AND algo = "
+      "'people'");
+  std::map<Key, Stats> stored;
+  for (const auto& row : rows.rows) {
+    stored[{row[0].get<std::string>(), row[1].get<std::string>(), row[2].get<double>()}] = {
+        row[3].get<int64_t>(), row[4].get<int64_t>(), row[5].get<int64_t>(), row[6].get<int64_t>()};
+  }
+  ASSERT_EQ(stored.size(), expected.size());
+  for (const auto& [key, e] : expected) {
+    auto it = stored.find(key);
+    ASSERT_NE(it, stored.end()) << std::get<0>(key) << " " << std::get<1>(key) << " " << std::get<2>(key);
+    EXPECT_EQ(it->second.samples, e.samples) << std::get<0>(key) << " " << std::get<1>(key);
+    EXPECT_EQ(it->second.sum, e.sum) << std::get<0>(key) << " " << std::get<1>(key);
+    EXPECT_EQ(it->second.min, e.min) << std::get<0>(key) << " " << std::get<1>(key);
+    EXPECT_EQ(it->second.max, e.max) << std::get<0>(key) << " " << std::get<1>(key);
+  }
+
+  // The same numbers from the raw rows in SQL: per-minute person counts (results without a person count 0).
+  auto raw = store_->query(
+      "SELECT floor(r.ts / 60) * 60 AS bucket, count(*), sum(coalesce(p.n, 0)), min(coalesce(p.n, 0)),"
+      " max(coalesce(p.n, 0)) FROM results r LEFT JOIN (SELECT stream, algo, frame, count(*) AS n FROM "
+      "detections"
+      " WHERE label = 'person' GROUP BY stream, algo, frame) p ON p.stream = r.stream AND p.algo = r.algo AND"
+      " p.frame = r.frame GROUP BY 1 ORDER BY 1");
+  ASSERT_GE(raw.rows.size(), 2u);  // 79.5 s starting at :20 spans two minutes
+  for (const auto& row : raw.rows) {
+    auto it = stored.find({"1m", "person", row[0].get<double>()});
+    ASSERT_NE(it, stored.end());
+    EXPECT_EQ(it->second.samples, row[1].get<int64_t>());
+    EXPECT_EQ(it->second.sum, row[2].get<int64_t>());
+    EXPECT_EQ(it->second.min, row[3].get<int64_t>());
+    EXPECT_EQ(it->second.max, row[4].get<int64_t>());
+  }
+}
+
+TEST_P(StoreTest, RetentionDropsOldRawRowsAndBucketsPerLevel) {
+  auto results = vtest_results();
+  store_->write(results);
+  RetentionPolicy policy;
+  double now = kStart + 100;
+  policy.raw_seconds = 50;         // keeps results captured in the last 50 s: frames 500..794
+  policy.rollup_seconds[0] = 30;   // 1 s buckets from kStart + 70 on
+  policy.rollup_seconds[1] = 0;    // 1 min buckets forever
+  policy.rollup_seconds[2] = 1e9;  // 1 h buckets (all young)
+  store_->apply_retention(policy, now);
+  EXPECT_EQ(scalar(*store_, "SELECT min(frame) FROM results"), 500);
+  EXPECT_EQ(scalar(*store_, "SELECT count(*) FROM results"), 295);
+  EXPECT_EQ(scalar(*store_, "SELECT count(*) FROM detections WHERE frame < 500"), 0);
+  EXPECT_GT(scalar(*store_, "SELECT count(*) FROM detections"), 0);
+  EXPECT_EQ(scalar(*store_, "SELECT count(*) FROM rollups WHERE level = '1s' AND bucket < " +
+                                std::to_string(int64_t(now - 30))),
+            0);
+  EXPECT_EQ(scalar(*store_, "SELECT sum(samples) FROM rollups WHERE level = '1m' AND label = '*'"), 795);
+  EXPECT_EQ(scalar(*store_, "SELECT sum(samples) FROM rollups WHERE level = '1h' AND label = '*'"), 795);
+}
+
+TEST_P(StoreTest, FramesKeepTheirArchivePathAcrossLaterWrites) {
+  auto results = vtest_results();
+  std::vector<FrameRecord> frames;
+  for (int64_t f = 0; f < 10; ++f) {
+    frames.push_back({"vtest", f, f / 10.0, kStart + double(f) / 10, 768, 576,
+                      f % 2 ? "vtest/2026-09-21/x-" + std::to_string(f) + ".jpg" : "", f % 2 ? 1000 + f : 0});
+  }
+  store_->write({results.begin(), results.begin() + 10}, frames);
+  // A second algorithm's result for the same frames names no archive file: the first path stays.
+  for (auto& f : frames) f.archive_path.clear();
+  store_->write({}, frames);
+  auto archived = store_->archived_frames();
+  ASSERT_EQ(archived.size(), 5u);
+  EXPECT_EQ(archived[0].seq, 1);
+  EXPECT_EQ(archived[0].archive_path, "vtest/2026-09-21/x-1.jpg");
+  EXPECT_EQ(archived[0].archive_bytes, 1001);
+  EXPECT_EQ(archived[0].width, 768);
+  EXPECT_EQ(archived.back().seq, 9);
+  store_->clear_archive("vtest", 1);
+  EXPECT_EQ(store_->archived_frames("vtest").size(), 4u);
+  EXPECT_EQ(store_->archived_frames("other").size(), 0u);
+  EXPECT_EQ(scalar(*store_, "SELECT count(*) FROM frames"), 10);
+}
+
+TEST_P(StoreTest, ReopeningKeepsDataAndSchemaVersion) {
+  store_->write(vtest_results());
+  store_.reset();
+  store_ = open_store(backend_->url());
+  EXPECT_EQ(scalar(*store_, "SELECT count(*) FROM results"), 795);
+  EXPECT_EQ(store_->write(vtest_results()), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(test::store_backends()),
+                         [](const auto& info) { return info.param; });
+
+TEST(SqliteStore, RefusesAFileFromANewerSchema) {
+  test::TempDir dir;
+  auto path = (dir / "future.db").string();
+  open_store(path).reset();
+  sqlite::Database(path, SQLITE_OPEN_READWRITE).exec("PRAGMA user_version=99");
+  try {
+    open_store(path);
+    FAIL() << "opened a schema-99 file";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("schema version 99"), std::string::npos) << e.what();
+  }
+}
+
+TEST(SqliteStore, NotADatabaseIsAClearError) {
+  test::TempDir dir;
+  auto path = dir / "text.db";
+  std::ofstream(path) << "this is not a database, just some text that is long enough to have a header\n";
+  try {
+    open_store(path.string());
+    FAIL();
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos) << e.what();
+  }
+}
+
+// Two workers (two connections) storing overlapping batches at the same time, in opposite orders: every
+// result lands once, and the roll-ups count each once, whichever worker stored it.
+TEST_P(StoreTest, ConcurrentWritersOfOverlappingBatchesStoreEachResultOnce) {
+  auto results = vtest_results();
+  size_t detections = 0;
+  for (const auto& r : results) detections += r.detections.size();
+  auto other = open_store(backend_->url());
+  std::atomic<size_t> added{0};
+  std::atomic<int> ready{0};
+  // Worker 0 writes frames [0, 50), [50, 100), ...; worker 1 [0, 25), [25, 75), ... each batch backwards.
+  auto worker = [&](Store& store, size_t offset, std::exception_ptr& error) {
+    try {
+      ++ready;
+      while (ready < 2) std::this_thread::yield();
+      for (size_t begin = 0; begin < results.size();) {
+        size_t end = std::min(results.size(), begin == 0 && offset ? offset : begin + 50);
+        std::vector<Result> batch(results.begin() + long(begin), results.begin() + long(end));
+        if (offset) std::reverse(batch.begin(), batch.end());
+        added += store.write(batch);
+        begin = end;
+      }
+    } catch (...) {
+      error = std::current_exception();
+    }
+  };
+  std::exception_ptr errors[2];
+  std::thread first(worker, std::ref(*store_), 0, std::ref(errors[0]));
+  std::thread second(worker, std::ref(*other), 25, std::ref(errors[1]));
+  first.join();
+  second.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+
+  EXPECT_EQ(added, 795u);
+  EXPECT_EQ(scalar(*store_, "SELECT count(*) FROM results"), 795);
+  EXPECT_EQ(scalar(*store_,
+                   "SELECT count(*) FROM (SELECT stream, algo, frame FROM results"
+                   " GROUP BY stream, algo, frame HAVING count(*) > 1) d"),
+            0);
+  EXPECT_EQ(scalar(*store_, "SELECT count(*) FROM detections"), int64_t(detections));
+  for (const auto& level : kRollupLevels) {
+    std::string where = " FROM rollups WHERE level = '" + std::string(level.name) + "' AND label = '*'";
+    EXPECT_EQ(scalar(*store_, "SELECT sum(samples)" + where), 795) << level.name;
+    EXPECT_EQ(scalar(*store_, "SELECT sum(sum)" + where), int64_t(detections)) << level.name;
+  }
+}
+
+TEST(PostgresStore, RefusesADatabaseFromANewerSchema) {
+  test::TempDir dir;
+  auto backend = test::make_store_backend("postgres", dir.path());
+  open_store(backend->url()).reset();
+  PGconn* conn = PQconnectdb(backend->url().c_str());
+  PQclear(PQexec(conn, "UPDATE sightflow_schema SET version = 99"));
+  PQfinish(conn);
+  try {
+    open_store(backend->url());
+    FAIL() << "opened a schema-99 database";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("schema version 99"), std::string::npos) << e.what();
+  }
+}
+
+// A connection the server dropped (restart, idle timeout) costs at most the call that finds it broken; the
+// next one reconnects and prepares its statements again.
+TEST(PostgresStore, ReconnectsAfterTheServerDroppedTheConnection) {
+  test::TempDir dir;
+  auto backend = test::make_store_backend("postgres", dir.path());
+  auto store = open_store(backend->url());
+  auto results = vtest_results();
+  EXPECT_EQ(store->write({results.begin(), results.begin() + 10}), 10u);
+  auto killer = open_store(backend->url());
+  killer->query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND"
+      " pid <> pg_backend_pid()");
+  std::vector<Result> batch(results.begin() + 10, results.begin() + 20);
+  try {
+    store->write(batch);
+  } catch (const StoreError&) {
+    EXPECT_EQ(store->write(batch), 10u);  // the failed call wrote nothing
+  }
+  EXPECT_EQ(scalar(*store, "SELECT count(*) FROM results"), 20);
+  EXPECT_EQ(scalar(*store, "SELECT sum(samples) FROM rollups WHERE level = '1h' AND label = '*'"), 20);
+}
+
+TEST(PostgresStore, MessagesNameTheServerButNeverThePassword) {
+  EXPECT_EQ(redact_postgres_url("postgresql://u:s3cr%40t@db.example:5433/x?sslmode=require&password=p2"),
+            "postgresql://u:***@db.example:5433/x?sslmode=require&password=***");
+  EXPECT_EQ(redact_postgres_url("postgres://u@db/x?password=p2&sslmode=disable"),
+            "postgres://u@db/x?password=***&sslmode=disable");
+  EXPECT_EQ(redact_postgres_url("postgresql:///x"), "postgresql:///x");
+
+  test::TempDir dir;
+  auto backend = test::make_store_backend("postgres", dir.path());
+  auto url = backend->url();
+  auto with_password = url;
+  with_password.replace(with_password.find("sightflow@"), 10, "sightflow:hunter2@");  // trust: not checked
+  auto store = open_store(with_password);
+  EXPECT_EQ(store->describe(), url.substr(0, url.find('@')) + ":***" + url.substr(url.find('@')));
+
+  auto nowhere = "postgresql://sightflow:hunter2@127.0.0.1:" + std::to_string(test::free_tcp_port()) + "/x";
+  try {
+    open_store(nowhere);
+    FAIL() << "connected to a port nobody listens on";
+  } catch (const StoreError& e) {
+    std::string message = e.what();
+    EXPECT_NE(message.find("sightflow:***@127.0.0.1"), std::string::npos) << message;
+    EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+  }
+}
+
+}  // namespace
+}  // namespace sf
+
+namespace sf {
+namespace {
+
+TEST(PostgresQuery, ReadsAndRefusesEveryWrite) {
+  test::TempDir dir;
+  auto backend = test::make_store_backend("postgres", dir.path());
+  open_store(backend->url())->write(vtest_results());
+  auto rows = postgres_read_only_query(backend->url(), "SELECT count(*) AS n FROM results");
+  ASSERT_EQ(rows.columns, std::vector<std::string>{"n"});
+  EXPECT_EQ(rows.rows.at(0).at(0), 795);
+  for (const char* sql :
+       {"INSERT INTO results(stream, algo, frame, ts, count, json) VALUES('a', 'b', 1, 0, 0, '{}')",
+        "DELETE FROM results", "DROP TABLE detections", "CREATE TABLE x(a int)",
+        "UPDATE rollups SET max = 0"}) {
+    try {
+      postgres_read_only_query(backend->url(), sql);
+      ADD_FAILURE() << "not refused: " << sql;
+    } catch (const StoreError& e) {
+      EXPECT_NE(std::string(e.what()).find("query refused"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(postgres_read_only_query(backend->url(), "SELECT count(*) FROM results").rows.at(0).at(0), 795);
+  EXPECT_GT(postgres_read_only_query(backend->url(), "SELECT count(*) FROM detections").rows.at(0).at(0), 0);
+}
+
+}  // namespace
+}  // namespace sf
