@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <fstream>
 #include <regex>
 #include <set>
 #include <thread>
@@ -120,6 +121,43 @@ TEST(StoreCli, ArchivedFramesAndTheirRowsMatch) {
     if (path.find(".annotated.") != std::string::npos) continue;  // the annotated copy of a named frame
     EXPECT_TRUE(named.count(path)) << "file without a row: " << path;
   }
+}
+
+}  // namespace
+}  // namespace sf
+
+namespace sf {
+namespace {
+
+TEST(StoreCli, ArchiveSizeLimitHoldsAndLeavesNoOrphans) {
+  test::TempDir dir;
+  auto config = dir / "archive.yaml";
+  std::ofstream(config) << "streams: [{name: street, source: " << test::vtest_path() << "}]\n"
+                        << "algorithms: [{detector: yolo-fastest-body}]\n"
+                        << "sinks:\n  db: " << (dir / "r.db").string() << "\n  archive: {dir: "
+                        << (dir / "frames").string() << ", max_mb: 0.5, quality: 90}\n";
+  std::string output;
+  ASSERT_EQ(test::run_command({test::sightflow_bin(), "run", "--config", config.string(), "--max-frames", "40",
+                               "--no-progress"},
+                              &output),
+            0)
+      << output;
+  auto store = open_store((dir / "r.db").string());
+  auto rows = store->archived_frames();
+  int64_t bytes_on_disk = 0, files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir / "frames")) {
+    if (!entry.is_regular_file()) continue;
+    bytes_on_disk += int64_t(entry.file_size());
+    ++files;
+  }
+  // People in every frame: all 40 were kept, then the oldest deleted down to 0.5 MB (~70 KB each).
+  EXPECT_LE(bytes_on_disk, 500000);
+  EXPECT_GT(rows.size(), 3u);
+  EXPECT_LT(rows.size(), 40u);
+  EXPECT_EQ(files, int64_t(rows.size()));
+  for (const auto& row : rows) EXPECT_TRUE(std::filesystem::exists(dir / "frames" / row.archive_path));
+  // The newest frames are the ones left.
+  EXPECT_EQ(rows.back().seq, 39);
 }
 
 }  // namespace

@@ -64,6 +64,7 @@ class StoreSink : public Sink {
     if (writer_.joinable()) writer_.join();
     spdlog::info("store {}: {} results stored ({} already there)", store_->describe(), total_, duplicates_);
     rethrow_writer_error();
+    sweep(unix_now());  // the limits hold when the run ends, not only at the next start
   }
 
  private:
