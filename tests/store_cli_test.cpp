@@ -12,6 +12,7 @@
 #include "media/jpeg_codec.hpp"
 #include "sightflow/store.hpp"
 #include "store/frame_archive.hpp"
+#include "store_backends.hpp"
 #include "test_support.hpp"
 
 namespace sf {
@@ -54,9 +55,13 @@ TEST(StoreCli, EveryFrameOfVtestLandsOnceAndARerunAddsNothing) {
   EXPECT_EQ(scalar(*store, "SELECT sum(samples) FROM rollups WHERE level = '1h' AND label = '*'"), 795);
 }
 
-TEST(StoreCli, AKilledWriterLeavesEverythingItReportedAsStored) {
+// Against each backend: a SQLite file, and a PostgreSQL server the test starts.
+class StoreCliKill : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(StoreCliKill, AKilledWriterLeavesEverythingItReportedAsStored) {
   test::TempDir dir;
-  auto db = (dir / "results.db").string();
+  auto backend = test::make_store_backend(GetParam(), dir.path());
+  auto db = backend->url();
   auto log = dir / "stderr.txt";
   test::ChildProcess writer(
       {test::sightflow_bin(), "--log-level", "debug", "run", "--detector", "yolo-fastest-body", "--db", db,
@@ -77,7 +82,9 @@ TEST(StoreCli, AKilledWriterLeavesEverythingItReportedAsStored) {
   ASSERT_LT(reported, 795) << "the run ended before it could be killed";
 
   auto store = open_store(db);
-  EXPECT_EQ(store->query("PRAGMA integrity_check").rows.at(0).at(0), "ok");
+  if (GetParam() == "sqlite") {
+    EXPECT_EQ(store->query("PRAGMA integrity_check").rows.at(0).at(0), "ok");
+  }
   int64_t stored = scalar(*store, "SELECT count(*) FROM results");
   EXPECT_GE(stored, reported);
   // Transactions are whole: every stored result has exactly its detections and its roll-up samples.
@@ -87,6 +94,9 @@ TEST(StoreCli, AKilledWriterLeavesEverythingItReportedAsStored) {
             0);
   EXPECT_EQ(scalar(*store, "SELECT sum(samples) FROM rollups WHERE level = '1m' AND label = '*'"), stored);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreCliKill, ::testing::ValuesIn(test::store_backends()),
+                         [](const auto& info) { return info.param; });
 
 TEST(StoreCli, ArchivedFramesAndTheirRowsMatch) {
   test::TempDir dir;
@@ -134,11 +144,12 @@ TEST(StoreCli, ArchiveSizeLimitHoldsAndLeavesNoOrphans) {
   auto config = dir / "archive.yaml";
   std::ofstream(config) << "streams: [{name: street, source: " << test::vtest_path() << "}]\n"
                         << "algorithms: [{detector: yolo-fastest-body}]\n"
-                        << "sinks:\n  db: " << (dir / "r.db").string() << "\n  archive: {dir: "
-                        << (dir / "frames").string() << ", max_mb: 0.5, quality: 90}\n";
+                        << "sinks:\n  db: " << (dir / "r.db").string()
+                        << "\n  archive: {dir: " << (dir / "frames").string()
+                        << ", max_mb: 0.5, quality: 90}\n";
   std::string output;
-  ASSERT_EQ(test::run_command({test::sightflow_bin(), "run", "--config", config.string(), "--max-frames", "40",
-                               "--no-progress"},
+  ASSERT_EQ(test::run_command({test::sightflow_bin(), "run", "--config", config.string(), "--max-frames",
+                               "40", "--no-progress"},
                               &output),
             0)
       << output;
