@@ -38,6 +38,12 @@ class Algorithm {
   }
 };
 
+// Finds nothing, at no cost: `--detector none`, to measure what everything around inference costs.
+class NoopAlgorithm : public Algorithm {
+ public:
+  AlgorithmOutput run(std::span<const Frame>, StageTimes&) override { return {}; }
+};
+
 // Runs a Model on the newest frame of each run, keeping only the wanted classes and scores.
 // Detection models give boxes; classification models give labels (top-k with probabilities).
 class DetectorAlgorithm : public Algorithm {

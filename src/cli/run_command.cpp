@@ -2,21 +2,16 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <csignal>
 #include <fstream>
 #include <iostream>
-#include <thread>
 
 #include "cli/commands.hpp"
+#include "cli/interrupt_watch.hpp"
 #include "cli/progress.hpp"
 #include "sightflow/config.hpp"
 
 namespace sf::cli {
 namespace {
-
-std::atomic<bool> g_interrupted{false};
-extern "C" void on_interrupt(int) { g_interrupted = true; }
 
 struct RunFlags {
   std::string config;
@@ -127,24 +122,16 @@ int run(const RunFlags& f, CLI::App& cmd) {
   if (!config.sinks.video.empty()) spdlog::info("annotated video -> {}", config.sinks.video);
   if (!config.sinks.db.empty()) spdlog::info("results store -> {}", config.sinks.db);
 
-  std::signal(SIGINT, on_interrupt);
-  std::signal(SIGTERM, on_interrupt);
   Stopwatch wall;
   pipeline.start();
   bool bar = !f.no_progress && ::isatty(STDERR_FILENO);
   double stats = config.mode == Mode::Realtime ? config.stats_interval : 0;
-  std::atomic<bool> finished{false};
-  std::thread interrupt_watch([&] {
-    while (!finished) {
-      if (g_interrupted.exchange(false)) {
-        spdlog::warn("interrupted: finishing queued runs and closing outputs");
-        pipeline.stop();
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  });
   std::string error;
   {
+    InterruptWatch interrupt_watch([&] {
+      spdlog::warn("interrupted: finishing queued runs and closing outputs");
+      pipeline.stop();
+    });
     ProgressReporter progress(pipeline, bar, stats);
     try {
       pipeline.wait();
@@ -152,8 +139,6 @@ int run(const RunFlags& f, CLI::App& cmd) {
       error = e.what();
     }
   }
-  finished = true;
-  interrupt_watch.join();
   double seconds = wall.seconds();
   std::cerr << format_summary(pipeline.metrics(), seconds);
   if (!f.summary_json.empty()) {

@@ -36,17 +36,20 @@ SqliteStore::SqliteStore(const std::string& path) : db_(path, SQLITE_OPEN_READWR
 
 void SqliteStore::migrate() {
   auto steps = schema::migrations(schema::Dialect::Sqlite);
-  auto version_query = db_.prepare("PRAGMA user_version");
-  version_query.step();
-  int64_t version = version_query.column_int(0);
-  version_query.step();
-  if (version > int64_t(steps.size()))
-    throw StoreError("SQLite database " + db_.path() + " has schema version " + std::to_string(version) +
-                     ", newer than this sightflow knows (" + std::to_string(steps.size()) + ")");
-  for (auto v = size_t(version); v < steps.size(); ++v) {
+  // Each step reads the version inside its own write transaction: several processes (workers) opening a
+  // new file at once migrate it once, the others find it done.
+  for (;;) {
     Transaction t(db_);
-    db_.exec(steps[v]);
-    db_.exec("PRAGMA user_version=" + std::to_string(v + 1));
+    auto version_query = db_.prepare("PRAGMA user_version");
+    version_query.step();
+    int64_t version = version_query.column_int(0);
+    version_query.step();
+    if (version > int64_t(steps.size()))
+      throw StoreError("SQLite database " + db_.path() + " has schema version " + std::to_string(version) +
+                       ", newer than this sightflow knows (" + std::to_string(steps.size()) + ")");
+    if (version == int64_t(steps.size())) return;  // the transaction rolls back: nothing was written
+    db_.exec(steps[size_t(version)]);
+    db_.exec("PRAGMA user_version=" + std::to_string(version + 1));
     t.commit();
   }
 }

@@ -1,0 +1,103 @@
+#include "bus/frame_processor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "bus/frame_message.hpp"
+#include "bus/stream_keys.hpp"
+
+namespace sf {
+
+FrameProcessor::FrameProcessor(std::unique_ptr<Algorithm> algorithm, std::shared_ptr<Store> store,
+                               ProcessorOptions options, Metrics* metrics)
+    : algorithm_(std::move(algorithm)),
+      store_(std::move(store)),
+      options_(std::move(options)),
+      metrics_(metrics) {
+  algorithm_->init();
+}
+
+ProcessedBatch FrameProcessor::process(const std::vector<StreamEntry>& entries) {
+  ProcessedBatch batch;
+  std::vector<Result> results;
+  std::vector<FrameRecord> frames;
+  auto maxlen = std::to_string(options_.results_maxlen);
+  for (const auto& entry : entries) {
+    batch.handled.push_back(entry.id);
+    if (entry.deleted) {
+      ++stats_.trimmed;
+      continue;
+    }
+    Frame frame;
+    try {
+      frame = decode_frame_message(options_.stream, entry);
+    } catch (const FrameMessageError& e) {
+      spdlog::warn("worker: entry {} of {} is not a usable frame ({}): moved to {}", entry.id,
+                   frames_key(options_.stream), e.what(), dead_letter_key(options_.stream));
+      OwnedCommand dead = {"XADD",   dead_letter_key(options_.stream),
+                           "MAXLEN", "~",
+                           maxlen,   "*",
+                           "id",     entry.id,
+                           "reason", e.what(),
+                           "algo",   options_.algo};
+      for (const auto& [name, value] : entry.fields) {
+        dead.push_back("msg:" + name);
+        dead.push_back(value);
+      }
+      batch.commands.push_back(std::move(dead));
+      ++stats_.dead_lettered;
+      continue;
+    }
+    if (options_.max_age_s > 0 && unix_now() - frame.wall_ts > options_.max_age_s) {
+      ++stats_.skipped_old;
+      continue;
+    }
+    StageTimes times;
+    Frame frames_of_run[] = {frame};
+    Stopwatch watch;
+    auto output = algorithm_->run(frames_of_run, times);
+    Result r;
+    r.stream = options_.stream;
+    r.algo = options_.algo;
+    r.frame = frame.seq;
+    r.pts = frame.pts;
+    r.ts = unix_now();
+    r.capture_ts = frame.wall_ts;
+    r.detections = std::move(output.detections);
+    r.labels = std::move(output.labels);
+    r.values = std::move(output.values);
+    r.times = times;
+    r.times.total = watch.seconds();
+    frames.push_back(
+        {options_.stream, frame.seq, frame.pts, frame.wall_ts, frame.image.cols, frame.image.rows, "", 0});
+    results.push_back(std::move(r));
+    ++stats_.processed;
+  }
+  if (store_ && !results.empty()) {
+    Stopwatch watch;
+    stats_.stored_new += int64_t(store_->write(results, frames));
+    if (metrics_) metrics_->store_commit(results.size(), watch.seconds());
+  }
+  for (const auto& r : results) {
+    batch.commands.push_back({"XADD", results_key(options_.stream), "MAXLEN", "~", maxlen, "*", "algo",
+                              r.algo, "frame", std::to_string(r.frame), "pts", std::to_string(r.pts), "count",
+                              std::to_string(r.detections.size()), "json", to_json(r).dump()});
+    if (metrics_)
+      metrics_->run_done(r.stream, r.algo, r.times.resize, r.times.model, r.times.post, 0,
+                         unix_now() - r.capture_ts, r.detections.size(), steady_now());
+  }
+  return batch;
+}
+
+void send_commands(RedisConnection& redis, const std::vector<OwnedCommand>& commands) {
+  if (commands.empty()) return;
+  std::vector<RedisCommand> views;
+  for (const auto& c : commands) views.emplace_back(c.begin(), c.end());
+  auto replies = redis.pipeline(views);
+  for (size_t i = 0; i < replies.size(); ++i) {
+    if (replies[i]->type == REDIS_REPLY_ERROR)
+      throw RedisError(commands[i][0] + " " + commands[i][1] + ": " +
+                       std::string(replies[i]->str, replies[i]->len));
+  }
+}
+
+}  // namespace sf

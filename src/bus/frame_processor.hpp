@@ -1,0 +1,66 @@
+#pragma once
+// What a worker (and a replay) does with a batch of frame messages: decode each, run the algorithm, store
+// the results (idempotent by stream, algo, frame) and prepare the Redis commands that publish them
+// (XADD sf:results:NAME) or dead-letter the undecodable (XADD sf:dead:NAME with the reason). The caller
+// sends those commands, followed by its XACK, in one round trip.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "bus/redis_connection.hpp"
+#include "bus/stream_entry.hpp"
+#include "sightflow/algorithm.hpp"
+#include "sightflow/metrics.hpp"
+#include "sightflow/store.hpp"
+
+namespace sf {
+
+struct ProcessorOptions {
+  std::string stream;
+  std::string algo;                 // algorithm name the results carry
+  int64_t results_maxlen = 100000;  // approximate cap of sf:results:NAME
+  double max_age_s = 0;             // frames captured longer ago than this are skipped (0: never)
+};
+
+// Counters shared with the thread that reports them.
+struct ProcessorStats {
+  std::atomic<int64_t> processed{0};      // frames the algorithm ran on
+  std::atomic<int64_t> stored_new{0};     // results new to the store (the rest were duplicates)
+  std::atomic<int64_t> dead_lettered{0};  // messages that were not decodable frames
+  std::atomic<int64_t> skipped_old{0};    // frames older than max_age_s
+  std::atomic<int64_t> trimmed{0};        // pending entries trimmed from the stream before they were handled
+};
+
+using OwnedCommand = std::vector<std::string>;
+
+struct ProcessedBatch {
+  std::vector<OwnedCommand> commands;  // to send before acknowledging
+  std::vector<std::string> handled;    // entry IDs that are done (processed, dead-lettered, skipped)
+};
+
+class FrameProcessor {
+ public:
+  // `store` may be null (results go to Redis only); `metrics` may be null.
+  FrameProcessor(std::unique_ptr<Algorithm> algorithm, std::shared_ptr<Store> store, ProcessorOptions options,
+                 Metrics* metrics = nullptr);
+  // Algorithm and store errors are thrown (the batch stays unacknowledged for a retry); message errors
+  // are dead-lettered.
+  ProcessedBatch process(const std::vector<StreamEntry>& entries);
+  ProcessorStats& stats() { return stats_; }
+  const ProcessorOptions& options() const { return options_; }
+
+ private:
+  std::unique_ptr<Algorithm> algorithm_;
+  std::shared_ptr<Store> store_;
+  ProcessorOptions options_;
+  Metrics* metrics_;
+  ProcessorStats stats_;
+};
+
+// Sends owned commands in one round trip; throws RedisError on the first error reply.
+void send_commands(RedisConnection& redis, const std::vector<OwnedCommand>& commands);
+
+}  // namespace sf

@@ -1,0 +1,111 @@
+#include "bus/frame_publisher.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "bus/group_info.hpp"
+#include "bus/stream_keys.hpp"
+
+namespace sf {
+
+nlohmann::json PublisherStats::to_json() const {
+  return {{"published", published.load()},
+          {"bytes", bytes.load()},
+          {"spilled", spilled.load()},
+          {"trimmed", trimmed.load()},
+          {"trimmed_unread", trimmed_unread.load()},
+          {"backpressure_wait_s", backpressure_wait_s.load()}};
+}
+
+FramePublisher::FramePublisher(RedisConnection& redis, PublisherOptions options)
+    : redis_(redis),
+      options_(std::move(options)),
+      key_(frames_key(options_.stream)),
+      maxlen_(std::to_string(options_.maxlen)) {
+  if (options_.maxlen < 1) throw std::invalid_argument("maxlen must be at least 1");
+  if (!options_.group.empty() && ensure_group(redis_, key_, options_.group, "$"))
+    spdlog::info("capture: created consumer group {} on {}", options_.group, key_);
+  // A stream that already holds entries (an earlier capture) keeps them; only ours are accounted.
+}
+
+void FramePublisher::wait_for_consumers() {
+  double high = options_.high_water * double(options_.maxlen);
+  if (double(lag_estimate_) < high) return;
+  auto started = std::chrono::steady_clock::now();
+  int polls = 0;
+  for (;;) {
+    // What a group has not finished: from its oldest unacknowledged entry (a slow or dead consumer's,
+    // which MAXLEN must not trim either) to the end; without pending entries, its lag.
+    int64_t lag = 0;
+    for (const auto& g : read_groups(redis_, key_, true)) {
+      auto first_unfinished = g.oldest_pending ? *g.oldest_pending : g.last_delivered;
+      auto unfinished = std::upper_bound(live_.begin(), live_.end(), first_unfinished,
+                                         [](const StreamId& id, const Published& p) { return id < p.id; });
+      int64_t backlog = int64_t(live_.end() - unfinished) + (g.oldest_pending ? 1 : 0);
+      if (!g.oldest_pending && g.lag) backlog = *g.lag;  // also counts entries of other producers
+      lag = std::max(lag, backlog);
+    }
+    lag_estimate_ = lag;
+    if (double(lag) < high) break;
+    if (polls++ == 0) spdlog::debug("capture: waiting, consumer lag {} of {} entries", lag, options_.maxlen);
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5 * polls, 100)));
+  }
+  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  stats_.backpressure_wait_s = stats_.backpressure_wait_s.load() + waited;
+}
+
+std::string FramePublisher::publish(const Frame& frame) {
+  if (options_.backpressure) wait_for_consumers();
+  auto message = encode_frame_message(frame, options_.message);
+  RedisCommand xadd = {"XADD", key_, "MAXLEN", "~", maxlen_, "*"};
+  for (const auto& [name, value] : message.fields) {
+    xadd.push_back(name);
+    xadd.push_back(value);
+  }
+  auto replies = redis_.pipeline({xadd, {"XLEN", key_}});
+  for (const auto& reply : replies) {
+    if (reply->type == REDIS_REPLY_ERROR)
+      throw RedisError("XADD " + key_ + ": " + std::string(reply->str, reply->len));
+  }
+  auto id = reply_string(replies.at(0).get());
+  live_.push_back({StreamId::parse(id), message.spilled_path});
+  ++stats_.published;
+  ++lag_estimate_;
+  stats_.bytes += int64_t(message.jpeg_bytes);
+  if (!message.spilled_path.empty()) ++stats_.spilled;
+  account_trimmed(reply_integer(replies.at(1).get()));
+  return id;
+}
+
+void FramePublisher::account_trimmed(int64_t length) {
+  // Entries beyond XLEN are ours and trimmed (oldest first) - assuming no other producer on this stream.
+  int64_t gone = int64_t(live_.size()) - length;
+  if (gone <= 0) return;
+  auto groups = read_groups(redis_, key_);
+  std::optional<StreamId> slowest;
+  for (const auto& g : groups) slowest = slowest ? std::min(*slowest, g.last_delivered) : g.last_delivered;
+  int64_t unread = 0;
+  for (int64_t i = 0; i < gone; ++i) {
+    const auto& p = live_.front();
+    if (!slowest || p.id > *slowest) ++unread;
+    if (!p.spilled_path.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove(p.spilled_path, ignored);
+    }
+    live_.pop_front();
+  }
+  stats_.trimmed += gone;
+  if (unread > 0) {
+    stats_.trimmed_unread += unread;
+    spdlog::warn(
+        "capture: {} frames of {} trimmed before any consumer read them ({} in total): consumers are "
+        "slower than the source; add workers or raise --maxlen",
+        unread, key_, stats_.trimmed_unread.load());
+  }
+}
+
+}  // namespace sf

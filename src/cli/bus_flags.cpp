@@ -1,0 +1,56 @@
+#include "cli/bus_flags.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+
+namespace sf::cli {
+
+void BusFlags::add_to(CLI::App& cmd, bool stream_required) {
+  cmd.add_option("--redis", redis, "Redis server URL: redis://[:password@]host[:port][/db]")
+      ->capture_default_str();
+  auto* stream_option =
+      cmd.add_option("--stream", stream, "stream name (keys sf:frames:NAME, sf:results:NAME)");
+  if (stream_required) stream_option->required();
+  cmd.add_option("--give-up", give_up_s,
+                 "seconds to keep reconnecting to a lost Redis before failing (0: forever)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd.add_option("--stats-interval", stats_interval_s, "seconds between stats lines (0: off)")
+      ->capture_default_str();
+  cmd.add_option("--summary-json", summary_json, "write the final counters as JSON to this file");
+}
+
+RedisRetryPolicy BusFlags::retry_policy() const {
+  RedisRetryPolicy policy;
+  policy.give_up_s = give_up_s;
+  return policy;
+}
+
+void BusFlags::write_summary(const nlohmann::json& summary) const {
+  if (summary_json.empty()) return;
+  std::ofstream out(summary_json);
+  out << summary.dump(2) << "\n";
+  if (!out) throw std::runtime_error("cannot write " + summary_json);
+}
+
+StatsTicker::StatsTicker(double interval_s, std::function<std::string()> line) {
+  if (interval_s <= 0) return;
+  thread_ = std::thread([this, interval_s, line = std::move(line)] {
+    std::unique_lock lock(mutex_);
+    while (!cv_.wait_for(lock, std::chrono::duration<double>(interval_s), [this] { return done_; })) {
+      spdlog::info("{}", line());
+    }
+  });
+}
+
+StatsTicker::~StatsTicker() {
+  {
+    std::lock_guard lock(mutex_);
+    done_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace sf::cli

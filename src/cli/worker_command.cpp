@@ -1,0 +1,129 @@
+// `sightflow worker`: one member of a consumer group; runs an algorithm on the frames it is handed and
+// writes results to sf:results:NAME and, with --db, to the results store.
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "bus/frame_worker.hpp"
+#include "bus/group_info.hpp"
+#include "bus/stream_keys.hpp"
+#include "cli/algorithm_flags.hpp"
+#include "cli/bus_flags.hpp"
+#include "cli/commands.hpp"
+#include "cli/interrupt_watch.hpp"
+
+namespace sf::cli {
+namespace {
+
+struct WorkerFlags {
+  BusFlags bus;
+  AlgorithmFlags algorithm;
+  WorkerOptions worker;
+  std::string db;
+  double max_age_s = 0;
+  int64_t results_maxlen = 100000;
+};
+
+std::shared_ptr<Store> open_store_for(const std::string& where) {
+  if (where.empty()) return nullptr;
+  bool is_file = where.find("://") == std::string::npos;
+  if (auto parent = std::filesystem::path(where).parent_path(); is_file && !parent.empty())
+    std::filesystem::create_directories(parent);
+  return open_store(where);
+}
+
+int work(WorkerFlags f) {
+  ProcessorOptions options;
+  options.stream = f.bus.stream;
+  options.algo = f.algorithm.name();
+  options.max_age_s = f.max_age_s;
+  options.results_maxlen = f.results_maxlen;
+  Metrics metrics;
+  FrameProcessor processor(f.algorithm.create(), open_store_for(f.db), options, &metrics);
+  RedisConnection redis(parse_redis_url(f.bus.redis), f.bus.retry_policy());
+  FrameWorker worker(redis, processor, f.worker);
+  spdlog::info("worker: {} of group {} on {} at {}, algorithm {}{}",
+               worker.stats_json()["consumer"].get<std::string>(), f.worker.group, frames_key(f.bus.stream),
+               redis.endpoint().describe(), options.algo, f.db.empty() ? "" : ", results store " + f.db);
+
+  std::atomic<bool> stop{false};
+  InterruptWatch interrupt_watch([&] {
+    spdlog::warn("worker: interrupted; finishing the current batch");
+    stop = true;
+    redis.interrupt();
+  });
+  Stopwatch wall;
+  StatsTicker ticker(f.bus.stats_interval_s, [&] { return "worker: " + worker.stats_json().dump(); });
+  std::string error;
+  try {
+    worker.run(stop);
+  } catch (const RedisUnavailable& e) {
+    if (!stop) error = e.what();
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  double seconds = wall.seconds();
+  auto summary = worker.stats_json();
+  summary["stream"] = f.bus.stream;
+  summary["algo"] = options.algo;
+  summary["wall_seconds"] = seconds;
+  summary["fps"] = seconds > 0 ? double(summary["processed"].get<int64_t>()) / seconds : 0.0;
+  summary["metrics"] = metrics.to_json(steady_now());
+  summary["error"] = error;
+  if (error.empty()) {
+    try {
+      summary["bus"] = stream_stats_json(redis, f.bus.stream);
+    } catch (const std::exception& e) {
+      spdlog::warn("worker: no stream stats: {}", e.what());
+    }
+  }
+  f.bus.write_summary(summary);
+  std::cerr << "worker: " << summary["processed"] << " frames processed (" << summary["fps"].get<double>()
+            << " fps), " << summary["stored_new"] << " new results stored, " << summary["claimed"]
+            << " claimed, " << summary["dead_lettered"] << " dead-lettered, " << summary["skipped_old"]
+            << " skipped as too old, " << summary["reconnects"] << " reconnects\n";
+  if (!error.empty()) {
+    std::cerr << "sightflow: error: " << error << "\n";
+    return 2;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_worker_command(CLI::App& app) {
+  auto flags = std::make_shared<WorkerFlags>();
+  auto* cmd =
+      app.add_subcommand("worker", "Run an algorithm on the frames of a Redis stream, as one of a group");
+  auto& f = *flags;
+  f.bus.add_to(*cmd, true);
+  f.algorithm.add_to(*cmd);
+  auto& w = f.worker;
+  cmd->add_option("--group", w.group, "consumer group")->capture_default_str();
+  cmd->add_option("--consumer", w.consumer, "consumer name, unique in the group (default: host-pid)");
+  cmd->add_option("--db", f.db, "results store: SQLite file or postgresql:// URL");
+  cmd->add_option("--batch", w.batch, "entries per read")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--claim-idle", w.claim_idle_s,
+                  "take over entries pending this many seconds (dead consumer)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--claim-interval", w.claim_interval_s, "seconds between looks for such entries")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--max-age", f.max_age_s,
+                  "skip frames captured longer ago than this many seconds (0: never)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option(
+         "--idle-exit", w.idle_exit_s,
+         "exit once nothing arrived for this many seconds and the group has nothing pending (0: never)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--max-frames", w.max_frames, "exit after handling this many entries");
+  cmd->add_option("--results-maxlen", f.results_maxlen, "approximate cap of sf:results:NAME")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  return [flags] { return work(*flags); };
+}
+
+}  // namespace sf::cli

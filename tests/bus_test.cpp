@@ -1,0 +1,428 @@
+// The Redis Streams bus against a real redis-server (started by the tests, AOF on): URLs and IDs, frame
+// messages, reconnecting, backpressure and trim accounting, workers (dead letters, claims, exactly-once
+// results), stream stats and replay.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <opencv2/imgproc.hpp>
+#include <set>
+#include <thread>
+
+#include "bus/frame_message.hpp"
+#include "bus/frame_publisher.hpp"
+#include "bus/frame_worker.hpp"
+#include "bus/group_info.hpp"
+#include "bus/redis_connection.hpp"
+#include "bus/replay.hpp"
+#include "bus/stream_keys.hpp"
+#include "media/jpeg_codec.hpp"
+#include "redis_server.hpp"
+#include "sightflow/store.hpp"
+#include "test_support.hpp"
+
+namespace sf {
+namespace {
+
+Frame test_frame(int64_t seq, int width = 64, int height = 48) {
+  Frame f;
+  f.stream = "cam";
+  f.seq = seq;
+  f.pts = double(seq) / 10;
+  f.wall_ts = unix_now();
+  f.image = cv::Mat(height, width, CV_8UC3, cv::Scalar(40, 90, 160));
+  cv::circle(f.image, {width / 2, height / 2}, height / 4, cv::Scalar(250, 250, 250), cv::FILLED);
+  return f;
+}
+
+StreamEntry entry_of(const FrameMessage& message, const std::string& id = "1-0") {
+  StreamEntry e;
+  e.id = id;
+  e.fields = message.fields;
+  return e;
+}
+
+std::string decode_error(const StreamEntry& entry) {
+  try {
+    decode_frame_message("cam", entry);
+  } catch (const FrameMessageError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// Finds seq % 3 people, so results differ from frame to frame.
+class SeqCounter : public Algorithm {
+ public:
+  AlgorithmOutput run(std::span<const Frame> frames, StageTimes&) override {
+    AlgorithmOutput out;
+    for (int64_t i = 0; i < frames.back().seq % 3; ++i)
+      out.detections.push_back({"person", 0, 0.9f, cv::Rect2f(float(i), 1, 10, 20), {}});
+    return out;
+  }
+};
+
+TEST(RedisUrl, ParsesHostPortDatabaseAndPassword) {
+  auto e = parse_redis_url("redis://:secret@10.0.0.5:6380/2");
+  EXPECT_EQ(e.host, "10.0.0.5");
+  EXPECT_EQ(e.port, 6380);
+  EXPECT_EQ(e.db, 2);
+  EXPECT_EQ(e.password, "secret");
+  EXPECT_EQ(e.describe(), "redis://10.0.0.5:6380/2");  // never the password
+  auto d = parse_redis_url("redis://cache");
+  EXPECT_EQ(d.host, "cache");
+  EXPECT_EQ(d.port, 6379);
+  EXPECT_THROW(parse_redis_url("http://x"), std::invalid_argument);
+  EXPECT_THROW(parse_redis_url("redis://x:99999"), std::invalid_argument);
+  EXPECT_THROW(parse_redis_url("redis://x:63a"), std::invalid_argument);
+}
+
+TEST(StreamIds, ParseCompareAndReplayBounds) {
+  EXPECT_LT(StreamId::parse("5-1"), StreamId::parse("5-2"));
+  EXPECT_LT(StreamId::parse("5-9"), StreamId::parse("6-0"));
+  EXPECT_EQ(StreamId::parse("17").to_string(), "17-0");
+  EXPECT_THROW(StreamId::parse("x-1"), std::invalid_argument);
+  EXPECT_THROW(StreamId::parse("1-"), std::invalid_argument);
+  EXPECT_EQ(parse_replay_bound("-", false), "-");
+  EXPECT_EQ(parse_replay_bound("1700000000000-3", false), "1700000000000-3");
+  EXPECT_EQ(parse_replay_bound("1700000000000", false), "1700000000000-0");
+  EXPECT_EQ(parse_replay_bound("1700000000000", true), "1700000000000-18446744073709551615");
+  EXPECT_EQ(parse_replay_bound("2023-11-14T22:13:20Z", false), "1700000000000-0");
+  EXPECT_EQ(parse_replay_bound("2023-11-14T22:13:20.250", false), "1700000000250-0");
+  EXPECT_THROW(parse_replay_bound("yesterday", false), std::invalid_argument);
+  EXPECT_THROW(parse_replay_bound("2023-11-14T22:13", false), std::invalid_argument);
+}
+
+TEST(FrameMessage, RoundTripsAFrame) {
+  auto frame = test_frame(42);
+  auto message = encode_frame_message(frame, {});
+  EXPECT_TRUE(message.spilled_path.empty());
+  auto back = decode_frame_message("cam", entry_of(message));
+  EXPECT_EQ(back.seq, 42);
+  EXPECT_NEAR(back.pts, 4.2, 1e-6);
+  EXPECT_NEAR(back.wall_ts, frame.wall_ts, 1e-5);
+  // The message carries exactly the JPEG of the image at the chosen quality.
+  auto expected = decode_jpeg(encode_jpeg(frame.image, FrameMessageOptions{}.jpeg_quality));
+  ASSERT_EQ(back.image.size(), frame.image.size());
+  EXPECT_EQ(cv::norm(back.image, expected, cv::NORM_INF), 0);
+}
+
+TEST(FrameMessage, LargeFramesTravelByPath) {
+  test::TempDir dir;
+  FrameMessageOptions options;
+  options.max_inline_bytes = 100;
+  options.spill_dir = dir.path().string();
+  auto message = encode_frame_message(test_frame(7), options);
+  ASSERT_FALSE(message.spilled_path.empty());
+  EXPECT_TRUE(std::filesystem::exists(message.spilled_path));
+  auto entry = entry_of(message);
+  EXPECT_EQ(entry.field("data"), nullptr);
+  ASSERT_NE(entry.field("path"), nullptr);
+  EXPECT_EQ(decode_frame_message("cam", entry).seq, 7);
+  std::filesystem::remove(message.spilled_path);
+  EXPECT_NE(decode_error(entry).find("cannot read"), std::string::npos);
+}
+
+TEST(FrameMessage, SaysWhatIsWrongWithABadMessage) {
+  auto good = entry_of(encode_frame_message(test_frame(1), {}));
+  auto with = [&](const std::string& name, const std::string& value) {
+    auto e = good;
+    for (auto& [k, v] : e.fields)
+      if (k == name) v = value;
+    return e;
+  };
+  auto without = [&](const std::string& name) {
+    auto e = good;
+    std::erase_if(e.fields, [&](const auto& f) { return f.first == name; });
+    return e;
+  };
+  EXPECT_EQ(decode_error(good), "");
+  EXPECT_EQ(decode_error(without("seq")), "missing field 'seq'");
+  EXPECT_EQ(decode_error(with("width", "wide")), "field 'width' is not a number: 'wide'");
+  EXPECT_EQ(decode_error(with("enc", "png")), "encoding 'png' is not supported (jpeg)");
+  EXPECT_NE(decode_error(with("width", "65")).find("the message says 65x48"), std::string::npos);
+  auto data = *good.field("data");
+  EXPECT_NE(decode_error(with("data", data.substr(0, data.size() / 2))).find("JPEG: "), std::string::npos);
+  EXPECT_EQ(decode_error(without("data")), "neither 'data' nor 'path' is present");
+}
+
+class Bus : public ::testing::Test {
+ protected:
+  RedisConnection connect(double give_up_s = 30) {
+    RedisRetryPolicy retry;
+    retry.give_up_s = give_up_s;
+    return RedisConnection(parse_redis_url(server.url()), retry);
+  }
+  int64_t xlen(RedisConnection& r, const std::string& key) {
+    return reply_integer(r.command({"XLEN", key}).get());
+  }
+
+  test::RedisServer server;
+  test::TempDir dir;
+};
+
+TEST_F(Bus, ACommandSurvivesARestartedServer) {
+  auto redis = connect();
+  redis.command({"SET", "k", "before"});
+  server.stop();
+  std::thread restart([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    server.start();
+  });
+  // Sent while the server is down: retried until it is back; the AOF kept the key.
+  auto reply = redis.command({"GET", "k"});
+  restart.join();
+  EXPECT_EQ(reply_string(reply.get()), "before");
+  EXPECT_EQ(redis.reconnects(), 1);
+}
+
+TEST_F(Bus, GivesUpOnAServerThatStaysAway) {
+  auto redis = connect(0.5);
+  server.stop();
+  try {
+    redis.command({"PING"});
+    FAIL() << "no error";
+  } catch (const RedisUnavailable& e) {
+    EXPECT_NE(std::string(e.what()).find("gave up"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(Bus, ServerErrorsNameTheCommand) {
+  auto redis = connect();
+  redis.command({"SET", "s", "x"});
+  try {
+    redis.command({"XADD", "s", "*", "a", "b"});
+    FAIL() << "no error";
+  } catch (const RedisError& e) {
+    EXPECT_NE(std::string(e.what()).find("XADD: WRONGTYPE"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(Bus, OfflinePublishingWaitsForTheConsumersAndLosesNothing) {
+  auto redis = connect();
+  PublisherOptions options;
+  options.stream = "cam";
+  options.maxlen = 100;
+  options.message.spill_dir = dir.path().string();
+  FramePublisher publisher(redis, options);
+  std::atomic<int64_t> sent{0};
+  std::thread producer([&] {
+    for (int i = 0; i < 400; ++i) {
+      publisher.publish(test_frame(i));
+      ++sent;
+    }
+  });
+  // With nobody reading, the producer stops near the high-water mark (80 of 100).
+  for (int i = 0; i < 100 && sent < 80; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_GE(sent.load(), 80);
+  EXPECT_LE(sent.load(), 81);
+  // A consumer reads everything; the producer finishes.
+  auto reader = connect();
+  std::set<int64_t> seen;
+  for (int i = 0; i < 2000 && seen.size() < 400; ++i) {
+    auto entries = parse_read_reply(reader
+                                        .command({"XREADGROUP", "GROUP", "workers", "c1", "COUNT", "50",
+                                                  "BLOCK", "100", "STREAMS", frames_key("cam"), ">"})
+                                        .get());
+    for (const auto& e : entries) {
+      seen.insert(std::stoll(*e.field("seq")));
+      reader.command({"XACK", frames_key("cam"), "workers", e.id});
+    }
+  }
+  producer.join();
+  EXPECT_EQ(seen.size(), 400u);
+  EXPECT_EQ(publisher.stats().trimmed_unread, 0);
+  EXPECT_GT(publisher.stats().backpressure_wait_s, 0.1);
+}
+
+TEST_F(Bus, OfflinePublishingAlsoWaitsForEntriesReadButNotAcknowledged) {
+  auto redis = connect();
+  PublisherOptions options;
+  options.stream = "cam";
+  options.maxlen = 100;
+  options.message.spill_dir = dir.path().string();
+  FramePublisher publisher(redis, options);
+  for (int i = 0; i < 5; ++i) publisher.publish(test_frame(i));
+  // A slow consumer holds the first five entries unacknowledged; a fast one takes and acknowledges the rest.
+  auto slow = connect();
+  auto held = parse_read_reply(slow.command({"XREADGROUP", "GROUP", "workers", "slow", "COUNT", "5",
+                                             "STREAMS", frames_key("cam"), ">"})
+                                   .get());
+  ASSERT_EQ(held.size(), 5u);
+  std::atomic<int64_t> sent{5};
+  std::thread producer([&] {
+    for (int i = 5; i < 300; ++i) {
+      publisher.publish(test_frame(i));
+      ++sent;
+    }
+  });
+  auto fast = connect();
+  auto drain = [&] {
+    auto entries = parse_read_reply(fast.command({"XREADGROUP", "GROUP", "workers", "fast", "COUNT", "50",
+                                                  "BLOCK", "50", "STREAMS", frames_key("cam"), ">"})
+                                        .get());
+    for (const auto& e : entries) fast.command({"XACK", frames_key("cam"), "workers", e.id});
+  };
+  for (int i = 0; i < 40; ++i) drain();
+  // MAXLEN would trim the held entries: the producer waits instead, with the group's lag near zero.
+  EXPECT_LE(sent.load(), 81);
+  for (const auto& e : held) slow.command({"XACK", frames_key("cam"), "workers", e.id});
+  for (int i = 0; i < 400 && sent < 300; ++i) drain();
+  producer.join();
+  EXPECT_EQ(publisher.stats().trimmed_unread, 0);
+}
+
+TEST_F(Bus, RealTimePublishingCountsEveryFrameTrimmedUnread) {
+  auto redis = connect();
+  // A group that reads the first 30 entries, then nothing.
+  ensure_group(redis, frames_key("cam"), "workers", "$");
+  PublisherOptions options;
+  options.stream = "cam";
+  options.maxlen = 100;
+  options.backpressure = false;
+  options.message.spill_dir = dir.path().string();
+  options.message.max_inline_bytes = 1000;  // every frame goes by path: trimmed ones lose their file
+  FramePublisher publisher(redis, options);
+  for (int i = 0; i < 30; ++i) publisher.publish(test_frame(i, 160, 120));
+  redis.command({"XREADGROUP", "GROUP", "workers", "c1", "COUNT", "30", "STREAMS", frames_key("cam"), ">"});
+  for (int i = 30; i < 500; ++i) publisher.publish(test_frame(i, 160, 120));
+  const auto& s = publisher.stats();
+  EXPECT_EQ(s.published, 500);
+  EXPECT_EQ(s.spilled, 500);
+  EXPECT_EQ(s.trimmed + xlen(redis, frames_key("cam")), 500);
+  EXPECT_GT(s.trimmed, 300);
+  EXPECT_EQ(s.trimmed_unread, s.trimmed - 30);  // the 30 read ones were trimmed too, but read
+  size_t files = 0;
+  for (auto& f : std::filesystem::recursive_directory_iterator(dir.path())) files += f.is_regular_file();
+  EXPECT_EQ(int64_t(files), xlen(redis, frames_key("cam")));
+}
+
+TEST_F(Bus, WorkerDeadLettersBadMessagesAndGoesOn) {
+  auto redis = connect();
+  PublisherOptions options;
+  options.stream = "cam";
+  options.message.spill_dir = dir.path().string();
+  FramePublisher publisher(redis, options);
+  for (int i = 0; i < 3; ++i) publisher.publish(test_frame(i));
+  redis.command({"XADD", frames_key("cam"), "*", "seq", "3", "enc", "jpeg"});
+  redis.command({"XADD", frames_key("cam"), "*", "garbage", "yes"});
+  for (int i = 5; i < 8; ++i) publisher.publish(test_frame(i));
+
+  auto store = std::shared_ptr<Store>(open_store((dir / "r.db").string()));
+  FrameProcessor processor(std::make_unique<SeqCounter>(), store, {"cam", "counter"});
+  WorkerOptions wo;
+  wo.consumer = "w1";
+  wo.idle_exit_s = 0.3;
+  wo.block_s = 0.1;
+  FrameWorker worker(redis, processor, wo);
+  std::atomic<bool> stop{false};
+  worker.run(stop);
+  EXPECT_EQ(processor.stats().processed, 6);
+  EXPECT_EQ(processor.stats().dead_lettered, 2);
+  auto dead = parse_entries(redis.command({"XRANGE", dead_letter_key("cam"), "-", "+"}).get());
+  ASSERT_EQ(dead.size(), 2u);
+  EXPECT_EQ(*dead[0].field("reason"), "missing field 'pts'");
+  EXPECT_EQ(*dead[1].field("reason"), "missing field 'seq'");
+  EXPECT_EQ(*dead[1].field("msg:garbage"), "yes");
+  // Everything was acknowledged; results went to the stream and the store, with their contents.
+  auto groups = read_groups(redis, frames_key("cam"));
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].pending, 0);
+  auto results = parse_entries(redis.command({"XRANGE", results_key("cam"), "-", "+"}).get());
+  ASSERT_EQ(results.size(), 6u);
+  for (const auto& r : results) {
+    auto seq = std::stoll(*r.field("frame"));
+    EXPECT_EQ(*r.field("algo"), "counter");
+    EXPECT_EQ(std::stoll(*r.field("count")), seq % 3);
+    auto json = nlohmann::json::parse(*r.field("json"));
+    EXPECT_EQ(json["frame"], seq);
+    EXPECT_EQ(json["detections"].size(), size_t(seq % 3));
+  }
+  EXPECT_EQ(store->query("SELECT count(*), sum(count) FROM results").rows[0],
+            (std::vector<nlohmann::json>{6, 0 + 1 + 2 + 2 + 0 + 1}));
+}
+
+TEST_F(Bus, AWorkerClaimsWhatADeadConsumerLeftAndResultsStayExactlyOnce) {
+  auto redis = connect();
+  PublisherOptions options;
+  options.stream = "cam";
+  options.message.spill_dir = dir.path().string();
+  FramePublisher publisher(redis, options);
+  for (int i = 0; i < 20; ++i) publisher.publish(test_frame(i));
+  auto store = std::shared_ptr<Store>(open_store((dir / "r.db").string()));
+  {
+    // A first worker handles 8 entries, then reads 4 more and "dies" before acknowledging them, but after
+    // storing two of their results (the crash fell between the store and the XACK).
+    FrameProcessor processor(std::make_unique<SeqCounter>(), store, {"cam", "counter"});
+    WorkerOptions wo;
+    wo.consumer = "doomed";
+    wo.max_frames = 8;
+    FrameWorker(redis, processor, wo).run(std::atomic<bool>{false});
+    auto taken = parse_read_reply(redis
+                                      .command({"XREADGROUP", "GROUP", "workers", "doomed", "COUNT", "4",
+                                                "STREAMS", frames_key("cam"), ">"})
+                                      .get());
+    ASSERT_EQ(taken.size(), 4u);
+    processor.process({taken[0], taken[1]});
+  }
+  EXPECT_EQ(read_groups(redis, frames_key("cam"))[0].pending, 4);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto stats = stream_stats_json(redis, "cam");
+  EXPECT_EQ(stats["groups"][0]["pending"], 4);
+  EXPECT_GE(stats["groups"][0]["oldest_pending_age_s"].get<double>(), 0.3);
+
+  FrameProcessor processor(std::make_unique<SeqCounter>(), store, {"cam", "counter"});
+  WorkerOptions wo;
+  wo.consumer = "survivor";
+  wo.claim_idle_s = 0.2;
+  wo.claim_interval_s = 0.2;
+  wo.block_s = 0.1;
+  wo.idle_exit_s = 0.5;
+  FrameWorker survivor(redis, processor, wo);
+  survivor.run(std::atomic<bool>{false});
+  auto json = survivor.stats_json();
+  EXPECT_EQ(json["claimed"], 4);
+  EXPECT_EQ(json["processed"], 12);
+  EXPECT_EQ(json["stored_new"], 10);  // two of the claimed ones were already stored
+  auto rows =
+      store->query("SELECT count(*), count(DISTINCT frame), min(frame), max(frame) FROM results").rows[0];
+  EXPECT_EQ(rows, (std::vector<nlohmann::json>{20, 20, 0, 19}));
+  EXPECT_EQ(read_groups(redis, frames_key("cam"))[0].pending, 0);
+}
+
+TEST_F(Bus, ReplayRunsRetainedFramesUnderANewNameAndLeavesTheOldResults) {
+  auto redis = connect();
+  PublisherOptions options;
+  options.stream = "cam";
+  options.message.spill_dir = dir.path().string();
+  FramePublisher publisher(redis, options);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) ids.push_back(publisher.publish(test_frame(i)));
+  auto store = std::shared_ptr<Store>(open_store((dir / "r.db").string()));
+  {
+    FrameProcessor processor(std::make_unique<NoopAlgorithm>(), store, {"cam", "old"});
+    WorkerOptions wo;
+    wo.idle_exit_s = 0.3;
+    wo.block_s = 0.1;
+    FrameWorker(redis, processor, wo).run(std::atomic<bool>{false});
+  }
+  FrameProcessor processor(std::make_unique<SeqCounter>(), store, {"cam", "new"});
+  ReplayOptions range;
+  range.from = ids[2];
+  range.to = ids[8];
+  range.batch = 3;
+  EXPECT_EQ(replay_stream(redis, processor, range, std::atomic<bool>{false}), 7);
+  auto old_rows = store->query("SELECT count(*) FROM results WHERE algo = 'old'").rows[0][0];
+  auto new_rows =
+      store->query("SELECT min(frame), max(frame), count(*), sum(count) FROM results WHERE algo = 'new'");
+  EXPECT_EQ(old_rows, 10);
+  EXPECT_EQ(new_rows.rows[0], (std::vector<nlohmann::json>{2, 8, 7, 2 + 0 + 1 + 2 + 0 + 1 + 2}));
+  // The live group is untouched: nothing pending, nothing new to deliver.
+  auto groups = read_groups(redis, frames_key("cam"));
+  EXPECT_EQ(groups[0].pending, 0);
+  EXPECT_EQ(groups[0].lag.value_or(-1), 0);
+}
+
+}  // namespace
+}  // namespace sf
