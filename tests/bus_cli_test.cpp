@@ -139,3 +139,31 @@ TEST(BusCli, CaptureAndWorkerRideOutARestartOfRedis) {
 
 }  // namespace
 }  // namespace sf
+
+namespace sf {
+namespace {
+
+TEST(BusCli, BadInputGetsAClearError) {
+  std::string out;
+  auto bin = test::sightflow_bin();
+  int port = test::free_tcp_port();  // nothing listens there
+  EXPECT_EQ(test::run_command({bin, "worker", "--redis", "redis://127.0.0.1:" + std::to_string(port),
+                               "--stream", "x", "--detector", "none", "--give-up", "1"},
+                              &out),
+            1);
+  EXPECT_NE(out.find("cannot connect"), std::string::npos) << out;
+  EXPECT_NE(out.find("gave up after"), std::string::npos) << out;
+  EXPECT_EQ(test::run_command({bin, "worker", "--redis", "http://127.0.0.1", "--stream", "x"}, &out), 1);
+  EXPECT_NE(out.find("Redis URL must start with redis://"), std::string::npos) << out;
+  EXPECT_EQ(test::run_command({bin, "capture", "--source", "/no/such/video.mp4", "--stream", "x"}, &out), 1);
+  EXPECT_NE(out.find("/no/such/video.mp4"), std::string::npos) << out;
+  EXPECT_EQ(test::run_command({bin, "replay", "--stream", "x", "--detector", "none"}, &out), 1);
+  EXPECT_NE(out.find("replay needs --algo-name"), std::string::npos) << out;
+  EXPECT_EQ(
+      test::run_command({bin, "replay", "--stream", "x", "--algo-name", "y", "--from", "last week"}, &out),
+      1);
+  EXPECT_NE(out.find("'last week' is not a stream ID"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace sf

@@ -153,6 +153,14 @@ class Bus : public ::testing::Test {
     retry.give_up_s = give_up_s;
     return RedisConnection(parse_redis_url(server.url()), retry);
   }
+  // Stream "cam", spilled frames into the test's folder.
+  PublisherOptions publisher_options(int64_t maxlen = 10000) {
+    PublisherOptions options;
+    options.stream = "cam";
+    options.maxlen = maxlen;
+    options.message.spill_dir = dir.path().string();
+    return options;
+  }
   int64_t xlen(RedisConnection& r, const std::string& key) {
     return reply_integer(r.command({"XLEN", key}).get());
   }
@@ -200,11 +208,7 @@ TEST_F(Bus, ServerErrorsNameTheCommand) {
 
 TEST_F(Bus, OfflinePublishingWaitsForTheConsumersAndLosesNothing) {
   auto redis = connect();
-  PublisherOptions options;
-  options.stream = "cam";
-  options.maxlen = 100;
-  options.message.spill_dir = dir.path().string();
-  FramePublisher publisher(redis, options);
+  FramePublisher publisher(redis, publisher_options(100));
   std::atomic<int64_t> sent{0};
   std::thread producer([&] {
     for (int i = 0; i < 400; ++i) {
@@ -238,11 +242,7 @@ TEST_F(Bus, OfflinePublishingWaitsForTheConsumersAndLosesNothing) {
 
 TEST_F(Bus, OfflinePublishingAlsoWaitsForEntriesReadButNotAcknowledged) {
   auto redis = connect();
-  PublisherOptions options;
-  options.stream = "cam";
-  options.maxlen = 100;
-  options.message.spill_dir = dir.path().string();
-  FramePublisher publisher(redis, options);
+  FramePublisher publisher(redis, publisher_options(100));
   for (int i = 0; i < 5; ++i) publisher.publish(test_frame(i));
   // A slow consumer holds the first five entries unacknowledged; a fast one takes and acknowledges the rest.
   auto slow = connect();
@@ -277,11 +277,8 @@ TEST_F(Bus, RealTimePublishingCountsEveryFrameTrimmedUnread) {
   auto redis = connect();
   // A group that reads the first 30 entries, then nothing.
   ensure_group(redis, frames_key("cam"), "workers", "$");
-  PublisherOptions options;
-  options.stream = "cam";
-  options.maxlen = 100;
+  auto options = publisher_options(100);
   options.backpressure = false;
-  options.message.spill_dir = dir.path().string();
   options.message.max_inline_bytes = 1000;  // every frame goes by path: trimmed ones lose their file
   FramePublisher publisher(redis, options);
   for (int i = 0; i < 30; ++i) publisher.publish(test_frame(i, 160, 120));
@@ -300,10 +297,7 @@ TEST_F(Bus, RealTimePublishingCountsEveryFrameTrimmedUnread) {
 
 TEST_F(Bus, WorkerDeadLettersBadMessagesAndGoesOn) {
   auto redis = connect();
-  PublisherOptions options;
-  options.stream = "cam";
-  options.message.spill_dir = dir.path().string();
-  FramePublisher publisher(redis, options);
+  FramePublisher publisher(redis, publisher_options());
   for (int i = 0; i < 3; ++i) publisher.publish(test_frame(i));
   redis.command({"XADD", frames_key("cam"), "*", "seq", "3", "enc", "jpeg"});
   redis.command({"XADD", frames_key("cam"), "*", "garbage", "yes"});
@@ -345,10 +339,7 @@ TEST_F(Bus, WorkerDeadLettersBadMessagesAndGoesOn) {
 
 TEST_F(Bus, AWorkerClaimsWhatADeadConsumerLeftAndResultsStayExactlyOnce) {
   auto redis = connect();
-  PublisherOptions options;
-  options.stream = "cam";
-  options.message.spill_dir = dir.path().string();
-  FramePublisher publisher(redis, options);
+  FramePublisher publisher(redis, publisher_options());
   for (int i = 0; i < 20; ++i) publisher.publish(test_frame(i));
   auto store = std::shared_ptr<Store>(open_store((dir / "r.db").string()));
   {
@@ -393,10 +384,7 @@ TEST_F(Bus, AWorkerClaimsWhatADeadConsumerLeftAndResultsStayExactlyOnce) {
 
 TEST_F(Bus, ReplayRunsRetainedFramesUnderANewNameAndLeavesTheOldResults) {
   auto redis = connect();
-  PublisherOptions options;
-  options.stream = "cam";
-  options.message.spill_dir = dir.path().string();
-  FramePublisher publisher(redis, options);
+  FramePublisher publisher(redis, publisher_options());
   std::vector<std::string> ids;
   for (int i = 0; i < 10; ++i) ids.push_back(publisher.publish(test_frame(i)));
   auto store = std::shared_ptr<Store>(open_store((dir / "r.db").string()));

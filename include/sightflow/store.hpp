@@ -81,7 +81,8 @@ class Store {
   virtual std::string describe() const = 0;  // "sqlite:PATH" or the PostgreSQL URL without password
 };
 
-// Opens (creating and migrating as needed) a store: a file path (SQLite) or postgresql://... URL.
+// Opens (creating and migrating as needed) a store: a file path (SQLite; its folder is created too) or a
+// postgresql://... URL.
 std::unique_ptr<Store> open_store(const std::string& where);
 
 // The roll-up samples of one result: "*" with the total count, and one per label present.

@@ -58,9 +58,8 @@ void FramePublisher::wait_for_consumers() {
   stats_.backpressure_wait_s = stats_.backpressure_wait_s.load() + waited;
 }
 
-std::string FramePublisher::publish(const Frame& frame) {
+std::string FramePublisher::publish_message(const FrameMessage& message) {
   if (options_.backpressure) wait_for_consumers();
-  auto message = encode_frame_message(frame, options_.message);
   RedisCommand xadd = {"XADD", key_, "MAXLEN", "~", maxlen_, "*"};
   for (const auto& [name, value] : message.fields) {
     xadd.push_back(name);

@@ -43,7 +43,11 @@ class FramePublisher {
  public:
   FramePublisher(RedisConnection& redis, PublisherOptions options);
   // Publishes one frame; returns its entry ID. May wait (backpressure).
-  std::string publish(const Frame& frame);
+  std::string publish(const Frame& frame) {
+    return publish_message(encode_frame_message(frame, options_.message));
+  }
+  // Publishes a frame already encoded (encode_frame_message with this publisher's message options).
+  std::string publish_message(const FrameMessage& message);
   const PublisherStats& stats() const { return stats_; }
 
  private:

@@ -1,7 +1,6 @@
 // `sightflow replay`: run the retained frames of a stream again, under a new algorithm name.
 #include <spdlog/spdlog.h>
 
-#include <filesystem>
 #include <iostream>
 
 #include "bus/replay.hpp"
@@ -30,13 +29,8 @@ int replay(const ReplayFlags& f, const CLI::App& cmd) {
   ProcessorOptions options;
   options.stream = f.bus.stream;
   options.algo = f.algorithm.name();
-  std::shared_ptr<Store> store;
-  if (!f.db.empty()) {
-    auto parent = std::filesystem::path(f.db).parent_path();
-    if (f.db.find("://") == std::string::npos && !parent.empty()) std::filesystem::create_directories(parent);
-    store = open_store(f.db);
-  }
-  FrameProcessor processor(f.algorithm.create(), store, options);
+  FrameProcessor processor(f.algorithm.create(),
+                           f.db.empty() ? nullptr : std::shared_ptr<Store>(open_store(f.db)), options);
   RedisConnection redis(parse_redis_url(f.bus.redis), f.bus.retry_policy());
   std::atomic<bool> stop{false};
   InterruptWatch interrupt_watch([&] {

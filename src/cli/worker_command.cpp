@@ -24,14 +24,6 @@ struct WorkerFlags {
   int64_t results_maxlen = 100000;
 };
 
-std::shared_ptr<Store> open_store_for(const std::string& where) {
-  if (where.empty()) return nullptr;
-  bool is_file = where.find("://") == std::string::npos;
-  if (auto parent = std::filesystem::path(where).parent_path(); is_file && !parent.empty())
-    std::filesystem::create_directories(parent);
-  return open_store(where);
-}
-
 int work(WorkerFlags f) {
   ProcessorOptions options;
   options.stream = f.bus.stream;
@@ -39,7 +31,9 @@ int work(WorkerFlags f) {
   options.max_age_s = f.max_age_s;
   options.results_maxlen = f.results_maxlen;
   Metrics metrics;
-  FrameProcessor processor(f.algorithm.create(), open_store_for(f.db), options, &metrics);
+  FrameProcessor processor(f.algorithm.create(),
+                           f.db.empty() ? nullptr : std::shared_ptr<Store>(open_store(f.db)), options,
+                           &metrics);
   RedisConnection redis(parse_redis_url(f.bus.redis), f.bus.retry_policy());
   FrameWorker worker(redis, processor, f.worker);
   spdlog::info("worker: {} of group {} on {} at {}, algorithm {}{}",

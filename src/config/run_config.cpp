@@ -212,9 +212,6 @@ void populate(Pipeline& pipeline, const RunConfig& c) {
     pipeline.add_sink(make_video_sink(c.sinks.video, 25.0, c.streams.size() > 1));
   }
   if (!c.sinks.db.empty()) {
-    bool is_file = c.sinks.db.find("://") == std::string::npos;
-    if (auto parent = std::filesystem::path(c.sinks.db).parent_path(); is_file && !parent.empty())
-      std::filesystem::create_directories(parent);
     StoreSinkOptions options;
     options.retention = c.sinks.retention;
     options.archive_dir = c.sinks.archive_dir;
