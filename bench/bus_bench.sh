@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
-# Distributed mode over Redis Streams, in one run against a private redis-server: frames per second through
-# the bus (`sightflow capture` -> 1 and 2 workers with the no-op algorithm), next to the raw XADD rate of
-# the same payloads from one client (bench/xadd_bench), and end to end with a detector; capture with no
-# worker too, the producer's own ceiling. Target of the issue: the bus path reaches >= 0.8x the raw XADD
-# rate. Prints a Markdown table.
+# Distributed mode over Redis Streams, in one run against a private redis-server. Target of the issue: the
+# bus path reaches >= 0.8x the raw XADD rate of the same payloads from one client. Rows:
+#   - raw XADD: one hiredis client XADDs pre-encoded frames (bench/xadd_bench --mode raw), the ceiling;
+#   - bus transport, 1 and 2 consumers: the same pre-encoded messages through sightflow's bus code
+#     (sf::FramePublisher, and consumer threads doing a worker's XREADGROUP + XACK without decoding;
+#     xadd_bench --mode bus): their ratio to raw XADD is the bus's own overhead;
+#   - end to end: `sightflow capture` -> 1 and 2 workers with the no-op algorithm, and 1 worker with a
+#     detector; capture with no worker too, the producer's own ceiling. These include capture's decode +
+#     JPEG encode and the worker's JPEG decode (and result XADDs), so they are far below raw XADD.
+# Prints a Markdown table.
 #
 #   bench/bus_bench.sh
 #   BENCH_REPEAT=1 BENCH_FRAMES=200 bench/bus_bench.sh     # a quick look
 #
-# A bus case is timed from the start of the capture process to the Redis ID (milliseconds) of the last
+# Raw XADD and bus transport send the video's frames BENCH_PASSES times over (default 3: 3 x 795 = 2385
+# messages), for a timed window long enough not to be noise; xadd_bench times from the first XADD (or
+# publish) to the last XADD (or XACK), and encodes everything before timing.
+#
+# An end-to-end case is timed from the start of the capture process to the Redis ID (milliseconds) of the last
 # entry in sf:results:NAME: the workers are started first and are waiting, as they would be in a
 # deployment, and their --idle-exit wait after the last frame is not counted. Capture decodes and
-# JPEG-encodes each frame inside that time; the raw XADD rate encodes everything before timing.
+# JPEG-encodes each frame inside that time.
 #
 # Environment:
 #   BUILD_DIR         CMake build folder (default: build/)
@@ -19,6 +28,7 @@
 #   BENCH_DETECTOR    detector of the end-to-end case (default yolo-fastest)
 #   BENCH_FRAMES      only the first N frames of vtest.avi (default 0: all 795)
 #   BENCH_REPEAT      runs of each case, interleaved; the median is reported (default 3)
+#   BENCH_PASSES      times the frames are sent over in the raw XADD and transport cases (default 3)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,6 +37,7 @@ export SIGHTFLOW_MODELS="${SIGHTFLOW_MODELS:-$(cd "$ROOT/.." && pwd)/shared/mode
 DETECTOR="${BENCH_DETECTOR:-yolo-fastest}"
 FRAMES="${BENCH_FRAMES:-0}"
 REPEAT="${BENCH_REPEAT:-3}"
+PASSES="${BENCH_PASSES:-3}"
 VIDEO=/usr/share/doc/opencv-doc/examples/data/vtest.avi
 SF="$BUILD_DIR/sightflow"
 XADD="$BUILD_DIR/bench/xadd_bench"
@@ -38,6 +49,7 @@ CASE_LIMIT=600    # seconds before a stuck worker or capture is killed and the r
 die() { echo "bus_bench.sh: $*" >&2; exit 1; }
 [[ "$FRAMES" =~ ^[0-9]+$ ]] || die "BENCH_FRAMES must be a whole number"
 [[ "$REPEAT" =~ ^[1-9][0-9]*$ ]] || die "BENCH_REPEAT must be at least 1"
+[[ "$PASSES" =~ ^[1-9][0-9]*$ ]] || die "BENCH_PASSES must be at least 1"
 [[ -x "$SF" && -x "$XADD" ]] || die "build first (cmake --build $BUILD_DIR --target sightflow xadd_bench)"
 command -v redis-server >/dev/null && command -v redis-cli >/dev/null || die "redis-server and redis-cli needed"
 
@@ -62,16 +74,18 @@ URL="redis://127.0.0.1:$PORT"
 now_ms() { date +%s%3N; }
 json() { $PY -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
 
-# raw_case: one client XADDs the pre-encoded frames. Prints "frames seconds fps - -"; the decode + encode
-# rate of those frames, measured before, goes to $WORK/encode.fps.
-raw_case() {
+# xadd_case raw | xadd_case bus CONSUMERS: the pre-encoded frames, PASSES times over, by one raw client or
+# through the bus code. Prints "frames seconds fps - -"; the raw case's decode + encode rate of those frames,
+# measured before, goes to $WORK/encode.fps.
+xadd_case() {
+  local mode="$1" consumers=() line out="$WORK/xadd-$1.json"
+  [[ "$mode" == bus ]] && consumers=(--consumers "$2")
   rcli flushall >/dev/null
-  local line
-  line="$(timeout "$CASE_LIMIT" "$XADD" --port "$PORT" --frames "$FRAMES" 2>"$WORK/xadd.log")" ||
-    { cat "$WORK/xadd.log" >&2; die "xadd_bench failed"; }
-  echo "$line" >"$WORK/xadd.json"
-  json "$WORK/xadd.json" decode_encode_fps >>"$WORK/encode.fps"
-  echo "$(json "$WORK/xadd.json" frames) $(json "$WORK/xadd.json" seconds) $(json "$WORK/xadd.json" fps) - -"
+  line="$(timeout "$CASE_LIMIT" "$XADD" --mode "$mode" "${consumers[@]}" --port "$PORT" --frames "$FRAMES" \
+    --passes "$PASSES" 2>"$WORK/xadd.log")" || { cat "$WORK/xadd.log" >&2; die "xadd_bench --mode $mode failed"; }
+  echo "$line" >"$out"
+  [[ "$mode" == raw ]] && json "$out" decode_encode_fps >>"$WORK/encode.fps"
+  echo "$(json "$out" frames) $(json "$out" seconds) $(json "$out" fps) - -"
 }
 
 # bus_case DETECTOR WORKERS: workers first, waiting on the group; then capture (offline: it never trims a
@@ -120,14 +134,19 @@ s = (t1 - t0) / 1000; print(f, '%.3f' % s, '%.1f' % (f / s), '%.1f' % c, '%.1f' 
     "$processed" "$start" "${last%-*}" "$(json "$WORK/c.json" fps)" "${first%-*}"
 }
 
-CASES=("raw XADD, 1 client" "capture alone, no worker" "capture → 1 worker, none" "capture → 2 workers, none" "capture → 1 worker, $DETECTOR")
+E2E="end-to-end incl. decode/encode:"
+CASES=("raw XADD, 1 client" "bus transport, 1 consumer" "bus transport, 2 consumers"
+  "$E2E capture alone, no worker" "$E2E capture → 1 worker, none" "$E2E capture → 2 workers, none"
+  "$E2E capture → 1 worker, $DETECTOR")
 run_case() {
   case "$1" in
-    0) raw_case ;;
-    1) bus_case none 0 ;;
-    2) bus_case none 1 ;;
-    3) bus_case none 2 ;;
-    4) bus_case "$DETECTOR" 1 ;;
+    0) xadd_case raw ;;
+    1) xadd_case bus 1 ;;
+    2) xadd_case bus 2 ;;
+    3) bus_case none 0 ;;
+    4) bus_case none 1 ;;
+    5) bus_case none 2 ;;
+    6) bus_case "$DETECTOR" 1 ;;
   esac
 }
 
@@ -143,8 +162,14 @@ done
 echo "# Bus benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)," \
   "$(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/redis \1/p')"
 echo
-echo "vtest.avi 768x576, JPEG quality 90: $(json "$WORK/xadd.json" bytes) bytes in $(json "$WORK/xadd.json" frames) frames;" \
-  "redis-server on 127.0.0.1 without persistence. Median of $REPEAT runs. Bus cases: capture start to the last" \
+echo "vtest.avi 768x576, JPEG quality 90: $(json "$WORK/xadd-raw.json" video_bytes) bytes in" \
+  "$(json "$WORK/xadd-raw.json" video_frames) frames; redis-server on 127.0.0.1 without persistence. Median of" \
+  "$REPEAT runs, interleaved, FLUSHALL before each. The transport rows carry the same pre-encoded payloads as" \
+  "the raw XADD row (sf::FramePublisher, and consumers doing a worker's XREADGROUP COUNT 4 + XACK without" \
+  "decoding), so their ratio to it is the bus's own overhead, while the end-to-end rows include capture's" \
+  "decode + JPEG encode and the worker's JPEG decode. Raw XADD and transport rows are timed over the frames" \
+  "sent $PASSES times over ($PASSES × $(json "$WORK/xadd-raw.json" video_frames) messages, no untimed warm-up)," \
+  "from the first XADD to the last XADD (raw) or XACK (transport). End-to-end rows: capture start to the last" \
   "result. × raw: frames/s over the raw XADD frames/s. From 1st frame: frames/s from the first frame's entry" \
   "to the last result. Capture: published over its own wall time. Decoding and JPEG-encoding alone, one" \
   "thread (xadd_bench, untimed part): $(sort -n "$WORK/encode.fps" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" \
