@@ -7,16 +7,16 @@ scripts/install-deps.sh
 # The DNN tests need the model files (../shared/models next to the repository unless set).
 export SIGHTFLOW_MODELS="${SIGHTFLOW_MODELS:-$(cd .. && pwd)/shared/models}"
 
-echo "== format check" >&2
+echo "== format check ($(date -u +%T))" >&2
 mapfile -t sources < <(git ls-files '*.cpp' '*.hpp' 2>/dev/null || find src include tests bench examples -name '*.[ch]pp')
 clang-format --dry-run --Werror "${sources[@]}"
 
-echo "== release build and all tests" >&2
+echo "== release build and all tests ($(date -u +%T))" >&2
 scripts/build.sh build -DSIGHTFLOW_WERROR=ON
 (cd build && ctest -j2 --output-on-failure --timeout 900)
 
 if [ "${SIGHTFLOW_SKIP_SANITIZE:-0}" != "1" ]; then
-  echo "== ASan+UBSan build and unit tests" >&2
+  echo "== ASan+UBSan build and unit tests ($(date -u +%T))" >&2
   # -O1 with line tables only: enough for ASan's reports, and compiles in far less time than -O2 -g. Only
   # the tests (and the CLI they drive) are built.
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DSIGHTFLOW_SANITIZE=ON \
@@ -27,4 +27,4 @@ if [ "${SIGHTFLOW_SKIP_SANITIZE:-0}" != "1" ]; then
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest -j2 --output-on-failure --timeout 900 -E '^(EndToEnd|EvalCommand|StoreCli|Backends/StoreCliKill|BusCli)\.')
 fi
-echo "== all tests passed" >&2
+echo "== all tests passed ($(date -u +%T))" >&2

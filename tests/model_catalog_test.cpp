@@ -445,3 +445,24 @@ TEST(ModelFiles, SharedModelsMatchTheShippedCatalog) {
     EXPECT_NO_THROW(require_files(models_dir, entry)) << entry.name;
   }
 }
+
+TEST(ModelCatalog, ServingSettingsAreReadAndChecked) {
+  auto defaults = ModelCatalog::parse(kValid, "test.yaml").find("tiny")->serving;
+  EXPECT_EQ(defaults.batch_size, 0);  // the model's max_batch
+  EXPECT_DOUBLE_EQ(defaults.max_batch_delay_ms, 10);
+  EXPECT_EQ(defaults.instances, 1);
+  auto set = ModelCatalog::parse(
+      with("max_batch: 4",
+           "max_batch: 4\n    serving: {batch_size: 2, max_batch_delay_ms: 25, instances: 3}"),
+      "test.yaml");
+  auto s = set.find("tiny")->serving;
+  EXPECT_EQ(s.batch_size, 2);
+  EXPECT_DOUBLE_EQ(s.max_batch_delay_ms, 25);
+  EXPECT_EQ(s.instances, 3);
+  expect_catalog_error(with("max_batch: 4", "max_batch: 4\n    serving: {batch_size: 5}"),
+                       {"models.tiny.serving.batch_size", "max_batch = 4"});
+  expect_catalog_error(with("max_batch: 4", "max_batch: 4\n    serving: {instances: 0}"),
+                       {"models.tiny.serving.instances", "[1, 64]"});
+  expect_catalog_error(with("max_batch: 4", "max_batch: 4\n    serving: {workers: 2}"),
+                       {"models.tiny.serving", "workers"});
+}

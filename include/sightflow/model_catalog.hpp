@@ -42,6 +42,13 @@ struct ModelFile {
   std::string source;  // where the file comes from (shown when it is missing or damaged)
 };
 
+// How `sightflow serve` batches a model's HTTP requests (TorchServe's batch_size / max_batch_delay).
+struct ServingSpec {
+  int batch_size = 0;              // images per forward pass at most; 0: the model's max_batch
+  double max_batch_delay_ms = 10;  // how long the first request of a batch waits for company
+  int instances = 1;               // model copies serving in parallel (each runs one pass at a time)
+};
+
 struct CatalogEntry {
   std::string name;
   std::string description;
@@ -55,6 +62,7 @@ struct CatalogEntry {
   float score_threshold = 0.5f;
   float nms_threshold = 0.45f;  // per-class NMS IoU (detection decoders without NMS in the graph)
   int top_k = 5;                // classification: how many labels to report
+  ServingSpec serving;
   // Decoder options: yolox "strides"; darknet-yolo "scores_include_objectness"; ssd "class_offset";
   // classification "softmax". Kept as text, read by the decoder's model.
   std::map<std::string, std::string> decoder_options;

@@ -18,12 +18,16 @@ namespace sf {
 struct BatchOptions {
   int max_batch = 0;          // 0: the model's own limit (catalog max_batch); never more than that
   double max_delay_ms = 5.0;  // how long the first request of a batch waits for company
+  // Clients that come and go (HTTP requests): a batch leaves only when full or after max_delay_ms,
+  // instead of as soon as every registered client has a request waiting.
+  bool open_clients = false;
 };
 
 struct BatchStats {
   std::string model;
   int max_batch = 1;
-  int64_t batches = 0, items = 0;  // forward passes and images they carried
+  int64_t batches = 0, items = 0;    // forward passes and images they carried
+  std::vector<int64_t> batch_sizes;  // [n]: passes that carried n images (index 0 unused)
 };
 
 class ModelBatcher;

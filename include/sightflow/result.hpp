@@ -28,5 +28,7 @@ struct Result {
 // The JSON Lines object: {"stream","algo","frame","pts","ts","count","detections":[{label,score,box}]}
 // plus "labels" for classifiers and "values" for custom outputs when present.
 nlohmann::ordered_json to_json(const Result& result);
+// One detection as it appears there: {"label","score","box":[x,y,w,h]} (+ "landmarks").
+nlohmann::ordered_json to_json(const Detection& detection);
 
 }  // namespace sf

@@ -32,12 +32,14 @@ ModelBatcher::ModelBatcher(std::unique_ptr<Model> model, BatchOptions options)
     : model_(std::move(model)),
       max_batch_(options.max_batch > 0 ? std::min(options.max_batch, model_->info().max_batch)
                                        : model_->info().max_batch),
-      max_delay_(options.max_delay_ms) {
+      max_delay_(options.max_delay_ms),
+      open_clients_(options.open_clients) {
   if (options.max_batch > model_->info().max_batch) {
     spdlog::warn("model '{}' runs batches of at most {} (asked for {})", model_->info().name,
                  model_->info().max_batch, options.max_batch);
   }
   max_batch_ = std::max(1, max_batch_);
+  batch_sizes_.assign(size_t(max_batch_) + 1, 0);
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -68,7 +70,12 @@ void ModelBatcher::remove_client() {
 
 BatchStats ModelBatcher::stats() const {
   std::lock_guard lock(mutex_);
-  return {model_->info().name, max_batch_, batches_, items_};
+  return {model_->info().name, max_batch_, batches_, items_, batch_sizes_};
+}
+
+size_t ModelBatcher::pending_images() const {
+  std::lock_guard lock(mutex_);
+  return pending_images_;
 }
 
 std::vector<ModelOutput> ModelBatcher::submit(std::span<const cv::Mat> images,
@@ -104,7 +111,8 @@ void ModelBatcher::loop() {
     auto deadline = pending_.front()->arrived +
                     std::chrono::duration_cast<std::chrono::steady_clock::duration>(max_delay_);
     wake_.wait_until(lock, deadline, [&] {
-      return stopping_ || pending_images_ >= size_t(max_batch_) || int(pending_.size()) >= clients_;
+      return stopping_ || pending_images_ >= size_t(max_batch_) ||
+             (!open_clients_ && int(pending_.size()) >= clients_);
     });
     std::vector<Request*> batch;
     size_t images = 0;
@@ -118,8 +126,12 @@ void ModelBatcher::loop() {
     lock.unlock();
     run_batch(batch);
     lock.lock();
-    ++batches_;
+    // A request larger than max_batch went alone; the model runs it in passes of max_batch at most.
     items_ += int64_t(images);
+    for (size_t left = images; left > 0; left -= std::min(left, size_t(max_batch_))) {
+      ++batches_;
+      ++batch_sizes_[std::min(left, size_t(max_batch_))];
+    }
     for (Request* r : batch) r->done = true;
     done_.notify_all();
   }

@@ -23,6 +23,7 @@ class ModelBatcher : public std::enable_shared_from_this<ModelBatcher> {
   const ModelInfo& info() const { return model_->info(); }
   int max_batch() const { return max_batch_; }
   BatchStats stats() const;
+  size_t pending_images() const;  // submitted, not yet in a forward pass
 
   // Blocks until the images have been run (in one or more batches); thread-safe. `prepared`: empty, or
   // the model's prepare() output per image.
@@ -54,7 +55,9 @@ class ModelBatcher : public std::enable_shared_from_this<ModelBatcher> {
   size_t pending_images_ = 0;
   int clients_ = 0;
   bool stopping_ = false;
+  bool open_clients_;
   int64_t batches_ = 0, items_ = 0;
+  std::vector<int64_t> batch_sizes_;
   std::thread thread_;
 };
 

@@ -8,19 +8,21 @@ namespace sf {
 // Dividing by a power of ten (not multiplying by 10) gives the double that prints shortest.
 static double round_to(double v, double scale) { return std::round(v * scale) / scale; }
 
+nlohmann::ordered_json to_json(const Detection& d) {
+  nlohmann::ordered_json box = {round_to(d.box.x, 10), round_to(d.box.y, 10), round_to(d.box.width, 10),
+                                round_to(d.box.height, 10)};
+  nlohmann::ordered_json item = {{"label", d.label}, {"score", round_to(d.score, 1e4)}, {"box", box}};
+  if (!d.landmarks.empty()) {
+    nlohmann::ordered_json points = nlohmann::ordered_json::array();
+    for (const auto& p : d.landmarks) points.push_back({round_to(p.x, 10), round_to(p.y, 10)});
+    item["landmarks"] = points;
+  }
+  return item;
+}
+
 nlohmann::ordered_json to_json(const Result& r) {
   nlohmann::ordered_json detections = nlohmann::ordered_json::array();
-  for (const auto& d : r.detections) {
-    nlohmann::ordered_json box = {round_to(d.box.x, 10), round_to(d.box.y, 10), round_to(d.box.width, 10),
-                                  round_to(d.box.height, 10)};
-    nlohmann::ordered_json item = {{"label", d.label}, {"score", round_to(d.score, 1e4)}, {"box", box}};
-    if (!d.landmarks.empty()) {
-      nlohmann::ordered_json points = nlohmann::ordered_json::array();
-      for (const auto& p : d.landmarks) points.push_back({round_to(p.x, 10), round_to(p.y, 10)});
-      item["landmarks"] = points;
-    }
-    detections.push_back(std::move(item));
-  }
+  for (const auto& d : r.detections) detections.push_back(to_json(d));
   nlohmann::ordered_json out = {{"stream", r.stream},        {"algo", r.algo},
                                 {"frame", r.frame},          {"pts", round_to(r.pts, 1e6)},
                                 {"ts", round_to(r.ts, 1e6)}, {"count", r.detections.size()},

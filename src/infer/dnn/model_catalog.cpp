@@ -202,7 +202,7 @@ CatalogEntry read_entry(const Reader& r, const std::string& name, const YAML::No
                         const std::string& field) {
   r.only_keys(node, field,
               {"description", "task", "format", "files", "input", "preprocess", "decoder", "decoder_options",
-               "max_batch", "thresholds", "classes", "top_k"});
+               "max_batch", "thresholds", "classes", "top_k", "serving"});
   CatalogEntry e;
   e.name = name;
   e.description = r.get<std::string>(node, "description", field, "");
@@ -226,6 +226,23 @@ CatalogEntry read_entry(const Reader& r, const std::string& name, const YAML::No
   auto batch = r.require(node, "max_batch", field, "the largest batch the model runs correctly, at least 1");
   e.max_batch = r.scalar<int>(batch, field + ".max_batch");
   if (e.max_batch < 1) r.fail(batch, field + ".max_batch", "must be at least 1");
+
+  if (r.present(node, "serving")) {
+    auto serving = node["serving"];
+    auto sfield = field + ".serving";
+    r.only_keys(serving, sfield, {"batch_size", "max_batch_delay_ms", "instances"});
+    e.serving.batch_size = r.get<int>(serving, "batch_size", sfield, e.serving.batch_size);
+    if (e.serving.batch_size < 0 || e.serving.batch_size > e.max_batch)
+      r.fail(serving["batch_size"], sfield + ".batch_size",
+             "must be within [0, max_batch = " + std::to_string(e.max_batch) + "]");
+    e.serving.max_batch_delay_ms =
+        r.get<double>(serving, "max_batch_delay_ms", sfield, e.serving.max_batch_delay_ms);
+    if (!(e.serving.max_batch_delay_ms >= 0 && e.serving.max_batch_delay_ms <= 10000))
+      r.fail(serving["max_batch_delay_ms"], sfield + ".max_batch_delay_ms", "must be within [0, 10000]");
+    e.serving.instances = r.get<int>(serving, "instances", sfield, e.serving.instances);
+    if (e.serving.instances < 1 || e.serving.instances > 64)
+      r.fail(serving["instances"], sfield + ".instances", "must be within [1, 64]");
+  }
 
   auto thresholds = r.require(node, "thresholds", field, "{score: S, nms: N}");
   r.only_keys(thresholds, field + ".thresholds", {"score", "nms"});

@@ -1,0 +1,207 @@
+#include "serve/inference_server.hpp"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <sstream>
+
+#include "serve/prediction_json.hpp"
+#include "serve/request_images.hpp"
+
+namespace sf {
+
+namespace {
+
+const char* error_type(int status) {
+  switch (status) {
+    case 400:
+      return "BadRequestException";
+    case 413:
+      return "RequestEntityTooLargeException";
+    case 503:
+      return "ServiceUnavailableException";
+    default:
+      return "InternalServerException";
+  }
+}
+
+void send_error(httplib::Response& res, int status, const std::string& type, const std::string& message) {
+  res.status = status;
+  if (status == 503) res.set_header("Retry-After", "1");
+  nlohmann::json body = {{"code", status}, {"type", type}, {"message", message}};
+  res.set_content(body.dump(), "application/json");
+}
+
+void send_json(httplib::Response& res, const nlohmann::ordered_json& body) {
+  res.set_content(body.dump(), "application/json");
+}
+
+template <typename Number>
+std::optional<Number> query_number(const httplib::Request& req, const std::string& key) {
+  if (!req.has_param(key.c_str())) return std::nullopt;
+  auto text = req.get_param_value(key.c_str());
+  try {
+    size_t used = 0;
+    double value = std::stod(text, &used);
+    if (used == text.size()) return Number(value);
+  } catch (const std::exception&) {
+  }
+  throw ServiceError(400, "BadRequestException", "parameter " + key + " is not a number: '" + text + "'");
+}
+
+}  // namespace
+
+InferenceServer::InferenceServer(InferenceService& service, ServerOptions options)
+    : service_(service), options_(std::move(options)), server_(std::make_unique<httplib::Server>()) {
+  auto threads = options_.threads;
+  server_->new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
+  server_->set_payload_max_length(options_.max_body_bytes);
+  // Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm and the client's
+  // delayed ACK hold every answer on a kept-alive connection for ~40 ms.
+  server_->set_tcp_nodelay(true);
+  routes();
+}
+
+InferenceServer::~InferenceServer() { stop(); }
+
+void InferenceServer::count(const std::string& model, int status) {
+  std::lock_guard lock(mutex_);
+  ++requests_[{model, status == -1 ? 200 : status}];  // -1: not set by the handler, the library sends 200
+}
+
+void InferenceServer::routes() {
+  auto& s = *server_;
+  s.Get("/ping", [](const httplib::Request&, httplib::Response& res) {
+    send_json(res, {{"status", "Healthy"}});
+  });
+
+  s.Post(R"(/predictions/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    std::string model = req.matches[1];
+    try {
+      std::vector<std::string> parts;
+      for (const auto& [name, file] : req.files) parts.push_back(file.content);
+      auto request = parse_request_images(req.get_header_value("Content-Type"), req.body, parts);
+      auto task = service_.info(model).task;
+      auto outputs = service_.predict(model, request.images);
+      if (request.batch) {
+        nlohmann::ordered_json list = nlohmann::ordered_json::array();
+        for (const auto& output : outputs) list.push_back(prediction_json(output, task));
+        send_json(res, list);
+      } else {
+        send_json(res, prediction_json(outputs.at(0), task));
+      }
+    } catch (const ServiceError& e) {
+      send_error(res, e.status, e.type, e.what());
+    } catch (const std::exception& e) {
+      spdlog::error("serve: {} failed: {}", req.path, e.what());
+      send_error(res, 500, error_type(500), e.what());
+    }
+    count(model, res.status);
+  });
+
+  s.Get("/models", [this](const httplib::Request&, httplib::Response& res) {
+    nlohmann::ordered_json models = nlohmann::ordered_json::array();
+    for (const auto& name : service_.model_names())
+      models.push_back({{"modelName", name}, {"modelUrl", name}});
+    send_json(res, {{"models", models}});
+  });
+
+  s.Get(R"(/models/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    try {
+      res.set_content(service_.describe(req.matches[1]).dump(), "application/json");
+    } catch (const ServiceError& e) {
+      send_error(res, e.status, e.type, e.what());
+    }
+  });
+
+  s.Post("/models", [this](const httplib::Request& req, httplib::Response& res) {
+    try {
+      std::string name =
+          req.has_param("model_name") ? req.get_param_value("model_name") : req.get_param_value("url");
+      if (name.empty())
+        throw ServiceError(400, "BadRequestException", "give model_name (or url) of a catalog model");
+      auto workers = query_number<int>(req, "initial_workers");
+      service_.register_model(name, query_number<int>(req, "batch_size"),
+                              query_number<double>(req, "max_batch_delay"), workers);
+      send_json(res, {{"status", "Model \"" + name + "\" registered with " +
+                                     std::to_string(workers.value_or(1)) + " initial workers"}});
+    } catch (const ServiceError& e) {
+      send_error(res, e.status, e.type, e.what());
+    } catch (const std::exception& e) {
+      send_error(res, 500, error_type(500), e.what());
+    }
+  });
+
+  s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics_text(), "text/plain; version=0.0.4");
+  });
+
+  // Statuses set by the library itself (404 no route, 413 body too large, 400 bad request line) get a JSON
+  // body too.
+  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    std::string message = res.status == 413   ? "the request body is larger than the server's limit"
+                          : res.status == 404 ? "no such endpoint: " + req.method + " " + req.path
+                                              : "the request could not be served";
+    send_error(res, res.status, res.status == 404 ? "ResourceNotFoundException" : error_type(res.status),
+               message);
+  });
+}
+
+std::string InferenceServer::metrics_text() const {
+  std::ostringstream out;
+  out << "# HELP sightflow_inference_requests_total Prediction requests answered, by model and HTTP status.\n"
+         "# TYPE sightflow_inference_requests_total counter\n";
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [key, n] : requests_)
+      out << "sightflow_inference_requests_total{model=\"" << key.first << "\",code=\"" << key.second
+          << "\"} " << n << "\n";
+  }
+  out << "# HELP sightflow_inference_batch_size Images per forward pass, by model.\n"
+         "# TYPE sightflow_inference_batch_size histogram\n";
+  for (const auto& name : service_.model_names()) {
+    auto described = service_.describe(name)[0];
+    if (!described["loaded"].get<bool>()) continue;
+    const auto& stats = described["stats"];
+    int64_t cumulative = 0;
+    std::map<int, int64_t> sizes;
+    for (const auto& [size, n] : stats["batch_sizes"].items()) sizes[std::stoi(size)] = n.get<int64_t>();
+    for (int le : {1, 2, 4, 8, 16, 32}) {
+      for (auto it = sizes.begin(); it != sizes.end() && it->first <= le;) {
+        cumulative += it->second;
+        it = sizes.erase(it);
+      }
+      out << "sightflow_inference_batch_size_bucket{model=\"" << name << "\",le=\"" << le << "\"} "
+          << cumulative << "\n";
+    }
+    out << "sightflow_inference_batch_size_bucket{model=\"" << name << "\",le=\"+Inf\"} "
+        << stats["batches"].get<int64_t>() << "\n"
+        << "sightflow_inference_batch_size_sum{model=\"" << name << "\"} " << stats["items"].get<int64_t>()
+        << "\n"
+        << "sightflow_inference_batch_size_count{model=\"" << name << "\"} "
+        << stats["batches"].get<int64_t>() << "\n";
+  }
+  return out.str();
+}
+
+void InferenceServer::start() {
+  port_ = options_.port == 0 ? server_->bind_to_any_port(options_.host)
+                             : (server_->bind_to_port(options_.host, options_.port) ? options_.port : -1);
+  if (port_ < 0)
+    throw std::runtime_error("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                             " (address in use, or not an address of this machine)");
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // stop() only reaches a server that is already in its accept loop: wait for it to get there.
+  for (int i = 0; i < 5000 && !server_->is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+void InferenceServer::stop() {
+  if (!thread_.joinable()) return;
+  server_->stop();
+  thread_.join();
+}
+
+}  // namespace sf
