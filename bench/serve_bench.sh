@@ -2,9 +2,9 @@
 # Inference API benchmark: `sightflow serve` answering C concurrent `sightflow client` processes (C = 1, 4,
 # 16), without batching (model registered with batch_size 1), with server batching (batch_size 4 and 8:
 # each client keeps one single-image request in flight and the server joins requests into batches) and with
-# client batching (each client sends 4 or 8 frames per request, the model registered with batch_size 1 so
-# the server does not join requests). Throughput and latency per request; the model-only rate of
-# `sightflow bench` for scale. Prints Markdown tables.
+# client batching (each client sends 4 or 8 frames per request, the model registered with that batch_size and
+# no delay, so its images run as one pass without waiting for other requests). Throughput and latency per
+# request; the model-only rate of `sightflow bench` for scale. Prints Markdown tables.
 #
 #   bench/serve_bench.sh
 #
@@ -51,8 +51,8 @@ curl -sf "$URL/ping" >/dev/null || { echo "serve did not start" >&2; cat "$WORK/
 
 # (Re)loads the model with these batch settings. Content-Length: 0 because cpp-httplib's server answers 400
 # to a POST with neither a Content-Length nor a chunked body (what a bare `curl -X POST URL` sends).
-register() {  # MODEL BATCH_SIZE
-  local url="$URL/models?model_name=$1&batch_size=$2&max_batch_delay=10"
+register() {  # MODEL BATCH_SIZE MAX_BATCH_DELAY_MS
+  local url="$URL/models?model_name=$1&batch_size=$2&max_batch_delay=$3"
   curl -sf -X POST -H 'Content-Length: 0' "$url" >/dev/null ||
     { echo "registering $1 (batch_size $2) failed:" >&2; curl -s -X POST -H 'Content-Length: 0' "$url" >&2; exit 1; }
 }
@@ -117,10 +117,12 @@ for model in $MODELS; do
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   BEST[$model]=0
   # name, server batch_size, client batch (frames per request; 1: one frame per request)
-  for spec in "none 1 1" "server-4 4 1" "server-8 8 1" "client-4 1 4" "client-8 1 8"; do
-    read -r name server_batch client_batch <<<"$spec"
+  # Client batching registers batch_size N with no delay: a request's N images run as one pass (when the
+  # model allows it) without waiting for other clients' requests.
+  for spec in "none 1 1 10" "server-4 4 1 10" "server-8 8 1 10" "client-4 4 4 0" "client-8 8 8 0"; do
+    read -r name server_batch client_batch delay <<<"$spec"
     cb=0; [[ $client_batch -gt 1 ]] && cb=1
-    register "$model" "$server_batch"
+    register "$model" "$server_batch" "$delay"
     # Warm-up (not measured): the first passes allocate. Batches of every size up to the largest.
     "$SF" client --url "$URL" --model "$model" --max-frames 32 --quiet --batch-size 8 \
       $([[ $cb == 1 ]] && echo --client-batching) >/dev/null 2>&1 || true

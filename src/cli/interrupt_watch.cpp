@@ -1,5 +1,6 @@
 #include "cli/interrupt_watch.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 
@@ -14,16 +15,26 @@ InterruptWatch::InterruptWatch(std::function<void()> on_interrupt) {
   g_interrupted = false;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  // A signal handler may only set a flag: look at it every 100 ms; the destructor ends the wait at once,
+  // so a command that finishes is not held up by the watcher.
   thread_ = std::thread([this, on_interrupt = std::move(on_interrupt)] {
-    while (!finished_) {
-      if (g_interrupted.exchange(false)) on_interrupt();
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::unique_lock lock(mutex_);
+    while (!cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return finished_; })) {
+      if (g_interrupted.exchange(false)) {
+        lock.unlock();
+        on_interrupt();
+        lock.lock();
+      }
     }
   });
 }
 
 InterruptWatch::~InterruptWatch() {
-  finished_ = true;
+  {
+    std::lock_guard lock(mutex_);
+    finished_ = true;
+  }
+  cv_.notify_all();
   thread_.join();
 }
 

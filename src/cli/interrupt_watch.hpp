@@ -1,8 +1,9 @@
 #pragma once
 // Ctrl-C and SIGTERM for the long-running commands: a signal only sets a flag; a watcher thread sees it
 // and calls on_interrupt (outside the signal handler), which asks the command to finish what it holds.
-#include <atomic>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <thread>
 
 namespace sf::cli {
@@ -15,7 +16,9 @@ class InterruptWatch {
   InterruptWatch& operator=(const InterruptWatch&) = delete;
 
  private:
-  std::atomic<bool> finished_{false};
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool finished_ = false;
   std::thread thread_;
 };
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <ctime>
 #include <mutex>
 #include <optional>
@@ -60,6 +61,11 @@ class StoreSink : public Sink {
   }
 
   void close() override {
+    {
+      std::lock_guard lock(closing_mutex_);
+      closing_ = true;
+    }
+    closing_cv_.notify_all();  // the writer commits what is queued now instead of finishing its batch window
     queue_.close();
     if (writer_.joinable()) writer_.join();
     spdlog::info("store {}: {} results stored ({} already there)", store_->describe(), total_, duplicates_);
@@ -81,8 +87,11 @@ class StoreSink : public Sink {
         }
         batch.push_back(std::move(*first));
         // Sleep through the batch window instead of waking for every result: on two cores each wake-up
-        // of this thread would preempt inference.
-        std::this_thread::sleep_for(delay);
+        // of this thread would preempt inference. Only close() ends the window early.
+        {
+          std::unique_lock lock(closing_mutex_);
+          closing_cv_.wait_for(lock, delay, [&] { return closing_; });
+        }
         while (batch.size() < options_.batch_size) {
           auto next = queue_.pop_for(std::chrono::seconds(0));
           if (!next) break;
@@ -147,6 +156,9 @@ class StoreSink : public Sink {
   size_t total_ = 0, duplicates_ = 0;
   std::mutex error_mutex_;
   std::string error_;
+  std::mutex closing_mutex_;
+  std::condition_variable closing_cv_;
+  bool closing_ = false;
 };
 
 }  // namespace
