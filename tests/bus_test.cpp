@@ -382,6 +382,36 @@ TEST_F(Bus, AWorkerClaimsWhatADeadConsumerLeftAndResultsStayExactlyOnce) {
   EXPECT_EQ(read_groups(redis, frames_key("cam"))[0].pending, 0);
 }
 
+TEST_F(Bus, AnEntryThatStopsEveryWorkerIsDeadLetteredAfterMaxDeliveries) {
+  auto redis = connect();
+  FramePublisher publisher(redis, publisher_options());
+  auto poison = publisher.publish(test_frame(0));
+  publisher.publish(test_frame(1));
+  // Two workers took the first entry and never acknowledged it (each crashed on it); the second entry
+  // was taken once.
+  redis.command(
+      {"XREADGROUP", "GROUP", "workers", "crashed-1", "COUNT", "2", "STREAMS", frames_key("cam"), ">"});
+  redis.command({"XCLAIM", frames_key("cam"), "workers", "crashed-2", "0", poison});
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  FrameProcessor processor(std::make_unique<SeqCounter>(), nullptr, {"cam", "counter", 100000, 0, 2});
+  WorkerOptions wo;
+  wo.claim_idle_s = 0.1;
+  wo.claim_interval_s = 0.1;
+  wo.block_s = 0.1;
+  wo.idle_exit_s = 0.3;
+  FrameWorker worker(redis, processor, wo);
+  worker.run(std::atomic<bool>{false});
+  EXPECT_EQ(worker.stats_json()["claimed"], 2);
+  EXPECT_EQ(processor.stats().processed, 1);
+  EXPECT_EQ(processor.stats().dead_lettered, 1);
+  auto dead = parse_entries(redis.command({"XRANGE", dead_letter_key("cam"), "-", "+"}).get());
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(*dead[0].field("id"), poison);
+  EXPECT_NE(dead[0].field("reason")->find("delivered 3 times without being acknowledged"), std::string::npos)
+      << *dead[0].field("reason");
+  EXPECT_EQ(read_groups(redis, frames_key("cam"))[0].pending, 0);
+}
+
 TEST_F(Bus, ReplayRunsRetainedFramesUnderANewNameAndLeavesTheOldResults) {
   auto redis = connect();
   FramePublisher publisher(redis, publisher_options());

@@ -23,6 +23,9 @@ struct ProcessorOptions {
   std::string algo;                 // algorithm name the results carry
   int64_t results_maxlen = 100000;  // approximate cap of sf:results:NAME
   double max_age_s = 0;             // frames captured longer ago than this are skipped (0: never)
+  // An entry delivered more often than this without being acknowledged (it crashed or stalled every
+  // worker that took it) is dead-lettered instead of being tried again (0: no limit).
+  int64_t max_deliveries = 5;
 };
 
 // Counters shared with the thread that reports them.

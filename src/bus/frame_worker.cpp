@@ -49,6 +49,16 @@ std::vector<StreamEntry> FrameWorker::claim_idle() {
   if (reply->elements >= 3 && reply->element[2]->type == REDIS_REPLY_ARRAY)
     processor_.stats().trimmed += int64_t(reply->element[2]->elements);
   if (!entries.empty()) {
+    // How often each was delivered (XAUTOCLAIM counted this one): a poison message shows as many.
+    auto pending = redis_.command({"XPENDING", key_, options_.group, entries.front().id, entries.back().id,
+                                   std::to_string(entries.size())});
+    for (size_t i = 0; pending->type == REDIS_REPLY_ARRAY && i < pending->elements; ++i) {
+      const auto* row = pending->element[i];
+      if (row->type != REDIS_REPLY_ARRAY || row->elements < 4) continue;
+      auto id = reply_string(row->element[0]);
+      for (auto& e : entries)
+        if (e.id == id) e.deliveries = reply_integer(row->element[3]);
+    }
     counters_.claimed += int64_t(entries.size());
     spdlog::info("worker {}: claimed {} entries idle over {} s from other consumers", options_.consumer,
                  entries.size(), options_.claim_idle_s);

@@ -20,7 +20,8 @@ struct StreamId {
 
 struct StreamEntry {
   std::string id;
-  bool deleted = false;  // a pending entry trimmed from the stream before it was acknowledged
+  bool deleted = false;    // a pending entry trimmed from the stream before it was acknowledged
+  int64_t deliveries = 0;  // times delivered so far, when known (entries claimed from other consumers)
   std::vector<std::pair<std::string, std::string>> fields;
   const std::string* field(const std::string& name) const;  // nullptr when absent
 };

@@ -22,6 +22,7 @@ struct WorkerFlags {
   std::string db;
   double max_age_s = 0;
   int64_t results_maxlen = 100000;
+  int64_t max_deliveries = 5;
 };
 
 int work(WorkerFlags f) {
@@ -30,6 +31,7 @@ int work(WorkerFlags f) {
   options.algo = f.algorithm.name();
   options.max_age_s = f.max_age_s;
   options.results_maxlen = f.results_maxlen;
+  options.max_deliveries = f.max_deliveries;
   Metrics metrics;
   FrameProcessor processor(f.algorithm.create(),
                            f.db.empty() ? nullptr : std::shared_ptr<Store>(open_store(f.db)), options,
@@ -111,6 +113,10 @@ Command add_worker_command(CLI::App& app) {
   cmd->add_option(
          "--idle-exit", w.idle_exit_s,
          "exit once nothing arrived for this many seconds and the group has nothing pending (0: never)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--max-deliveries", f.max_deliveries,
+                  "dead-letter an entry delivered this many times without an acknowledgement (0: never)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--max-frames", w.max_frames, "exit after handling this many entries");
