@@ -2,6 +2,7 @@
 // messages, reconnecting, backpressure and trim accounting, workers (dead letters, claims, exactly-once
 // results), stream stats and replay.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "bus/bus_metrics.hpp"
 #include "bus/frame_message.hpp"
 #include "bus/frame_publisher.hpp"
 #include "bus/frame_worker.hpp"
@@ -18,6 +20,7 @@
 #include "bus/stream_keys.hpp"
 #include "media/jpeg_codec.hpp"
 #include "redis_server.hpp"
+#include "serve/metrics_endpoint.hpp"
 #include "sightflow/store.hpp"
 #include "test_support.hpp"
 
@@ -440,6 +443,63 @@ TEST_F(Bus, ReplayRunsRetainedFramesUnderANewNameAndLeavesTheOldResults) {
   auto groups = read_groups(redis, frames_key("cam"));
   EXPECT_EQ(groups[0].pending, 0);
   EXPECT_EQ(groups[0].lag.value_or(-1), 0);
+}
+
+}  // namespace
+}  // namespace sf
+
+namespace sf {
+namespace {
+
+TEST(BusMetrics, WorkerAndGroupFiguresInPrometheusText) {
+  nlohmann::json worker = {{"consumer", "w\"1"}, {"group", "workers"}, {"processed", 12},
+                           {"claimed", 3},       {"dead_lettered", 1}, {"reconnects", 2}};
+  nlohmann::json stream = {
+      {"stream", "cam"},
+      {"length", 150},
+      {"dead_letters", 1},
+      {"groups",
+       {{{"group", "workers"}, {"consumers", 2}, {"pending", 4}, {"lag", 7}, {"oldest_pending_age_s", 1.5}},
+        {{"group", "audit"},
+         {"consumers", 0},
+         {"pending", 0},
+         {"lag", nullptr},
+         {"oldest_pending_age_s", 0.0}}}}};
+  auto text = worker_metrics_text(worker, stream);
+  auto has = [&](const std::string& line) { return text.find(line + "\n") != std::string::npos; };
+  EXPECT_TRUE(
+      has("sightflow_worker_processed_total{stream=\"cam\",group=\"workers\",consumer=\"w\\\"1\"} 12"))
+      << text;
+  EXPECT_TRUE(
+      has("sightflow_worker_skipped_old_total{stream=\"cam\",group=\"workers\",consumer=\"w\\\"1\"} 0"));
+  EXPECT_TRUE(has("# TYPE sightflow_worker_claimed_total counter"));
+  EXPECT_TRUE(has("sightflow_bus_stream_length{stream=\"cam\"} 150"));
+  EXPECT_TRUE(has("sightflow_bus_group_pending{stream=\"cam\",group=\"workers\"} 4"));
+  EXPECT_TRUE(has("sightflow_bus_group_lag{stream=\"cam\",group=\"workers\"} 7"));
+  EXPECT_TRUE(has("sightflow_bus_group_oldest_pending_age_seconds{stream=\"cam\",group=\"workers\"} 1.5"));
+  EXPECT_EQ(text.find("sightflow_bus_group_lag{stream=\"cam\",group=\"audit\"}"), std::string::npos)
+      << "a lag Redis cannot tell is left out";
+}
+
+TEST(BusMetrics, TheEndpointServesTheTextAndFailsAScrapeItCannotAnswer) {
+  std::atomic<bool> fail{false};
+  MetricsEndpoint endpoint("127.0.0.1", 0, [&]() -> std::string {
+    if (fail) throw RedisUnavailable("redis://127.0.0.1:1/0: cannot connect");
+    return "sightflow_up 1\n";
+  });
+  httplib::Client client("127.0.0.1", endpoint.port());
+  auto ok = client.Get("/metrics");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(ok->body, "sightflow_up 1\n");
+  fail = true;
+  auto failed = client.Get("/metrics");
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->status, 503);
+  EXPECT_NE(failed->body.find("cannot connect"), std::string::npos);
+  EXPECT_THROW(parse_listen_address("9101", "--metrics"), std::invalid_argument);
+  EXPECT_EQ(parse_listen_address("0.0.0.0:9101", "--metrics"),
+            (std::pair<std::string, int>{"0.0.0.0", 9101}));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "cli/interrupt_watch.hpp"
 #include "serve/inference_server.hpp"
+#include "serve/metrics_endpoint.hpp"
 
 namespace sf::cli {
 namespace {
@@ -21,14 +22,7 @@ struct ServeFlags {
 
 int serve(const ServeFlags& f) {
   ServerOptions options;
-  auto colon = f.listen.rfind(':');
-  try {
-    if (colon == std::string::npos) throw std::invalid_argument(f.listen);
-    options.host = f.listen.substr(0, colon);
-    options.port = std::stoi(f.listen.substr(colon + 1));
-  } catch (const std::exception&) {
-    throw std::invalid_argument("--listen expects HOST:PORT, got '" + f.listen + "'");
-  }
+  std::tie(options.host, options.port) = parse_listen_address(f.listen, "--listen");
   options.max_body_bytes = f.max_body_mb << 20;
   options.threads = f.threads;
   InferenceService service(f.max_queue);

@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <mutex>
 
+#include "bus/bus_metrics.hpp"
 #include "bus/frame_worker.hpp"
 #include "bus/group_info.hpp"
 #include "bus/stream_keys.hpp"
@@ -11,6 +13,7 @@
 #include "cli/bus_flags.hpp"
 #include "cli/commands.hpp"
 #include "cli/interrupt_watch.hpp"
+#include "serve/metrics_endpoint.hpp"
 
 namespace sf::cli {
 namespace {
@@ -23,6 +26,7 @@ struct WorkerFlags {
   double max_age_s = 0;
   int64_t results_maxlen = 100000;
   int64_t max_deliveries = 5;
+  std::string metrics_listen;
 };
 
 int work(WorkerFlags f) {
@@ -48,6 +52,19 @@ int work(WorkerFlags f) {
     stop = true;
     redis.interrupt();
   });
+  // The scrape asks Redis on its own connection: the worker's is busy in a blocking read.
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint;
+  std::unique_ptr<RedisConnection> metrics_redis;
+  std::mutex metrics_mutex;
+  if (!f.metrics_listen.empty()) {
+    auto [host, port] = parse_listen_address(f.metrics_listen, "--metrics");
+    metrics_redis = std::make_unique<RedisConnection>(parse_redis_url(f.bus.redis), f.bus.retry_policy());
+    metrics_endpoint = std::make_unique<MetricsEndpoint>(host, port, [&] {
+      std::lock_guard lock(metrics_mutex);
+      return worker_metrics_text(worker.stats_json(), stream_stats_json(*metrics_redis, f.bus.stream));
+    });
+    spdlog::info("worker: Prometheus metrics on http://{}:{}/metrics", host, metrics_endpoint->port());
+  }
   Stopwatch wall;
   StatsTicker ticker(f.bus.stats_interval_s, [&] { return "worker: " + worker.stats_json().dump(); });
   std::string error;
@@ -115,6 +132,8 @@ Command add_worker_command(CLI::App& app) {
          "exit once nothing arrived for this many seconds and the group has nothing pending (0: never)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  cmd->add_option("--metrics", f.metrics_listen,
+                  "serve Prometheus metrics at HOST:PORT/metrics (e.g. 127.0.0.1:9101)");
   cmd->add_option("--max-deliveries", f.max_deliveries,
                   "dead-letter an entry delivered this many times without an acknowledgement (0: never)")
       ->check(CLI::NonNegativeNumber)
