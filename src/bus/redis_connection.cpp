@@ -25,6 +25,19 @@ std::string command_name(const RedisCommand& args) { return args.empty() ? "" : 
 
 std::string describe_error(const redisReply* reply) { return std::string(reply->str, reply->len); }
 
+// A command's arguments as hiredis takes them (binary-safe: pointers and lengths).
+struct CommandArgv {
+  explicit CommandArgv(const RedisCommand& args) {
+    for (auto a : args) {
+      argv.push_back(a.data());
+      lengths.push_back(a.size());
+    }
+  }
+  int count() const { return int(argv.size()); }
+  std::vector<const char*> argv;
+  std::vector<size_t> lengths;
+};
+
 // A server that restarts answers -LOADING while it reads its AOF/RDB back: wait, it is not a failure.
 bool is_loading(const RedisReply& reply) {
   return reply && reply->type == REDIS_REPLY_ERROR &&
@@ -58,14 +71,9 @@ bool RedisConnection::try_connect(std::string& error) {
   context_ = c;
   // Credentials and database are settings, not transient failures: their errors are thrown, not retried.
   auto setup = [&](const RedisCommand& args, const char* what) {
-    std::vector<const char*> argv;
-    std::vector<size_t> lengths;
-    for (auto a : args) {
-      argv.push_back(a.data());
-      lengths.push_back(a.size());
-    }
-    RedisReply reply(
-        static_cast<redisReply*>(redisCommandArgv(c, int(argv.size()), argv.data(), lengths.data())));
+    CommandArgv command(args);
+    RedisReply reply(static_cast<redisReply*>(
+        redisCommandArgv(c, command.count(), command.argv.data(), command.lengths.data())));
     if (!reply) return false;
     if (reply->type == REDIS_REPLY_ERROR) {
       auto message = describe_error(reply.get());
@@ -130,17 +138,12 @@ auto RedisConnection::with_retry(const char* what, Attempt attempt) {
 }
 
 RedisReply RedisConnection::command_or_error(const RedisCommand& args) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lengths;
-  for (auto a : args) {
-    argv.push_back(a.data());
-    lengths.push_back(a.size());
-  }
+  CommandArgv command(args);
   auto name = command_name(args);
   for (double delay = retry_.initial_s;; delay = std::min(delay * 2, retry_.max_s)) {
     auto reply = with_retry(name.c_str(), [&] {
       return RedisReply(static_cast<redisReply*>(
-          redisCommandArgv(context_, int(argv.size()), argv.data(), lengths.data())));
+          redisCommandArgv(context_, command.count(), command.argv.data(), command.lengths.data())));
     });
     if (!is_loading(reply) || interrupted_) return reply;
     spdlog::info("redis: {} is loading its data; waiting", endpoint_.describe());
@@ -168,13 +171,9 @@ std::vector<RedisReply> RedisConnection::pipeline_once(const std::vector<RedisCo
   return with_retry("pipeline", [&] {
     std::vector<RedisReply> replies;
     for (const auto& args : commands) {
-      std::vector<const char*> argv;
-      std::vector<size_t> lengths;
-      for (auto a : args) {
-        argv.push_back(a.data());
-        lengths.push_back(a.size());
-      }
-      if (redisAppendCommandArgv(context_, int(argv.size()), argv.data(), lengths.data()) != REDIS_OK)
+      CommandArgv command(args);
+      if (redisAppendCommandArgv(context_, command.count(), command.argv.data(), command.lengths.data()) !=
+          REDIS_OK)
         return replies;
     }
     for (size_t i = 0; i < commands.size(); ++i) {

@@ -3,9 +3,9 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <sstream>
 
+#include "serve/metrics_endpoint.hpp"
 #include "serve/prediction_json.hpp"
 #include "serve/request_images.hpp"
 
@@ -187,15 +187,7 @@ std::string InferenceServer::metrics_text() const {
 }
 
 void InferenceServer::start() {
-  port_ = options_.port == 0 ? server_->bind_to_any_port(options_.host)
-                             : (server_->bind_to_port(options_.host, options_.port) ? options_.port : -1);
-  if (port_ < 0)
-    throw std::runtime_error("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
-                             " (address in use, or not an address of this machine)");
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
-  // stop() only reaches a server that is already in its accept loop: wait for it to get there.
-  for (int i = 0; i < 5000 && !server_->is_running(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  port_ = listen_in_background(*server_, options_.host, options_.port, thread_);
 }
 
 void InferenceServer::stop() {

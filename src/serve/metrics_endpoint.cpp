@@ -19,16 +19,24 @@ MetricsEndpoint::MetricsEndpoint(const std::string& host, int port, std::functio
       res.set_content(std::string("metrics unavailable: ") + e.what() + "\n", "text/plain");
     }
   });
-  port_ = port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
-  if (port_ < 0) throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port));
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
-  for (int i = 0; i < 5000 && !server_->is_running(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  port_ = listen_in_background(*server_, host, port, thread_);
 }
 
 MetricsEndpoint::~MetricsEndpoint() {
   server_->stop();
   thread_.join();
+}
+
+int listen_in_background(httplib::Server& server, const std::string& host, int port, std::thread& thread) {
+  int bound = port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
+  if (bound < 0)
+    throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) +
+                             " (address in use, or not an address of this machine)");
+  thread = std::thread([&server] { server.listen_after_bind(); });
+  // httplib's stop() only reaches a server that is already in its accept loop: wait for it to get there.
+  for (int i = 0; i < 5000 && !server.is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return bound;
 }
 
 std::pair<std::string, int> parse_listen_address(const std::string& text, const std::string& flag) {
