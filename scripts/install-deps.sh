@@ -10,22 +10,25 @@ packages=(
   libsqlite3-dev libpq-dev postgresql
   libhiredis-dev redis-server libcpp-httplib-dev
   libgtest-dev libbenchmark-dev libssl-dev
-  prometheus chromium tmux nodejs npm
+  prometheus chromium tmux
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 if [ ${#missing[@]} -ne 0 ]; then
   echo "installing: ${missing[*]}" >&2
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
 # The dashboard test drives Debian's chromium with playwright-core (npm, pinned by tests/web/package-lock.json).
+if ! command -v npm >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends nodejs npm
+fi
 root="$(cd "$(dirname "$0")/.." && pwd)"
 if [ -f "$root/tests/web/package-lock.json" ] && [ ! -d "$root/tests/web/node_modules/playwright-core" ]; then
   (cd "$root/tests/web" && npm ci --no-audit --no-fund --loglevel=error)
