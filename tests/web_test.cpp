@@ -129,25 +129,34 @@ TEST(Web, LiveViewEncodesEachVersionOnceAndSkipsToTheNewest) {
   auto again = live.next_frame("cam", 0, 1.0);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->bytes.get(), first->bytes.get());
+  // A newer frame within the encode interval: a viewer that has not seen the recent drawing gets it, one
+  // that has seen it gets a new drawing.
+  live.publish_result(make_result("cam", "hog", 2, 1e9 + 0.1, {"person"}, image));
+  auto recent = live.next_frame("cam", 0, 1.0);
+  ASSERT_TRUE(recent);
+  EXPECT_EQ(recent->bytes.get(), first->bytes.get());
+  auto fresh = live.next_frame("cam", 1, 1.0);
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->version, 2);
   // Nothing new: the wait times out.
-  EXPECT_FALSE(live.next_frame("cam", 1, 0.05));
+  EXPECT_FALSE(live.next_frame("cam", 2, 0.05));
   EXPECT_FALSE(live.next_frame("unknown", 0, 0.05));
   // Three new results while the viewer was busy: it gets the newest only.
-  for (int i = 2; i <= 4; ++i) live.publish_result(make_result("cam", "hog", i, 1e9 + i, {"person"}, image));
-  auto newest = live.next_frame("cam", 1, 1.0);
+  for (int i = 3; i <= 5; ++i) live.publish_result(make_result("cam", "hog", i, 1e9 + i, {"person"}, image));
+  auto newest = live.next_frame("cam", 2, 1.0);
   ASSERT_TRUE(newest);
-  EXPECT_EQ(newest->version, 4);
+  EXPECT_EQ(newest->version, 5);
   EXPECT_EQ(live.latest_count("cam", "hog"), 1);
   EXPECT_EQ(live.latest_count("cam", "face"), -1);
   auto latest = live.latest_results("cam");
   ASSERT_EQ(latest.size(), 1u);
-  EXPECT_EQ(latest[0]["frame"], 4);
+  EXPECT_EQ(latest[0]["frame"], 5);
   live.viewer_joined("cam");
   EXPECT_EQ(live.viewers("cam"), 1);
   live.viewer_left("cam");
   EXPECT_EQ(live.viewers(), 0);
   live.close();
-  EXPECT_FALSE(live.next_frame("cam", 4, 5.0));  // returns at once after close()
+  EXPECT_FALSE(live.next_frame("cam", 5, 5.0));  // returns at once after close()
 }
 
 TEST(Web, StreamRequestsAreCheckedFieldByField) {

@@ -132,7 +132,7 @@ int run(const RunFlags& f, CLI::App& cmd) {
     auto options = web_options(f.web, f.serve, "--serve");
     options.db = config.sinks.db;
     options.archive_dir = config.sinks.archive_dir;
-    live = std::make_unique<LiveView>();
+    live = std::make_unique<LiveView>(80, options.video_fps);
     pipeline.add_sink(live->make_sink());
     controller =
         std::make_unique<StreamController>(*live, ControllerOptions{options.db, options.archive_dir, {}});

@@ -24,9 +24,9 @@ struct ServeFlags {
 };
 
 int serve(const ServeFlags& f) {
-  LiveView live;
-  StreamController streams(live, ControllerOptions{f.db, f.archive_dir, {}});
   auto options = web_options(f.web, f.listen, "--listen");
+  LiveView live(80, options.video_fps);
+  StreamController streams(live, ControllerOptions{f.db, f.archive_dir, {}});
   options.threads = f.threads;
   options.max_body_bytes = f.max_body_mb << 20;
   options.db = f.db;

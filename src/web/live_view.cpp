@@ -63,6 +63,9 @@ std::optional<LiveJpeg> LiveView::next_frame(const std::string& stream, int64_t 
     return std::nullopt;
   auto& view = streams_.at(stream);  // map nodes stay put: the reference outlives the unlocks below
   if (view.encoded.version == view.version) return view.encoded;
+  // A recent drawing this viewer has not seen yet is new enough: no second encode within the interval.
+  if (view.encoded.version > after && steady_now() - view.encoded_at < min_encode_interval_s_)
+    return view.encoded;
   return encode(stream, view, lock);
 }
 
@@ -92,7 +95,10 @@ LiveJpeg LiveView::encode(const std::string& stream, StreamView& view, std::uniq
                 std::make_shared<const std::vector<unsigned char>>(encode_jpeg(canvas, jpeg_quality_)),
                 canvas.cols, canvas.rows};
   lock.lock();
-  if (jpeg.version > view.encoded.version) view.encoded = jpeg;
+  if (jpeg.version > view.encoded.version) {
+    view.encoded = jpeg;
+    view.encoded_at = steady_now();
+  }
   return jpeg;
 }
 

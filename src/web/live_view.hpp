@@ -4,7 +4,9 @@
 //
 // Inference never waits for viewers: publishing stores a reference to the frame and bumps a version
 // (no drawing, no encoding). A viewer asking for a version it has not seen draws and encodes it once; the
-// viewers that ask for the same version share that JPEG. A slow viewer simply asks less often and gets the
+// viewers that ask for the same version share that JPEG, and a drawing younger than 1/max_encode_fps is
+// handed to every viewer that has not seen it, so a stream costs at most max_encode_fps encodes per second
+// however many viewers watch it, out of phase or not. A slow viewer simply asks less often and gets the
 // newest frame, skipping the ones in between. Thread-safe.
 #include <condition_variable>
 #include <map>
@@ -30,7 +32,8 @@ struct LiveJpeg {
 
 class LiveView {
  public:
-  explicit LiveView(int jpeg_quality = 80) : jpeg_quality_(jpeg_quality) {}
+  explicit LiveView(int jpeg_quality = 80, double max_encode_fps = 10)
+      : jpeg_quality_(jpeg_quality), min_encode_interval_s_(1.0 / max_encode_fps) {}
 
   // A sink for in-process pipelines: every result (with its frame) is published.
   std::shared_ptr<Sink> make_sink();
@@ -68,6 +71,7 @@ class LiveView {
     int64_t version = 0;
     std::map<std::string, Result> latest;  // per algorithm, without its image
     LiveJpeg encoded;                      // the drawing of `encoded.version`
+    double encoded_at = -1e9;              // steady time of that drawing
     std::shared_ptr<std::mutex> encode_mutex = std::make_shared<std::mutex>();
     RateMeter rate{3.0};
     int viewers = 0;
@@ -75,6 +79,7 @@ class LiveView {
   LiveJpeg encode(const std::string& stream, StreamView& view, std::unique_lock<std::mutex>& lock);
 
   int jpeg_quality_;
+  double min_encode_interval_s_;
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::map<std::string, StreamView> streams_;
