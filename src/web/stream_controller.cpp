@@ -114,7 +114,7 @@ nlohmann::ordered_json StreamController::start(const StreamStartRequest& request
       throw HttpError(409, "Conflict", "stream '" + request.name + "' is already running");
     if (it != entries_.end() && !it->second.controllable)
       throw HttpError(409, "Conflict", "stream name '" + request.name + "' belongs to the running job");
-    if (it != entries_.end()) retired_.push_back(it->second.owned);
+    if (it != entries_.end() && it->second.owned) retired_.push_back(it->second.owned);
     entries_[request.name] = Entry{request.source, "starting", "", request.mode, true, nullptr, nullptr};
   }
   auto owned = std::make_shared<Owned>();
@@ -143,8 +143,7 @@ nlohmann::ordered_json StreamController::start(const StreamStartRequest& request
     owned->pipeline->start();
   } catch (const std::exception& e) {
     std::lock_guard lock(mutex_);
-    entries_[request.name].state = "failed";
-    entries_[request.name].error = e.what();
+    entries_.erase(request.name);  // the caller hears why; nothing of it is left to list
     throw bad_request("cannot start stream '" + request.name + "': " + e.what());
   }
   spdlog::info("web: started stream {} <- {} ({})", request.name, request.source, request.detector);
