@@ -33,6 +33,8 @@ struct RunFlags {
   int archive_every = 0;
   bool archive_annotated = false;
   double stats_interval = 5;
+  std::string webhook, webhook_dead_letter;
+  bool webhook_only_changes = false;
 };
 
 // "640x480", "640x0" -> width, height
@@ -52,6 +54,12 @@ void apply_archive_flags(const RunFlags& f, RunConfig& c) {
   c.sinks.archive_dir = f.archive_dir;
   c.sinks.archive.keep_every = f.archive_every;
   c.sinks.archive.annotated = f.archive_annotated;
+}
+
+void apply_webhook_flags(const RunFlags& f, CLI::App& cmd, RunConfig& c) {
+  if (cmd.count("--webhook")) c.sinks.webhook.url = f.webhook;
+  if (cmd.count("--webhook-only-changes")) c.sinks.webhook.only_changes = true;
+  if (cmd.count("--webhook-dead-letter")) c.sinks.webhook.dead_letter = f.webhook_dead_letter;
 }
 
 RunConfig config_from_flags(const RunFlags& f, bool embedded_default) {
@@ -107,10 +115,12 @@ int run(const RunFlags& f, CLI::App& cmd) {
     if (cmd.count("--video-out")) config.sinks.video = f.video_out;
     if (cmd.count("--db")) config.sinks.db = f.db;
     apply_archive_flags(f, config);
+    apply_webhook_flags(f, cmd, config);
     validate(config);
     if (cmd.count("--stats-interval")) config.stats_interval = f.stats_interval;
   } else {
     config = config_from_flags(f, f.sources.empty());
+    apply_webhook_flags(f, cmd, config);
   }
 
   Pipeline pipeline(pipeline_options(config));
@@ -121,6 +131,7 @@ int run(const RunFlags& f, CLI::App& cmd) {
   if (!config.sinks.jsonl.empty()) spdlog::info("results -> {}", config.sinks.jsonl);
   if (!config.sinks.video.empty()) spdlog::info("annotated video -> {}", config.sinks.video);
   if (!config.sinks.db.empty()) spdlog::info("results store -> {}", config.sinks.db);
+  if (!config.sinks.webhook.url.empty()) spdlog::info("webhook -> {}", config.sinks.webhook.url);
 
   Stopwatch wall;
   pipeline.start();
@@ -209,6 +220,11 @@ Command add_run_command(CLI::App& app) {
   cmd->add_option("--archive-every", f.archive_every, "also keep every Nth analysed frame without detections")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--archive-annotated", f.archive_annotated, "also keep an annotated copy of archived frames");
+  cmd->add_option("--webhook", f.webhook, "POST each result as JSON to this http:// URL (see docs/WEB.md)");
+  cmd->add_flag("--webhook-only-changes", f.webhook_only_changes,
+                "webhook: send a result only when its count differs from the previous one");
+  cmd->add_option("--webhook-dead-letter", f.webhook_dead_letter,
+                  "webhook: results that could not be delivered (default sightflow-out/webhook-dead.jsonl)");
   cmd->add_option("--summary-json", f.summary_json, "write the end-of-run metrics as JSON to this file");
   cmd->add_option("--stats-interval", f.stats_interval,
                   "seconds between stats lines in realtime mode (0: off)")
