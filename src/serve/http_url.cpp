@@ -1,5 +1,7 @@
 #include "serve/http_url.hpp"
 
+#include <httplib.h>
+
 #include <stdexcept>
 
 namespace sf {
@@ -56,6 +58,21 @@ HttpUrl parse_http_url(const std::string& text, const std::string& what) {
     url.port = port;
   }
   return url;
+}
+
+std::string describe_http_error(httplib::Error error) {
+  switch (error) {
+    case httplib::Error::Connection:
+      return "connection failed (refused, unreachable or timed out)";
+    case httplib::Error::Read:
+      return "no answer (the connection closed or the read timed out)";
+    case httplib::Error::Write:
+      return "sending failed (the connection closed or the write timed out)";
+    case httplib::Error::Canceled:
+      return "canceled";
+    default:
+      return httplib::to_string(error);
+  }
 }
 
 }  // namespace sf

@@ -3,6 +3,10 @@
 // without OpenSSL, so https:// is refused up front with a reason instead of failing at the first request.
 #include <string>
 
+namespace httplib {
+enum class Error;
+}
+
 namespace sf {
 
 struct HttpUrl {
@@ -14,5 +18,8 @@ struct HttpUrl {
 // "http://host[:port][/path]" -> parts. Throws std::invalid_argument naming `what` and the text when the
 // scheme is not http, the host is missing or the port is not 1..65535.
 HttpUrl parse_http_url(const std::string& text, const std::string& what);
+
+// A failed request's reason in words for logs and screens (httplib's own names, "Connection", say little).
+std::string describe_http_error(httplib::Error error);
 
 }  // namespace sf

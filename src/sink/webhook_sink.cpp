@@ -23,20 +23,6 @@ std::pair<time_t, time_t> split_seconds(double seconds) {
   return {time_t(whole), time_t((seconds - whole) * 1e6)};
 }
 
-// httplib's own names ("Connection", "Read") say too little in a log line.
-std::string describe(httplib::Error error) {
-  switch (error) {
-    case httplib::Error::Connection:
-      return "connection failed (refused, unreachable or timed out)";
-    case httplib::Error::Read:
-      return "no answer (the connection closed or the read timed out)";
-    case httplib::Error::Write:
-      return "sending failed (the connection closed or the write timed out)";
-    default:
-      return httplib::to_string(error);
-  }
-}
-
 std::string snippet(const std::string& text, size_t limit = 200) {
   return text.size() <= limit ? text : text.substr(0, limit) + "...";
 }
@@ -177,7 +163,7 @@ void WebhookSink::deliver(Pending& item) {
 WebhookSink::Outcome WebhookSink::post(const std::string& body, std::string& error) {
   auto res = client_->Post(url_.path, body, "application/json");
   if (!res) {
-    error = "cannot reach " + options_.url + ": " + describe(res.error());
+    error = "cannot reach " + options_.url + ": " + describe_http_error(res.error());
     return Outcome::Retry;
   }
   int status = res->status;
