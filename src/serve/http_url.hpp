@@ -1,6 +1,7 @@
 #pragma once
 // Plain-HTTP URLs for the HTTP clients (webhook sink, `sightflow top`). cpp-httplib is built here
 // without OpenSSL, so https:// is refused up front with a reason instead of failing at the first request.
+// Pure functions: safe from any thread.
 #include <string>
 
 namespace httplib {

@@ -87,6 +87,9 @@ void WebhookSink::write(const Result& result) {
 void WebhookSink::close() {
   if (closed_) return;
   closed_ = true;
+  if (auto waiting = stats().queued; waiting > 0)
+    spdlog::info("webhook {}: delivering {} queued results before closing (up to {:g} s)", options_.url,
+                 waiting, options_.drain_timeout_s);
   {
     std::lock_guard lock(drain_mutex_);
     draining_ = true;
