@@ -2,10 +2,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "config/yaml_reader.hpp"
+#include "sightflow/camera_profile.hpp"
 #include "sightflow/config.hpp"
 #include "sightflow/model_pool.hpp"
 
@@ -43,11 +45,62 @@ StreamConfig read_stream(const Reader& r, const YAML::Node& node, const std::str
   return s;
 }
 
+// `motion: skip` or a mapping {mode, min_area, full_frame_every, ...} (docs/MOTION.md).
+MotionOptions read_motion(const Reader& r, const YAML::Node& node, const std::string& field) {
+  MotionOptions m;
+  auto mode = [&](const YAML::Node& n, const std::string& f) {
+    try {
+      return parse_motion_mode(n.as<std::string>());
+    } catch (const std::exception& e) {
+      r.fail(n, f, e.what());
+    }
+    return MotionMode::Off;
+  };
+  if (node.IsScalar()) {
+    m.mode = mode(node, field);
+    return m;
+  }
+  if (!node.IsMap()) r.fail(node, field, "expected off, skip, roi or a mapping with mode");
+  r.only_keys(node, field,
+              {"mode", "min_area", "full_frame_every", "warmup_frames", "learning_rate", "threshold", "blur",
+               "dilate", "global_change", "margin", "min_crop", "max_crop", "aspect", "max_crops",
+               "max_crop_fraction", "keep_static"});
+  if (!node["mode"].IsDefined()) r.fail(node, field + ".mode", "missing (off, skip or roi)");
+  m.mode = mode(node["mode"], field + ".mode");
+  m.min_area = r.get<double>(node, "min_area", field, m.min_area);
+  m.full_frame_every = r.get<double>(node, "full_frame_every", field, m.full_frame_every);
+  m.warmup_frames = r.get<int>(node, "warmup_frames", field, m.warmup_frames);
+  m.learning_rate = r.get<double>(node, "learning_rate", field, m.learning_rate);
+  m.threshold = r.get<int>(node, "threshold", field, m.threshold);
+  m.blur = r.get<int>(node, "blur", field, m.blur);
+  m.dilate = r.get<int>(node, "dilate", field, m.dilate);
+  m.global_change = r.get<double>(node, "global_change", field, m.global_change);
+  m.margin = r.get<double>(node, "margin", field, m.margin);
+  m.min_crop = r.get<int>(node, "min_crop", field, m.min_crop);
+  m.max_crop = r.get<int>(node, "max_crop", field, m.max_crop);
+  m.aspect = r.get<double>(node, "aspect", field, m.aspect);
+  m.max_crops = r.get<int>(node, "max_crops", field, m.max_crops);
+  m.max_crop_fraction = r.get<double>(node, "max_crop_fraction", field, m.max_crop_fraction);
+  m.keep_static = r.get<bool>(node, "keep_static", field, m.keep_static);
+  auto positive = [&](const char* key, double value) {
+    if (value <= 0) r.fail(node[key], field + "." + key, "must be positive");
+  };
+  positive("learning_rate", m.learning_rate);
+  positive("aspect", m.aspect);
+  positive("max_crops", m.max_crops);
+  if (m.learning_rate > 1) r.fail(node["learning_rate"], field + ".learning_rate", "must be at most 1");
+  if (m.global_change <= 0 || m.global_change > 1)
+    r.fail(node["global_change"], field + ".global_change", "must be in (0, 1]");
+  if (m.min_area < 0 || m.full_frame_every < 0 || m.margin < 0 || m.min_crop < 0 || m.threshold < 0)
+    r.fail(node, field, "min_area, full_frame_every, margin, min_crop and threshold must not be negative");
+  return m;
+}
+
 AlgorithmConfig read_algorithm(const Reader& r, const YAML::Node& node, const std::string& field,
                                size_t index) {
   r.only_keys(node, field,
               {"name", "detector", "params", "classes", "min_score", "frame_count", "frame_step", "interval",
-               "streams"});
+               "streams", "motion", "profile"});
   AlgorithmConfig a;
   a.detector = r.get<std::string>(node, "detector", field, a.detector);
   a.name = r.get<std::string>(node, "name", field,
@@ -66,6 +119,9 @@ AlgorithmConfig read_algorithm(const Reader& r, const YAML::Node& node, const st
       a.params[kv.first.as<std::string>()] = kv.second.as<std::string>();
     }
   }
+  if (auto motion = node["motion"]; motion.IsDefined() && !motion.IsNull())
+    a.motion = read_motion(r, motion, field + ".motion");
+  a.profile = r.get<std::string>(node, "profile", field, "");
   try {
     validate(a.schedule);
   } catch (const std::invalid_argument& e) {
@@ -187,16 +243,46 @@ PipelineOptions pipeline_options(const RunConfig& c) {
   return o;
 }
 
+namespace {
+
+// Loads the algorithm's profile and lowers its model's score threshold to the profile's lowest, so that
+// the profile sees every detection it may keep.
+CameraProfile profile_for(AlgorithmConfig& a) {
+  CameraProfile profile;
+  try {
+    profile = load_camera_profile(a.profile);
+  } catch (const std::runtime_error& e) {
+    throw ConfigError("algorithm '" + a.name + "': " + e.what());
+  }
+  if (profile.model != a.detector)
+    throw ConfigError("algorithm '" + a.name + "': profile " + a.profile + " was tuned for " + profile.model +
+                      ", not " + a.detector);
+  if (!a.params.count("score_threshold"))
+    a.params["score_threshold"] = std::to_string(profile.lowest_threshold());
+  return profile;
+}
+
+}  // namespace
+
 void populate(Pipeline& pipeline, const RunConfig& c) {
   for (const auto& s : c.streams) pipeline.add_stream(s.source, s.options);
   // Algorithms asking for the same detector and parameters share one batched model.
   auto pool = std::make_shared<ModelPool>();
-  for (const auto& a : c.algorithms) {
+  for (auto a : c.algorithms) {
+    std::optional<CameraProfile> profile;
+    if (!a.profile.empty()) profile = profile_for(a);
     pipeline.add_algorithm(
         a.name,
-        [a, pool] {
-          return std::make_unique<DetectorAlgorithm>(pool->acquire(a.detector, a.params), a.classes,
-                                                     a.min_score);
+        [a, pool, profile]() -> std::unique_ptr<Algorithm> {
+          std::unique_ptr<Algorithm> algorithm;
+          if (a.motion.mode != MotionMode::Off)
+            algorithm = std::make_unique<MotionAlgorithm>(pool->acquire(a.detector, a.params), a.motion,
+                                                          a.classes, a.min_score);
+          else
+            algorithm = std::make_unique<DetectorAlgorithm>(pool->acquire(a.detector, a.params), a.classes,
+                                                            a.min_score);
+          if (profile) return std::make_unique<ProfiledAlgorithm>(std::move(algorithm), *profile);
+          return algorithm;
         },
         a.schedule, a.streams);
   }
