@@ -27,11 +27,11 @@ struct MotionOptions {
   // Region proposals.
   double min_area = 200;           // smallest moving blob, pixels; smaller blobs are noise
   double margin = 0.25;            // padding around a blob, as a fraction of its larger side
-  int min_crop = 192;              // smallest crop side, pixels (limits the up-scaling of tiny crops)
-  int max_crop = 320;              // joins stop at this crop height (the model's input: no shrinking)
+  int min_crop = 160;              // smallest crop side, pixels (limits the up-scaling of tiny crops)
+  int max_crop = 352;              // joins stop here; larger blobs are tiled with crops of this side
   double aspect = 1.0;             // crop width / height: the model's input aspect ratio
-  int max_crops = 8;               // more crops than this: one full-frame run instead
-  double max_crop_fraction = 0.7;  // crops covering more of the frame than this: a full-frame run
+  int max_crops = 24;              // more crops than this: one full-frame run instead
+  double max_crop_fraction = 3.0;  // crops adding up to more frames than this: a full-frame run
   // Gating.
   double full_frame_every = 5.0;  // seconds of media time between forced full-frame runs (0: never)
   bool keep_static = true;        // roi: keep previous detections that no crop covers (nothing moved)
