@@ -160,6 +160,20 @@ TEST(RunConfigMotion, ReadsModesAndRejectsBadValuesWithTheirLine) {
     EXPECT_NE(std::string(e.what()).find("cfg.yaml:4"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("motion"), std::string::npos) << e.what();
   }
+  auto quiet = parse_run_config(
+      "streams: [{source: a.mp4}]\nalgorithms:\n  - detector: hog\n    motion: {mode: roi, keep_static: "
+      "false}\n");
+  EXPECT_FALSE(quiet.algorithms[0].motion.keep_static);
+  try {
+    parse_run_config(
+        "streams: [{source: a.mp4}]\nalgorithms:\n  - detector: hog\n    motion: {mode: roi, min_cropp: 3}\n",
+        "cfg.yaml");
+    FAIL() << "expected an error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("cfg.yaml:4: algorithms[0].motion.min_cropp: unknown key"),
+              std::string::npos)
+        << e.what();
+  }
   EXPECT_THROW(parse_run_config("streams: [{source: a.mp4}]\nalgorithms:\n  - detector: hog\n"
                                 "    motion: {mode: roi, learning_rate: 2}\n"),
                ConfigError);

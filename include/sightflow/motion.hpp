@@ -40,6 +40,9 @@ struct MotionOptions {
 // Sets one option by its name in MotionOptions and docs/MOTION.md (e.g. "min_crop", "160"), for
 // `--motion-param NAME=VALUE`. Throws std::invalid_argument naming an unknown option or a bad value.
 void set_motion_option(MotionOptions& options, const std::string& name, const std::string& value);
+const std::vector<std::string>& motion_option_names();
+// Throws std::invalid_argument naming the first option out of its range.
+void validate(const MotionOptions& options);
 
 // What the background model saw in one frame.
 struct MotionObservation {
@@ -78,6 +81,11 @@ class MotionAlgorithm : public Algorithm {
   MotionAlgorithm(std::shared_ptr<Model> model, MotionOptions options, std::set<std::string> classes = {},
                   float min_score = 0.f);
   AlgorithmOutput run(std::span<const Frame> frames, StageTimes& times) override;
+  // Mode off only: the model's pre-processing ahead of the forward pass, as DetectorAlgorithm does (with
+  // motion, what to infer is only known once the frame's motion is seen).
+  Prepared prepare(std::span<const Frame> frames, StageTimes& times) const override;
+  AlgorithmOutput run_prepared(std::span<const Frame> frames, const Prepared& prepared,
+                               StageTimes& times) override;
   int64_t skipped_runs() const { return skipped_runs_; }    // runs answered with the carried result
   int64_t inferred_runs() const { return inferred_runs_; }  // runs that called the model
 
@@ -88,7 +96,7 @@ class MotionAlgorithm : public Algorithm {
   };
 
   std::vector<Detection> keep_wanted(std::vector<Detection> detections) const;
-  std::vector<Detection> infer_full(const cv::Mat& image, StageTimes& times);
+  std::vector<Detection> infer_full(const cv::Mat& image, const Prepared& prepared, StageTimes& times);
   std::vector<Detection> infer_crops(const cv::Mat& image, const std::vector<cv::Rect>& crops,
                                      StageTimes& times);
 

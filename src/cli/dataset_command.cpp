@@ -31,10 +31,9 @@ int capture(const CaptureFlags& f) {
   auto pool = std::make_shared<ModelPool>();
   auto model = pool->acquire(f.model, params);  // a bad name fails here, before decoding
   info.class_names = model->info().class_names;
+  // The manifest's own "classes" is the class list; the kept classes go under another name.
   info.manifest_fields = {{"source", f.source}, {"reference_model", f.model}, {"params", params},
-                          {"every", f.every},   {"motion", f.motion},         {"min_score", f.min_score},
-                          {"classes", nullptr}};
-  info.manifest_fields.erase("classes");  // the manifest's "classes" is the class list
+                          {"every", f.every},   {"motion", f.motion},         {"min_score", f.min_score}};
   if (!f.classes.empty()) info.manifest_fields["kept_classes"] = f.classes;
 
   PipelineOptions options;

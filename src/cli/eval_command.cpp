@@ -22,6 +22,7 @@ int eval(EvalFlags& f) {
   f.options.motion.mode = parse_motion_mode(f.motion);
   for (const auto& [name, value] : parse_params(f.motion_params))
     set_motion_option(f.options.motion, name, value);
+  validate(f.options.motion);
   auto r = evaluate_on_video(f.options);
   const auto& s = r.summary;
   std::printf("%s on %s, every %d frame(s), IoU %.2f, label '%s'\n", f.options.detector.c_str(),

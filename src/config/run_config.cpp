@@ -48,51 +48,31 @@ StreamConfig read_stream(const Reader& r, const YAML::Node& node, const std::str
 // `motion: skip` or a mapping {mode, min_area, full_frame_every, ...} (docs/MOTION.md).
 MotionOptions read_motion(const Reader& r, const YAML::Node& node, const std::string& field) {
   MotionOptions m;
-  auto mode = [&](const YAML::Node& n, const std::string& f) {
+  auto set = [&](const YAML::Node& value, const std::string& key, const std::string& where) {
+    if (!value.IsScalar()) r.fail(value, where, "expected a value");
     try {
-      return parse_motion_mode(n.as<std::string>());
-    } catch (const std::exception& e) {
-      r.fail(n, f, e.what());
+      set_motion_option(m, key, value.as<std::string>());
+    } catch (const std::invalid_argument& e) {
+      r.fail(value, where, e.what());
     }
-    return MotionMode::Off;
   };
   if (node.IsScalar()) {
-    m.mode = mode(node, field);
+    set(node, "mode", field);
     return m;
   }
   if (!node.IsMap()) r.fail(node, field, "expected off, skip, roi or a mapping with mode");
-  r.only_keys(node, field,
-              {"mode", "min_area", "full_frame_every", "warmup_frames", "learning_rate", "threshold", "blur",
-               "dilate", "global_change", "margin", "min_crop", "max_crop", "aspect", "max_crops",
-               "max_crop_fraction", "keep_static"});
+  const auto& names = motion_option_names();
+  r.only_keys(node, field, std::set<std::string>(names.begin(), names.end()));
   if (!node["mode"].IsDefined()) r.fail(node, field + ".mode", "missing (off, skip or roi)");
-  m.mode = mode(node["mode"], field + ".mode");
-  m.min_area = r.get<double>(node, "min_area", field, m.min_area);
-  m.full_frame_every = r.get<double>(node, "full_frame_every", field, m.full_frame_every);
-  m.warmup_frames = r.get<int>(node, "warmup_frames", field, m.warmup_frames);
-  m.learning_rate = r.get<double>(node, "learning_rate", field, m.learning_rate);
-  m.threshold = r.get<int>(node, "threshold", field, m.threshold);
-  m.blur = r.get<int>(node, "blur", field, m.blur);
-  m.dilate = r.get<int>(node, "dilate", field, m.dilate);
-  m.global_change = r.get<double>(node, "global_change", field, m.global_change);
-  m.margin = r.get<double>(node, "margin", field, m.margin);
-  m.min_crop = r.get<int>(node, "min_crop", field, m.min_crop);
-  m.max_crop = r.get<int>(node, "max_crop", field, m.max_crop);
-  m.aspect = r.get<double>(node, "aspect", field, m.aspect);
-  m.max_crops = r.get<int>(node, "max_crops", field, m.max_crops);
-  m.max_crop_fraction = r.get<double>(node, "max_crop_fraction", field, m.max_crop_fraction);
-  m.keep_static = r.get<bool>(node, "keep_static", field, m.keep_static);
-  auto positive = [&](const char* key, double value) {
-    if (value <= 0) r.fail(node[key], field + "." + key, "must be positive");
-  };
-  positive("learning_rate", m.learning_rate);
-  positive("aspect", m.aspect);
-  positive("max_crops", m.max_crops);
-  if (m.learning_rate > 1) r.fail(node["learning_rate"], field + ".learning_rate", "must be at most 1");
-  if (m.global_change <= 0 || m.global_change > 1)
-    r.fail(node["global_change"], field + ".global_change", "must be in (0, 1]");
-  if (m.min_area < 0 || m.full_frame_every < 0 || m.margin < 0 || m.min_crop < 0 || m.threshold < 0)
-    r.fail(node, field, "min_area, full_frame_every, margin, min_crop and threshold must not be negative");
+  for (const auto& kv : node) {
+    auto key = kv.first.as<std::string>();
+    set(kv.second, key, field + "." + key);
+  }
+  try {
+    validate(m);
+  } catch (const std::invalid_argument& e) {
+    r.fail(node, field, e.what());
+  }
   return m;
 }
 

@@ -18,6 +18,7 @@ class BackgroundModel {
   void restart_from(const cv::Mat& grey);
   bool warmed_up() const { return seen_ > warmup_frames_; }  // the first warmup_frames are not trusted
   bool empty() const { return background_.empty(); }
+  cv::Size size() const { return background_.size(); }
   // The background as CV_8U, for differencing.
   cv::Mat image() const;
 

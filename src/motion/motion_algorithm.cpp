@@ -53,8 +53,10 @@ std::vector<Detection> MotionAlgorithm::keep_wanted(std::vector<Detection> detec
   return detections;
 }
 
-std::vector<Detection> MotionAlgorithm::infer_full(const cv::Mat& image, StageTimes& times) {
-  auto outputs = model_->infer(std::span<const cv::Mat>(&image, 1), &times);
+std::vector<Detection> MotionAlgorithm::infer_full(const cv::Mat& image, const Prepared& prepared,
+                                                   StageTimes& times) {
+  auto outputs = model_->infer_prepared(std::span<const cv::Mat>(&image, 1),
+                                        std::span<const Prepared>(&prepared, 1), &times);
   return keep_wanted(std::move(outputs.at(0).detections));
 }
 
@@ -77,7 +79,17 @@ std::vector<Detection> MotionAlgorithm::infer_crops(const cv::Mat& image, const 
   return keep_wanted(non_max_suppression(std::move(found), kCrossCropIou));
 }
 
+Prepared MotionAlgorithm::prepare(std::span<const Frame> frames, StageTimes& times) const {
+  if (options_.mode != MotionMode::Off || frames.empty()) return nullptr;
+  return model_->prepare(frames.back().image, &times);
+}
+
 AlgorithmOutput MotionAlgorithm::run(std::span<const Frame> frames, StageTimes& times) {
+  return run_prepared(frames, nullptr, times);
+}
+
+AlgorithmOutput MotionAlgorithm::run_prepared(std::span<const Frame> frames, const Prepared& prepared,
+                                              StageTimes& times) {
   if (frames.empty()) throw std::invalid_argument("motion detector run without frames");
   const Frame& frame = frames.back();
   const cv::Mat& image = frame.image;
@@ -105,7 +117,7 @@ AlgorithmOutput MotionAlgorithm::run(std::span<const Frame> frames, StageTimes& 
   if (options_.mode != MotionMode::Off) grey = motion_grey(image, 1);
   switch (plan) {
     case Plan::Full:
-      out.detections = infer_full(image, times);
+      out.detections = infer_full(image, prepared, times);
       pixels = int64_t(image.total());
       last_full_pts_ = frame.pts;
       last_.clear();

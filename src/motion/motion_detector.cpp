@@ -67,10 +67,38 @@ void set_motion_option(MotionOptions& o, const std::string& name, const std::str
     o.max_crop_fraction = number();
   else if (name == "full_frame_every")
     o.full_frame_every = number();
-  else if (name == "keep_static")
-    o.keep_static = number() != 0;
-  else
+  else if (name == "keep_static") {
+    if (value != "true" && value != "false" && value != "1" && value != "0")
+      throw std::invalid_argument("motion option keep_static: expected true or false, got '" + value + "'");
+    o.keep_static = value == "true" || value == "1";
+  } else
     throw std::invalid_argument("unknown motion option '" + name + "' (see docs/MOTION.md)");
+}
+
+const std::vector<std::string>& motion_option_names() {
+  static const std::vector<std::string> names = {
+      "mode",          "warmup_frames",     "learning_rate",    "blur",       "threshold", "dilate",
+      "global_change", "min_area",          "margin",           "min_crop",   "max_crop",  "aspect",
+      "max_crops",     "max_crop_fraction", "full_frame_every", "keep_static"};
+  return names;
+}
+
+void validate(const MotionOptions& o) {
+  auto fail = [](const std::string& name, const std::string& rule) {
+    throw std::invalid_argument("motion option " + name + " " + rule);
+  };
+  if (o.learning_rate <= 0 || o.learning_rate > 1) fail("learning_rate", "must be in (0, 1]");
+  if (o.global_change <= 0 || o.global_change > 1) fail("global_change", "must be in (0, 1]");
+  if (o.aspect <= 0) fail("aspect", "must be positive");
+  if (o.max_crops < 1) fail("max_crops", "must be at least 1");
+  if (o.warmup_frames < 1) fail("warmup_frames", "must be at least 1");
+  if (o.threshold < 0 || o.threshold > 255) fail("threshold", "must be 0..255");
+  if (o.min_area < 0) fail("min_area", "must not be negative");
+  if (o.full_frame_every < 0) fail("full_frame_every", "must not be negative");
+  if (o.margin < 0) fail("margin", "must not be negative");
+  if (o.min_crop < 0 || o.max_crop < 0) fail("min_crop and max_crop", "must not be negative");
+  if (o.max_crop_fraction <= 0) fail("max_crop_fraction", "must be positive");
+  if (o.blur < 0 || o.dilate < 0) fail("blur and dilate", "must not be negative");
 }
 
 MotionDetector::MotionDetector(const MotionOptions& options)
@@ -82,7 +110,7 @@ MotionDetector::~MotionDetector() = default;
 MotionObservation MotionDetector::observe(const cv::Mat& bgr) {
   MotionObservation o;
   cv::Mat grey = motion_grey(bgr, options_.blur);
-  if (background_->empty() || background_->image().size() != grey.size()) {
+  if (background_->empty() || background_->size() != grey.size()) {
     background_->reset(grey);
     mask_ = cv::Mat::zeros(grey.size(), CV_8U);
     o.warming_up = !background_->warmed_up();
