@@ -5,6 +5,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
 
 #include "motion/region_proposals.hpp"
 #include "sightflow/evaluation.hpp"
@@ -277,4 +278,38 @@ TEST(MotionEval, RoiFindsMoreSmallPeopleOnVtest) {
   EXPECT_EQ(roi["motion"], "roi");
   // Crops, not whole frames: the counted pixels differ from frames x frame size.
   EXPECT_NE(roi["pixels_inferred"], 159 * 768 * 576);
+}
+
+// Through `sightflow run --motion skip` on a video file the test writes: 2 s still, 2 s of the sprite
+// crossing, 2 s still again (10 fps, MJPG: identical frames decode to identical pixels).
+TEST(MotionRun, SkipThroughTheRunCommandOnASyntheticVideo) {
+  test::TempDir dir;
+  auto video = (dir / "synthetic.avi").string();
+  cv::VideoWriter writer(video, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 10, kFrame);
+  ASSERT_TRUE(writer.isOpened());
+  cv::Mat background = photo();
+  for (int i = 0; i < 60; ++i) {
+    bool moving = i >= 20 && i < 40;
+    writer.write(moving ? frame_with_sprite(background, {30 + 25 * (i - 20), 200}) : background);
+  }
+  writer.release();
+  std::string output;
+  int rc =
+      test::run_command({test::sightflow_bin(), "run", "--source", video, "--detector", "yolo-fastest-body",
+                         "--motion", "skip", "--out", (dir / "out.jsonl").string(), "--no-progress"},
+                        &output);
+  ASSERT_EQ(rc, 0) << output;
+  auto rows = test::read_jsonl(dir / "out.jsonl");
+  ASSERT_EQ(rows.size(), 60u);
+  for (const auto& row : rows) {
+    int64_t frame = row["frame"];
+    bool skipped = row["values"]["motion"]["skipped"];
+    if (frame >= 21 && frame < 40) {
+      EXPECT_FALSE(skipped) << "frame " << frame << " moves";
+    }
+    // Still after the warm-up (5 frames) and before the forced full frame at 5 s.
+    if (frame >= 6 && frame < 20) {
+      EXPECT_TRUE(skipped) << "frame " << frame << " is still";
+    }
+  }
 }
