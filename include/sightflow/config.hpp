@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sightflow/model.hpp"
+#include "sightflow/motion.hpp"
 #include "sightflow/pipeline.hpp"
 #include "sightflow/schedule.hpp"
 #include "sightflow/source.hpp"
@@ -33,6 +34,8 @@ struct AlgorithmConfig {
   float min_score = 0.f;
   Schedule schedule;
   std::vector<std::string> streams;  // all streams when empty
+  MotionOptions motion;              // off: every scheduled frame in full (docs/MOTION.md)
+  std::string profile;               // camera profile file from `sightflow tune` (empty: none)
 };
 
 struct WebhookConfig {

@@ -7,6 +7,7 @@
 
 #include "sightflow/detection.hpp"
 #include "sightflow/model.hpp"
+#include "sightflow/motion.hpp"
 
 namespace sf {
 
@@ -29,7 +30,13 @@ struct EvalSummary {
   int64_t true_positives = 0, false_positives = 0, false_negatives = 0;
   double precision = 0, recall = 0, average_precision = 0;
   double count_mae = 0;  // mean absolute error of per-frame counts (detections vs. non-ignored truth)
+  // Recall over the counted truth boxes no taller than the small-height limit (set_small_height).
+  double recall_small = 0;
+  int64_t small_positives = 0;
 };
+
+// The height below which a third of the counted (non-ignored) truth boxes lie: the 33rd percentile.
+float small_height_limit(const std::vector<const std::vector<GroundTruthBox>*>& frames);
 
 // Accumulates per-frame matches (greedy by score, IoU >= threshold) and scores them.
 class DetectionEvaluator {
@@ -37,9 +44,13 @@ class DetectionEvaluator {
   explicit DetectionEvaluator(double iou_threshold = 0.5) : iou_threshold_(iou_threshold) {}
   void add_frame(const std::vector<Detection>& detections, const std::vector<GroundTruthBox>& truth);
   EvalSummary summary() const;
+  // Counted truth boxes at most this tall also count towards recall_small (default: none).
+  void set_small_height(float limit) { small_height_ = limit; }
 
  private:
   double iou_threshold_;
+  float small_height_ = -1;
+  int64_t small_positives_ = 0, small_tp_ = 0;
   int64_t frames_ = 0, tp_ = 0, fp_ = 0, fn_ = 0, positives_ = 0;
   double abs_count_error_ = 0;
   std::vector<std::pair<float, bool>> scored_;  // (score, is true positive) for AP
@@ -60,12 +71,16 @@ struct VideoEvalOptions {
   std::string label = "person";  // detections with this label are scored
   float min_score = 0.f;
   int64_t max_frames = -1;  // stop the video after this many frames
+  MotionOptions motion;     // off: every scheduled frame in full
 };
 
 struct VideoEvalResult {
   EvalSummary summary;
-  double seconds = 0;  // wall time of the run (decode + inference)
-  double fps = 0;      // evaluated frames per second of wall time
+  double seconds = 0;           // wall time of the run (decode + inference)
+  double fps = 0;               // evaluated frames per second of wall time
+  int64_t frames_inferred = 0;  // scheduled frames the model ran on (not carried over)
+  int64_t pixels_inferred = 0;  // input pixels given to the model: whole frames or crops
+  int64_t runs_skipped = 0;     // scheduled frames answered with the previous detections
 };
 
 VideoEvalResult evaluate_on_video(const VideoEvalOptions& options);

@@ -38,6 +38,18 @@ float iou(const cv::Rect2f& a, const cv::Rect2f& b) {
   return uni > 0 ? inter / uni : 0.f;
 }
 
+float small_height_limit(const std::vector<const std::vector<GroundTruthBox>*>& frames) {
+  std::vector<float> heights;
+  for (const auto* truth : frames) {
+    for (const auto& t : *truth)
+      if (!t.ignore) heights.push_back(t.box.height);
+  }
+  if (heights.empty()) return -1;
+  auto third = heights.begin() + long((heights.size() - 1) / 3);
+  std::nth_element(heights.begin(), third, heights.end());
+  return *third;
+}
+
 void DetectionEvaluator::add_frame(const std::vector<Detection>& detections,
                                    const std::vector<GroundTruthBox>& truth) {
   ++frames_;
@@ -47,7 +59,10 @@ void DetectionEvaluator::add_frame(const std::vector<Detection>& detections,
                    [&](size_t a, size_t b) { return detections[a].score > detections[b].score; });
   std::vector<bool> taken(truth.size(), false);
   int64_t counted_truth = 0, counted_detections = 0;
-  for (const auto& t : truth) counted_truth += t.ignore ? 0 : 1;
+  for (const auto& t : truth) {
+    counted_truth += t.ignore ? 0 : 1;
+    small_positives_ += !t.ignore && t.box.height <= small_height_ ? 1 : 0;
+  }
   positives_ += counted_truth;
   int64_t frame_tp = 0;
   for (size_t i : order) {
@@ -62,6 +77,7 @@ void DetectionEvaluator::add_frame(const std::vector<Detection>& detections,
     }
     if (best >= 0) {
       taken[size_t(best)] = true;
+      if (truth[size_t(best)].box.height <= small_height_) ++small_tp_;
       ++frame_tp;
       ++counted_detections;
       scored_.emplace_back(d.score, true);
@@ -89,6 +105,8 @@ EvalSummary DetectionEvaluator::summary() const {
   s.precision = tp_ + fp_ > 0 ? double(tp_) / double(tp_ + fp_) : 0;
   s.recall = positives_ > 0 ? double(tp_) / double(positives_) : 0;
   s.count_mae = frames_ > 0 ? abs_count_error_ / double(frames_) : 0;
+  s.small_positives = small_positives_;
+  s.recall_small = small_positives_ > 0 ? double(small_tp_) / double(small_positives_) : 0;
   // All-point interpolated AP (VOC 2010+): area under the precision envelope over recall.
   auto scored = scored_;
   std::stable_sort(scored.begin(), scored.end(), [](auto& a, auto& b) { return a.first > b.first; });

@@ -11,8 +11,15 @@ namespace {
 // Keeps each evaluated frame's detections until the run ends.
 class CollectingSink : public Sink {
  public:
-  void write(const Result& r) override { frames[r.frame] = r.detections; }
+  void write(const Result& r) override {
+    frames[r.frame] = r.detections;
+    if (auto it = r.values.find("inferred"); it != r.values.end()) {
+      frames_inferred += it->value("frames", int64_t(0));
+      pixels_inferred += it->value("pixels", int64_t(0));
+    }
+  }
   std::map<int64_t, std::vector<Detection>> frames;
+  int64_t frames_inferred = 0, pixels_inferred = 0;
 };
 
 }  // namespace
@@ -32,8 +39,8 @@ VideoEvalResult evaluate_on_video(const VideoEvalOptions& o) {
   pipeline.add_algorithm(
       "eval",
       [&] {
-        return std::make_unique<DetectorAlgorithm>(std::move(model), std::set<std::string>{o.label},
-                                                   o.min_score);
+        return std::make_unique<MotionAlgorithm>(std::move(model), o.motion, std::set<std::string>{o.label},
+                                                 o.min_score);
       },
       Schedule{1, o.every, 0});
   auto sink = std::make_shared<CollectingSink>();
@@ -45,11 +52,18 @@ VideoEvalResult evaluate_on_video(const VideoEvalOptions& o) {
 
   DetectionEvaluator evaluator(o.iou);
   static const std::vector<GroundTruthBox> none;
+  std::vector<const std::vector<GroundTruthBox>*> evaluated;
   for (const auto& [frame, detections] : sink->frames) {
     auto it = truth.find(frame);
-    evaluator.add_frame(detections, it == truth.end() ? none : it->second);
+    evaluated.push_back(it == truth.end() ? &none : &it->second);
   }
+  evaluator.set_small_height(small_height_limit(evaluated));
+  size_t i = 0;
+  for (const auto& [frame, detections] : sink->frames) evaluator.add_frame(detections, *evaluated[i++]);
   result.summary = evaluator.summary();
+  result.frames_inferred = sink->frames_inferred;
+  result.pixels_inferred = sink->pixels_inferred;
+  result.runs_skipped = int64_t(sink->frames.size()) - sink->frames_inferred;
   result.fps = result.seconds > 0 ? double(result.summary.frames) / result.seconds : 0;
   return result;
 }

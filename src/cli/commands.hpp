@@ -20,6 +20,8 @@ Command add_replay_command(CLI::App& app);
 Command add_serve_command(CLI::App& app);
 Command add_client_command(CLI::App& app);
 Command add_top_command(CLI::App& app);
+Command add_dataset_command(CLI::App& app);
+Command add_tune_command(CLI::App& app);
 
 // "NAME=VALUE" flags (--param) into model parameters; throws naming a malformed one.
 ModelParams parse_params(const std::vector<std::string>& flags);

@@ -12,11 +12,17 @@ namespace {
 struct EvalFlags {
   VideoEvalOptions options;
   std::vector<std::string> params;
+  std::string motion = "off";
+  std::vector<std::string> motion_params;
   bool json = false;
 };
 
 int eval(EvalFlags& f) {
   f.options.params = parse_params(f.params);
+  f.options.motion.mode = parse_motion_mode(f.motion);
+  for (const auto& [name, value] : parse_params(f.motion_params))
+    set_motion_option(f.options.motion, name, value);
+  validate(f.options.motion);
   auto r = evaluate_on_video(f.options);
   const auto& s = r.summary;
   std::printf("%s on %s, every %d frame(s), IoU %.2f, label '%s'\n", f.options.detector.c_str(),
@@ -25,6 +31,8 @@ int eval(EvalFlags& f) {
               (long long)s.false_positives, (long long)s.false_negatives);
   std::printf("precision %.3f  recall %.3f  AP50 %.3f  count MAE %.2f  fps %.2f\n", s.precision, s.recall,
               s.average_precision, s.count_mae, r.fps);
+  std::printf("motion %s: recall (smallest third) %.3f  frames inferred %lld  pixels inferred %lld\n",
+              f.motion.c_str(), s.recall_small, (long long)r.frames_inferred, (long long)r.pixels_inferred);
   if (f.json) {
     nlohmann::ordered_json j{{"detector", f.options.detector},
                              {"precision", s.precision},
@@ -32,7 +40,11 @@ int eval(EvalFlags& f) {
                              {"ap50", s.average_precision},
                              {"count_mae", s.count_mae},
                              {"fps", r.fps},
-                             {"frames", s.frames}};
+                             {"frames", s.frames},
+                             {"motion", f.motion},
+                             {"recall_small", s.recall_small},
+                             {"frames_inferred", r.frames_inferred},
+                             {"pixels_inferred", r.pixels_inferred}};
     std::cout << j.dump() << std::endl;
   }
   return 0;
@@ -55,8 +67,16 @@ Command add_eval_command(CLI::App& app) {
   cmd->add_option("--label", o.label, "label scored against the ground truth")->capture_default_str();
   cmd->add_option("--min-score", o.min_score, "drop detections scoring lower")->capture_default_str();
   cmd->add_option("--max-frames", o.max_frames, "stop after this many video frames");
+  cmd->add_option("--motion", flags->motion,
+                  "off: every scheduled frame in full; skip: only when something moves; roi: crops around "
+                  "motion (docs/MOTION.md)")
+      ->check(CLI::IsMember({"off", "skip", "roi"}))
+      ->capture_default_str();
+  cmd->add_option("--motion-param", flags->motion_params,
+                  "motion option NAME=VALUE (repeatable), e.g. min_crop=160 (docs/MOTION.md)");
   cmd->add_flag("--json", flags->json,
-                "end with one JSON line: precision, recall, ap50, count_mae, fps, frames");
+                "end with one JSON line: precision, recall, ap50, count_mae, fps, frames, motion, "
+                "recall_small, frames_inferred, pixels_inferred");
   return [flags] { return eval(*flags); };
 }
 

@@ -24,11 +24,12 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "threads OpenCV uses inside one inference (0: one per core)")
       ->check(CLI::NonNegativeNumber);
   std::vector<std::pair<const char*, sf::cli::Command>> commands = {
-      {"run", sf::cli::add_run_command(app)},       {"eval", sf::cli::add_eval_command(app)},
-      {"bench", sf::cli::add_bench_command(app)},   {"models", sf::cli::add_models_command(app)},
-      {"query", sf::cli::add_query_command(app)},   {"capture", sf::cli::add_capture_command(app)},
-      {"worker", sf::cli::add_worker_command(app)}, {"replay", sf::cli::add_replay_command(app)},
-      {"serve", sf::cli::add_serve_command(app)},   {"client", sf::cli::add_client_command(app)},
+      {"run", sf::cli::add_run_command(app)},         {"eval", sf::cli::add_eval_command(app)},
+      {"bench", sf::cli::add_bench_command(app)},     {"models", sf::cli::add_models_command(app)},
+      {"query", sf::cli::add_query_command(app)},     {"capture", sf::cli::add_capture_command(app)},
+      {"worker", sf::cli::add_worker_command(app)},   {"replay", sf::cli::add_replay_command(app)},
+      {"serve", sf::cli::add_serve_command(app)},     {"client", sf::cli::add_client_command(app)},
+      {"dataset", sf::cli::add_dataset_command(app)}, {"tune", sf::cli::add_tune_command(app)},
       {"top", sf::cli::add_top_command(app)},
   };
   app.parse_complete_callback([&] { spdlog::set_level(spdlog::level::from_str(log_level)); });

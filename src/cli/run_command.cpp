@@ -37,6 +37,8 @@ struct RunFlags {
   std::string serve;
   WebFlags web;
   WebhookConfig webhook;
+  std::string motion;   // empty: as configured (off with flags)
+  std::string profile;  // camera profile from `sightflow tune` for every algorithm
 };
 
 // "640x480", "640x0" -> width, height
@@ -92,6 +94,8 @@ RunConfig config_from_flags(const RunFlags& f, bool embedded_default) {
   a.classes = {f.classes.begin(), f.classes.end()};
   a.min_score = f.min_score;
   a.schedule = {f.frame_count, f.frame_step, f.interval};
+  if (!f.motion.empty()) a.motion.mode = parse_motion_mode(f.motion);
+  a.profile = f.profile;
   c.algorithms.push_back(a);
   c.sinks.jsonl = f.out.empty() ? "sightflow-out/results.jsonl" : f.out;
   c.sinks.video = f.video_out.empty() && embedded_default ? "sightflow-out/annotated.mp4" : f.video_out;
@@ -116,6 +120,10 @@ int run(const RunFlags& f, CLI::App& cmd) {
     if (cmd.count("--out")) config.sinks.jsonl = f.out;
     if (cmd.count("--video-out")) config.sinks.video = f.video_out;
     if (cmd.count("--db")) config.sinks.db = f.db;
+    for (auto& a : config.algorithms) {
+      if (!f.motion.empty()) a.motion.mode = parse_motion_mode(f.motion);
+      if (!f.profile.empty()) a.profile = f.profile;
+    }
     apply_archive_flags(f, config);
     apply_webhook_flags(f, cmd, config);
     validate(config);
@@ -262,6 +270,12 @@ Command add_run_command(CLI::App& app) {
       "serve the dashboard, live video, API and /metrics on HOST:PORT (e.g. 127.0.0.1:8090) while "
       "running, and after the run until Ctrl-C");
   add_web_flags(*cmd, f.web);
+  cmd->add_option("--motion", f.motion,
+                  "off, skip (infer only when something moves) or roi (infer on crops around motion); "
+                  "overrides every algorithm's motion mode (docs/MOTION.md)")
+      ->check(CLI::IsMember({"off", "skip", "roi"}));
+  cmd->add_option("--profile", f.profile,
+                  "camera profile from `sightflow tune` (thresholds, static regions)");
   return [flags, cmd] { return run(*flags, *cmd); };
 }
 

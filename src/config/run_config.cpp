@@ -2,11 +2,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "config/yaml_reader.hpp"
 #include "serve/http_url.hpp"
+#include "sightflow/camera_profile.hpp"
 #include "sightflow/config.hpp"
 #include "sightflow/model_pool.hpp"
 #include "sink/webhook_sink.hpp"
@@ -45,11 +47,42 @@ StreamConfig read_stream(const Reader& r, const YAML::Node& node, const std::str
   return s;
 }
 
+// `motion: skip` or a mapping {mode, min_area, full_frame_every, ...} (docs/MOTION.md).
+MotionOptions read_motion(const Reader& r, const YAML::Node& node, const std::string& field) {
+  MotionOptions m;
+  auto set = [&](const YAML::Node& value, const std::string& key, const std::string& where) {
+    if (!value.IsScalar()) r.fail(value, where, "expected a value");
+    try {
+      set_motion_option(m, key, value.as<std::string>());
+    } catch (const std::invalid_argument& e) {
+      r.fail(value, where, e.what());
+    }
+  };
+  if (node.IsScalar()) {
+    set(node, "mode", field);
+    return m;
+  }
+  if (!node.IsMap()) r.fail(node, field, "expected off, skip, roi or a mapping with mode");
+  const auto& names = motion_option_names();
+  r.only_keys(node, field, std::set<std::string>(names.begin(), names.end()));
+  if (!node["mode"].IsDefined()) r.fail(node, field + ".mode", "missing (off, skip or roi)");
+  for (const auto& kv : node) {
+    auto key = kv.first.as<std::string>();
+    set(kv.second, key, field + "." + key);
+  }
+  try {
+    validate(m);
+  } catch (const std::invalid_argument& e) {
+    r.fail(node, field, e.what());
+  }
+  return m;
+}
+
 AlgorithmConfig read_algorithm(const Reader& r, const YAML::Node& node, const std::string& field,
                                size_t index) {
   r.only_keys(node, field,
               {"name", "detector", "params", "classes", "min_score", "frame_count", "frame_step", "interval",
-               "streams"});
+               "streams", "motion", "profile"});
   AlgorithmConfig a;
   a.detector = r.get<std::string>(node, "detector", field, a.detector);
   a.name = r.get<std::string>(node, "name", field,
@@ -68,6 +101,9 @@ AlgorithmConfig read_algorithm(const Reader& r, const YAML::Node& node, const st
       a.params[kv.first.as<std::string>()] = kv.second.as<std::string>();
     }
   }
+  if (auto motion = node["motion"]; motion.IsDefined() && !motion.IsNull())
+    a.motion = read_motion(r, motion, field + ".motion");
+  a.profile = r.get<std::string>(node, "profile", field, "");
   try {
     validate(a.schedule);
   } catch (const std::invalid_argument& e) {
@@ -218,17 +254,47 @@ PipelineOptions pipeline_options(const RunConfig& c) {
   return o;
 }
 
+namespace {
+
+// Loads the algorithm's profile and lowers its model's score threshold to the profile's lowest, so that
+// the profile sees every detection it may keep.
+CameraProfile profile_for(AlgorithmConfig& a) {
+  CameraProfile profile;
+  try {
+    profile = load_camera_profile(a.profile);
+  } catch (const std::runtime_error& e) {
+    throw ConfigError("algorithm '" + a.name + "': " + e.what());
+  }
+  if (profile.model != a.detector)
+    throw ConfigError("algorithm '" + a.name + "': profile " + a.profile + " was tuned for " + profile.model +
+                      ", not " + a.detector);
+  if (!a.params.count("score_threshold"))
+    a.params["score_threshold"] = std::to_string(profile.lowest_threshold());
+  return profile;
+}
+
+}  // namespace
+
 void populate(Pipeline& pipeline, const RunConfig& c) {
   for (const auto& s : c.streams) pipeline.add_stream(s.source, s.options);
   // Algorithms asking for the same detector and parameters share one batched model.
   auto pool = std::make_shared<ModelPool>();
-  for (const auto& a : c.algorithms) {
+  for (auto a : c.algorithms) {
+    std::optional<CameraProfile> profile;
+    if (!a.profile.empty()) profile = profile_for(a);
     pipeline.add_algorithm(
         a.name,
-        [a, pool]() -> std::unique_ptr<Algorithm> {
+        [a, pool, profile]() -> std::unique_ptr<Algorithm> {
           if (a.detector == "none") return std::make_unique<NoopAlgorithm>();  // measures everything else
-          return std::make_unique<DetectorAlgorithm>(pool->acquire(a.detector, a.params), a.classes,
-                                                     a.min_score);
+          std::unique_ptr<Algorithm> algorithm;
+          if (a.motion.mode != MotionMode::Off)
+            algorithm = std::make_unique<MotionAlgorithm>(pool->acquire(a.detector, a.params), a.motion,
+                                                          a.classes, a.min_score);
+          else
+            algorithm = std::make_unique<DetectorAlgorithm>(pool->acquire(a.detector, a.params), a.classes,
+                                                            a.min_score);
+          if (profile) return std::make_unique<ProfiledAlgorithm>(std::move(algorithm), *profile);
+          return algorithm;
         },
         a.schedule, a.streams);
   }

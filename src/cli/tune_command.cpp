@@ -1,0 +1,67 @@
+// `sightflow tune`: a camera profile for an edge model from a captured dataset (src/tune/).
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "sightflow/model_catalog.hpp"
+#include "tune/profile_tuning.hpp"
+
+namespace sf::cli {
+namespace {
+
+struct TuneFlags {
+  std::string dataset, model, out;
+  std::vector<std::string> params, classes;
+  TuneOptions options;
+  bool json = false;
+};
+
+int tune(TuneFlags& f) {
+  auto dataset = load_dataset(f.dataset);
+  ModelParams params = parse_params(f.params);
+  // The "before" is the model as it ships: its catalog threshold unless the parameters set one.
+  if (auto it = params.find("score_threshold"); it != params.end()) {
+    f.options.baseline = std::stof(it->second);
+  } else if (const auto* entry = ModelCatalog::load(model_locations().catalog).find(f.model)) {
+    f.options.baseline = entry->score_threshold;
+  }
+  f.options.classes = {f.classes.begin(), f.classes.end()};
+  ModelParams low = params;
+  low["score_threshold"] = std::to_string(f.options.floor);
+  auto model = create_model(f.model, low);
+  auto r = tune_profile(dataset, *model, f.model, params, f.options);
+  save_camera_profile(r.profile, f.out);
+  std::printf("%s on %s: %zu tuning images, %zu held out\n", f.model.c_str(), f.dataset.c_str(),
+              r.tuning_images, r.heldout_images);
+  for (const auto& [label, t] : r.profile.thresholds) std::printf("  %s: threshold %.2f\n", label.c_str(), t);
+  std::printf("  static regions: %zu\n", r.profile.static_regions.size());
+  std::printf("held-out F1 against the reference: before %.3f (P %.3f R %.3f), after %.3f (P %.3f R %.3f)\n",
+              r.before.f1(), r.before.precision(), r.before.recall(), r.after.f1(), r.after.precision(),
+              r.after.recall());
+  std::printf("profile -> %s\n", f.out.c_str());
+  if (f.json) std::cout << r.profile.report.dump() << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+Command add_tune_command(CLI::App& app) {
+  auto flags = std::make_shared<TuneFlags>();
+  auto& f = *flags;
+  auto* cmd = app.add_subcommand("tune", "Tune an edge model's camera profile on a captured dataset");
+  cmd->add_option("--dataset", f.dataset, "folder from `sightflow dataset capture`")->required();
+  cmd->add_option("--model", f.model, "edge model to tune (e.g. yolo-fastest-body)")->required();
+  cmd->add_option("--param", f.params, "edge model parameter NAME=VALUE (repeatable)");
+  cmd->add_option("--out", f.out, "profile file to write (JSON; run --profile reads it)")->required();
+  cmd->add_option("--classes", f.classes, "classes to tune (default: those the reference annotated)");
+  cmd->add_option("--holdout", f.options.holdout, "last fraction of the images kept out of tuning")
+      ->capture_default_str();
+  cmd->add_option("--iou", f.options.iou, "IoU for a match with a reference box")->capture_default_str();
+  cmd->add_option("--static-share", f.options.static_share,
+                  "share of tuning images an unconfirmed box must recur in to be masked")
+      ->capture_default_str();
+  cmd->add_flag("--json", f.json, "end with the profile's report as one JSON line");
+  return [flags] { return tune(*flags); };
+}
+
+}  // namespace sf::cli
