@@ -25,6 +25,6 @@ if [ "${SIGHTFLOW_SKIP_SANITIZE:-0}" != "1" ]; then
   # The end-to-end tests drive the (sanitized) CLI over long videos; the unit tests cover the same code paths
   # at a fraction of the time.
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest -j2 --output-on-failure --timeout 900 -E '^(EndToEnd|EvalCommand|StoreCli|Backends/StoreCliKill|BusCli)\.')
+    ctest -j2 --output-on-failure --timeout 900 -E '^(EndToEnd|EvalCommand|StoreCli|Backends/StoreCliKill|BusCli|MotionEval|DatasetCli|Dashboard)\.')
 fi
 echo "== all tests passed ($(date -u +%T))" >&2
