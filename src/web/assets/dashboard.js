@@ -234,6 +234,7 @@ class StreamCard {
     this.algorithm = null; // the charted one: the stream's first
     this.latencyBars = new Map();
     this.videoRetry = null;
+    this.videoMode = null; // 'live' (MJPEG) or 'snapshot' (one JPEG)
     this.lastStream = null; // the newest STREAM the server answered
 
     this.root = element('article', { class: 'stream-card', 'data-stream': name });
@@ -270,7 +271,6 @@ class StreamCard {
   }
 
   update(stream) {
-    const wasLive = LIVE_STATES.has(this.state);
     this.state = stream.state;
     this.root.dataset.state = stream.state;
     this.stateBadge.dataset.state = stream.state;
@@ -301,31 +301,35 @@ class StreamCard {
 
     // Live: the MJPEG stream. Over: the last frame as one JPEG, which also frees the connection (a
     // browser keeps only ~6 per server, and the polls need some).
-    if (live && (!wasLive || !this.video.getAttribute('src'))) this.showVideo();
-    if (!live && wasLive) this.showSnapshot();
+    if (live && this.videoMode !== 'live') this.showVideo();
+    if (!live && this.videoMode !== 'snapshot') this.showSnapshot();
   }
 
   showVideo() {
     clearTimeout(this.videoRetry);
+    this.videoMode = 'live';
     this.video.hidden = false;
     this.video.src = `/video/${encodeURIComponent(this.name)}`;
   }
 
   showSnapshot() {
     clearTimeout(this.videoRetry);
+    this.videoMode = 'snapshot';
+    this.video.hidden = false;
     this.video.src = `/snapshot/${encodeURIComponent(this.name)}`;
   }
 
-  // A stream that is starting has no frame yet: try again while it is live; otherwise hide the image.
+  // A stream that is starting has no frame yet: try again while it is live. A stream that is over and
+  // has no snapshot shows no image.
   videoFailed() {
-    if (!LIVE_STATES.has(this.state)) {
+    if (this.videoMode !== 'live') {
       this.video.hidden = true;
       return;
     }
     this.video.removeAttribute('src');
     clearTimeout(this.videoRetry);
     this.videoRetry = setTimeout(() => {
-      if (LIVE_STATES.has(this.state)) this.showVideo();
+      if (this.videoMode === 'live') this.showVideo();
     }, VIDEO_RETRY_MS);
   }
 
