@@ -1,0 +1,166 @@
+// The dashboard in a real browser: `sightflow run --serve` on vtest.avi, Debian's chromium driven by
+// playwright-core (tests/web). The page must show decoded video frames and a count chart with points for
+// the run's stream, and for streams started from the dashboard's form and from the API; the pages are kept
+// as screenshots in the build's test-artifacts folder.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "test_support.hpp"
+
+namespace sf {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kWebTests = fs::path(SIGHTFLOW_SOURCE_DIR) / "tests/web";
+const fs::path kArtifacts = SIGHTFLOW_TEST_ARTIFACTS_DIR;
+const char* kToken = "dashboard-test-token";
+// The browser scripts' bound on each wait (their default is 60 s): HOG shares two cores with the build.
+const char* kBrowserTimeout = "DASHBOARD_TIMEOUT_S=120";
+
+class Dashboard : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(kWebTests / "node_modules/playwright-core"))
+        << "tests/web/node_modules is missing: run scripts/install-deps.sh (it runs npm ci in tests/web)";
+    std::string version;
+    ASSERT_EQ(test::run_command({"node", "--version"}, &version, 30), 0)
+        << "node is needed by the dashboard tests: run scripts/install-deps.sh\n"
+        << version;
+    fs::create_directories(kArtifacts);
+
+    port = test::free_tcp_port();
+    server = std::make_unique<test::ChildProcess>(
+        std::vector<std::string>{test::sightflow_bin(), "run", "--source", test::vtest_path(), "--serve",
+                                 "127.0.0.1:" + std::to_string(port), "--token", kToken, "--detector", "hog",
+                                 "--loop", "--mode", "realtime", "--no-progress"},
+        "/dev/null", (dir / "server.log").string());
+    client = std::make_unique<httplib::Client>("127.0.0.1", port);
+    client->set_read_timeout(30, 0);
+    for (int i = 0; i < 600 && server->running(); ++i) {
+      if (auto res = client->Get("/api/streams"); res && res->status == 200) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL() << "sightflow run --serve did not answer /api/streams: " << test::read_file(dir / "server.log");
+  }
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port) + "/"; }
+
+  // Runs a script of tests/web with node; answers its JSON line, after asserting that it succeeded.
+  nlohmann::json browser(const std::string& script, std::vector<std::string> args) {
+    std::vector<std::string> argv = {"env", kBrowserTimeout, "node", (kWebTests / script).string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::string output;
+    int rc = test::run_command(argv, &output, 600);
+    EXPECT_EQ(rc, 0) << script << ": " << output << "\nserver log:\n" << test::read_file(dir / "server.log");
+    auto line = test::last_json_line(output);
+    EXPECT_TRUE(line.is_object()) << output;
+    return line.is_object() ? line : nlohmann::json::object();
+  }
+
+  nlohmann::json get_json(const std::string& path) {
+    auto res = client->Get(path);
+    if (!res) return nullptr;
+    return nlohmann::json::parse(res->body, nullptr, false);
+  }
+
+  static void expect_png(const fs::path& path) {
+    ASSERT_TRUE(fs::exists(path)) << path;
+    EXPECT_EQ(test::read_file(path).substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << path;
+  }
+
+  test::TempDir dir;
+  int port = 0;
+  std::unique_ptr<test::ChildProcess> server;
+  std::unique_ptr<httplib::Client> client;
+};
+
+TEST_F(Dashboard, ShowsTheRunsStreamWithLiveVideoCountChartAndStageLatencies) {
+  auto screenshot = kArtifacts / "dashboard.png";
+  fs::remove(screenshot);
+  auto seen = browser("dashboard_check.mjs", {url(), screenshot.string(), "vtest"});
+  EXPECT_EQ(seen["streams"], nlohmann::json::array({"vtest"})) << seen;
+  EXPECT_EQ(seen["stream"], "vtest");
+  EXPECT_EQ(seen["state"], "running");
+  EXPECT_EQ(seen["video_width"], 768) << "the MJPEG frames are vtest.avi's size";
+  EXPECT_EQ(seen["video_height"], 576);
+  EXPECT_GT(seen["chart_points"].get<int>(), 1);
+  EXPECT_EQ(seen["latency_stages"], nlohmann::json::array({"read", "resize", "model", "post", "sink"}));
+  expect_png(screenshot);
+}
+
+// The control path through the page: the "Start stream" form (with the token), frames and
+// counts for the new stream, then its Stop button.
+TEST_F(Dashboard, AStreamStartedFromTheFormShowsFramesAndCountsAndStopsFromItsButton) {
+  auto screenshot = kArtifacts / "dashboard-control.png";
+  fs::remove(screenshot);
+  auto seen = browser("dashboard_control.mjs", {url(), screenshot.string(), "--token", kToken, "--name", "lobby",
+                                                "--source", test::vtest_path(), "--detector", "hog",
+                                                "--frame-step", "2", "--mode", "realtime", "--loop"});
+  EXPECT_EQ(seen["started"], "lobby") << seen;
+  EXPECT_EQ(seen["video_width"], 768);
+  EXPECT_GT(seen["chart_points"].get<int>(), 1);
+  EXPECT_EQ(seen["state_after_stop"], "stopped");
+  expect_png(screenshot);
+
+  // The server agrees: the stream ran the detector and is stopped.
+  auto stream = get_json("/api/streams/lobby");
+  ASSERT_TRUE(stream.is_object()) << stream;
+  EXPECT_EQ(stream["state"], "stopped");
+  ASSERT_EQ(stream["algorithms"].size(), 1u) << stream;
+  EXPECT_GT(stream["algorithms"][0]["runs"].get<int64_t>(), 0) << stream;
+}
+
+// A stream started with a POST produces results, and the dashboard shows it beside the run's own.
+TEST_F(Dashboard, AStreamStartedThroughTheApiProducesResultsAndAppearsInTheDashboard) {
+  nlohmann::json request = {{"name", "api-cam"}, {"source", test::vtest_path()}, {"detector", "hog"},
+                            {"frame_step", 2},   {"mode", "realtime"},         {"loop", true}};
+  auto unauthorized = client->Post("/api/streams", request.dump(), "application/json");
+  ASSERT_TRUE(unauthorized);
+  EXPECT_EQ(unauthorized->status, 401) << unauthorized->body;
+
+  httplib::Headers auth = {{"Authorization", std::string("Bearer ") + kToken}};
+  auto created = client->Post("/api/streams", auth, request.dump(), "application/json");
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  EXPECT_EQ(nlohmann::json::parse(created->body)["name"], "api-cam");
+
+  // Results: the newest result of the stream's detector, with people in vtest.avi's first frames. Bounded:
+  // a failure says what the API answered last.
+  nlohmann::json latest;
+  for (int i = 0; i < 1200; ++i) {
+    latest = get_json("/api/streams/api-cam/latest");
+    if (latest.is_object() && latest.contains("results") && !latest["results"].empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(latest.is_object() && !latest["results"].empty()) << latest;
+  const auto& result = latest["results"][0];
+  EXPECT_EQ(result["stream"], "api-cam");
+  EXPECT_EQ(result["algo"], "hog");
+  EXPECT_TRUE(result["detections"].is_array()) << result;
+
+  auto screenshot = kArtifacts / "dashboard-api.png";
+  fs::remove(screenshot);
+  auto seen = browser("dashboard_check.mjs", {url(), screenshot.string(), "api-cam"});
+  auto streams = seen["streams"].get<std::vector<std::string>>();
+  std::sort(streams.begin(), streams.end());
+  EXPECT_EQ(streams, (std::vector<std::string>{"api-cam", "vtest"})) << seen;
+  EXPECT_EQ(seen["stream"], "api-cam");
+  EXPECT_EQ(seen["video_width"], 768);
+  EXPECT_GT(seen["chart_points"].get<int>(), 1);
+  expect_png(screenshot);
+
+  auto stopped = client->Delete("/api/streams/api-cam", auth);
+  ASSERT_TRUE(stopped);
+  EXPECT_EQ(stopped->status, 200) << stopped->body;
+  EXPECT_EQ(nlohmann::json::parse(stopped->body)["state"], "stopped");
+}
+
+}  // namespace
+}  // namespace sf
