@@ -5,6 +5,7 @@
 const STREAMS_POLL_MS = 1000;
 const COUNTS_POLL_MS = 2000;
 const CHART_WINDOW_S = 300;
+const CHART_GAP_S = 3; // buckets are 1 s: farther apart than this, the line breaks
 const VIDEO_RETRY_MS = 2000;
 const TOKEN_KEY = 'sightflow.token';
 const MAX_MESSAGES = 5;
@@ -172,7 +173,12 @@ class CountChart {
       context.lineWidth = 2;
       context.lineJoin = 'round';
       context.beginPath();
-      visible.forEach((p, i) => (i === 0 ? context.moveTo(x(p.t), y(p.avg)) : context.lineTo(x(p.t), y(p.avg))));
+      // A gap in the buckets (the stream paused or was restarted) stays a gap.
+      visible.forEach((p, i) => {
+        const joined = i > 0 && p.t - visible[i - 1].t <= CHART_GAP_S;
+        if (joined) context.lineTo(x(p.t), y(p.avg));
+        else context.moveTo(x(p.t), y(p.avg));
+      });
       context.stroke();
       const last = visible[visible.length - 1];
       context.beginPath();
