@@ -39,7 +39,8 @@ command -v curl >/dev/null || { echo "serve_bench.sh: needs curl" >&2; exit 1; }
 
 PORT="$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 URL="http://127.0.0.1:$PORT"
-"$SF" serve --listen "127.0.0.1:$PORT" --max-queue "$MAX_QUEUE" >"$WORK/serve.log" 2>&1 &
+TOKEN="bench-$RANDOM$RANDOM"
+"$SF" serve --listen "127.0.0.1:$PORT" --max-queue "$MAX_QUEUE" --token "$TOKEN" >"$WORK/serve.log" 2>&1 &
 SERVE_PID=$!
 trap 'kill -INT $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 100); do
@@ -53,8 +54,8 @@ curl -sf "$URL/ping" >/dev/null || { echo "serve did not start" >&2; cat "$WORK/
 # to a POST with neither a Content-Length nor a chunked body (what a bare `curl -X POST URL` sends).
 register() {  # MODEL BATCH_SIZE MAX_BATCH_DELAY_MS
   local url="$URL/models?model_name=$1&batch_size=$2&max_batch_delay=$3"
-  curl -sf -X POST -H 'Content-Length: 0' "$url" >/dev/null ||
-    { echo "registering $1 (batch_size $2) failed:" >&2; curl -s -X POST -H 'Content-Length: 0' "$url" >&2; exit 1; }
+  curl -sf -X POST -H 'Content-Length: 0' -H "Authorization: Bearer $TOKEN" "$url" >/dev/null ||
+    { echo "registering $1 (batch_size $2) failed:" >&2; curl -s -X POST -H 'Content-Length: 0' -H "Authorization: Bearer $TOKEN" "$url" >&2; exit 1; }
 }
 
 # One case: C clients at once, each sending F frames; prints one JSON line with the combined numbers.

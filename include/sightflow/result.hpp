@@ -30,5 +30,7 @@ struct Result {
 nlohmann::ordered_json to_json(const Result& result);
 // One detection as it appears there: {"label","score","box":[x,y,w,h]} (+ "landmarks").
 nlohmann::ordered_json to_json(const Detection& detection);
+// The inverse of to_json(Result) (no times, no image); throws std::invalid_argument naming what is wrong.
+Result result_from_json(const nlohmann::json& json);
 
 }  // namespace sf

@@ -1,36 +1,11 @@
 #include "bus/bus_metrics.hpp"
 
-#include <sstream>
-
 namespace sf {
 
-namespace {
-
-// Label values escape backslash, double quote and newline (the exposition format's rule).
-std::string label(const std::string& value) {
-  std::string out;
-  for (char c : value) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return "\"" + out + "\"";
-}
-
-void family(std::ostringstream& out, const std::string& name, const char* type, const std::string& help) {
-  out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
-}
-
-}  // namespace
-
-std::string worker_metrics_text(const nlohmann::json& worker, const nlohmann::json& stream) {
-  std::ostringstream out;
-  auto stream_name = stream.value("stream", std::string());
-  auto worker_labels = "{stream=" + label(stream_name) + ",group=" + label(worker.value("group", "")) +
-                       ",consumer=" + label(worker.value("consumer", "")) + "}";
+void add_worker_metrics(PrometheusText& out, const nlohmann::json& worker, const std::string& stream_name) {
+  PrometheusLabels labels{{"stream", stream_name},
+                          {"group", worker.value("group", "")},
+                          {"consumer", worker.value("consumer", "")}};
   const std::pair<const char*, const char*> counters[] = {
       {"processed", "Frames the algorithm ran on."},
       {"stored_new", "Results new to the results store."},
@@ -40,17 +15,17 @@ std::string worker_metrics_text(const nlohmann::json& worker, const nlohmann::js
       {"skipped_old", "Frames skipped as older than --max-age."},
       {"trimmed", "Pending entries trimmed from the stream before they were handled."},
       {"reconnects", "Reconnections to Redis."}};
-  for (const auto& [key, help] : counters) {
-    auto name = std::string("sightflow_worker_") + key + "_total";
-    family(out, name, "counter", help);
-    out << name << worker_labels << " " << worker.value(key, int64_t(0)) << "\n";
-  }
-  auto stream_labels = "{stream=" + label(stream_name) + "}";
-  family(out, "sightflow_bus_stream_length", "gauge", "Entries in the frames stream.");
-  out << "sightflow_bus_stream_length" << stream_labels << " " << stream.value("length", int64_t(0)) << "\n";
-  family(out, "sightflow_bus_dead_letters", "gauge", "Entries in the dead-letter stream.");
-  out << "sightflow_bus_dead_letters" << stream_labels << " " << stream.value("dead_letters", int64_t(0))
-      << "\n";
+  for (const auto& [key, help] : counters)
+    out.counter(std::string("sightflow_worker_") + key + "_total", help, labels,
+                double(worker.value(key, int64_t(0))));
+}
+
+void add_bus_stream_metrics(PrometheusText& out, const nlohmann::json& stream) {
+  auto stream_name = stream.value("stream", std::string());
+  out.gauge("sightflow_bus_stream_length", "Entries in the frames stream.", {{"stream", stream_name}},
+            double(stream.value("length", int64_t(0))));
+  out.gauge("sightflow_bus_dead_letters", "Entries in the dead-letter stream.", {{"stream", stream_name}},
+            double(stream.value("dead_letters", int64_t(0))));
   const std::pair<const char*, const char*> gauges[] = {
       {"consumers", "Consumers of the group."},
       {"pending", "Entries delivered to the group and not yet acknowledged."},
@@ -59,13 +34,17 @@ std::string worker_metrics_text(const nlohmann::json& worker, const nlohmann::js
   for (const auto& [key, help] : gauges) {
     std::string name = std::string("sightflow_bus_group_") +
                        (std::string(key) == "oldest_pending_age_s" ? "oldest_pending_age_seconds" : key);
-    family(out, name, "gauge", help);
     for (const auto& g : stream.value("groups", nlohmann::json::array())) {
       if (!g.contains(key) || g[key].is_null()) continue;
-      out << name << "{stream=" << label(stream_name) << ",group=" << label(g.value("group", "")) << "} "
-          << g[key].dump() << "\n";
+      out.gauge(name, help, {{"stream", stream_name}, {"group", g.value("group", "")}}, g[key].get<double>());
     }
   }
+}
+
+std::string worker_metrics_text(const nlohmann::json& worker, const nlohmann::json& stream) {
+  PrometheusText out;
+  add_worker_metrics(out, worker, stream.value("stream", std::string()));
+  add_bus_stream_metrics(out, stream);
   return out.str();
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// A worker's counters and its stream's state in Prometheus' text format (`sightflow worker --metrics`):
+// A worker's counters and its stream's state as Prometheus metrics (`sightflow worker --metrics`, and the
+// streams `sightflow serve --redis` shows):
 //   sightflow_worker_<counter>_total{stream, group, consumer}   processed, stored_new, claimed, acked,
 //                                                                dead_lettered, skipped_old, trimmed,
 //                                                                reconnects
@@ -10,9 +11,16 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "pipeline/prometheus_text.hpp"
+
 namespace sf {
 
-// `worker`: FrameWorker::stats_json(); `stream`: stream_stats_json().
+// `stream`: stream_stats_json().
+void add_bus_stream_metrics(PrometheusText& out, const nlohmann::json& stream);
+// `worker`: FrameWorker::stats_json() of the worker reading `stream_name`.
+void add_worker_metrics(PrometheusText& out, const nlohmann::json& worker, const std::string& stream_name);
+
+// Both, as text.
 std::string worker_metrics_text(const nlohmann::json& worker, const nlohmann::json& stream);
 
 }  // namespace sf

@@ -39,3 +39,20 @@ InterruptWatch::~InterruptWatch() {
 }
 
 }  // namespace sf::cli
+
+namespace sf::cli {
+
+void wait_for_interrupt() {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool interrupted = false;
+  InterruptWatch watch([&] {
+    std::lock_guard lock(mutex);
+    interrupted = true;
+    cv.notify_all();
+  });
+  std::unique_lock lock(mutex);
+  cv.wait(lock, [&] { return interrupted; });
+}
+
+}  // namespace sf::cli

@@ -22,4 +22,7 @@ class InterruptWatch {
   std::thread thread_;
 };
 
+// Blocks until Ctrl-C or SIGTERM (servers that run until told to stop).
+void wait_for_interrupt();
+
 }  // namespace sf::cli

@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "cli/interrupt_watch.hpp"
 #include "cli/progress.hpp"
+#include "cli/web_flags.hpp"
 #include "sightflow/config.hpp"
 
 namespace sf::cli {
@@ -33,6 +34,8 @@ struct RunFlags {
   int archive_every = 0;
   bool archive_annotated = false;
   double stats_interval = 5;
+  std::string serve;
+  WebFlags web;
 };
 
 // "640x480", "640x0" -> width, height
@@ -115,21 +118,45 @@ int run(const RunFlags& f, CLI::App& cmd) {
 
   Pipeline pipeline(pipeline_options(config));
   populate(pipeline, config);
-  for (const auto& s : config.streams)
-    spdlog::info("stream {} <- {}", s.options.name.empty() ? default_stream_name(s.source) : s.options.name,
-                 s.source);
+  std::map<std::string, std::string> sources;
+  for (const auto& s : config.streams) {
+    auto name = s.options.name.empty() ? default_stream_name(s.source) : s.options.name;
+    sources[name] = s.source;
+    spdlog::info("stream {} <- {}", name, s.source);
+  }
+  // --serve: the web server shows this run's streams; streams started from its API run beside them.
+  std::unique_ptr<LiveView> live;
+  std::unique_ptr<StreamController> controller;
+  std::unique_ptr<WebServer> web;
+  if (!f.serve.empty()) {
+    auto options = web_options(f.web, f.serve, "--serve");
+    options.db = config.sinks.db;
+    options.archive_dir = config.sinks.archive_dir;
+    live = std::make_unique<LiveView>(80, options.video_fps);
+    pipeline.add_sink(live->make_sink());
+    controller =
+        std::make_unique<StreamController>(*live, ControllerOptions{options.db, options.archive_dir, {}});
+    web = std::make_unique<WebServer>(options, *live, *controller);
+  }
   if (!config.sinks.jsonl.empty()) spdlog::info("results -> {}", config.sinks.jsonl);
   if (!config.sinks.video.empty()) spdlog::info("annotated video -> {}", config.sinks.video);
   if (!config.sinks.db.empty()) spdlog::info("results store -> {}", config.sinks.db);
 
   Stopwatch wall;
   pipeline.start();
+  if (web) {
+    controller->adopt(pipeline, sources, config.mode);
+    web->start();
+    spdlog::info("web: dashboard on {}/", web->url());
+  }
+  bool interrupted = false;
   bool bar = !f.no_progress && ::isatty(STDERR_FILENO);
   double stats = config.mode == Mode::Realtime ? config.stats_interval : 0;
   std::string error;
   {
     InterruptWatch interrupt_watch([&] {
       spdlog::warn("interrupted: finishing queued runs and closing outputs");
+      interrupted = true;
       pipeline.stop();
     });
     ProgressReporter progress(pipeline, bar, stats);
@@ -148,11 +175,16 @@ int run(const RunFlags& f, CLI::App& cmd) {
     j["error"] = error;
     std::ofstream(f.summary_json) << j.dump(2) << "\n";
   }
-  if (!error.empty()) {
-    std::cerr << "sightflow: error: " << error << "\n";
-    return 2;
+  if (!error.empty()) std::cerr << "sightflow: error: " << error << "\n";
+  if (web) {
+    controller->finished(pipeline, error);
+    if (!interrupted) {
+      spdlog::info("run finished; still serving {}/ (Ctrl-C to exit)", web->url());
+      wait_for_interrupt();
+    }
+    web->stop();
   }
-  return 0;
+  return error.empty() ? 0 : 2;
 }
 
 }  // namespace
@@ -214,6 +246,11 @@ Command add_run_command(CLI::App& app) {
                   "seconds between stats lines in realtime mode (0: off)")
       ->capture_default_str();
   cmd->add_flag("--no-progress", f.no_progress, "no progress bar");
+  cmd->add_option(
+      "--serve", f.serve,
+      "serve the dashboard, live video, API and /metrics on HOST:PORT (e.g. 127.0.0.1:8090) while "
+      "running, and after the run until Ctrl-C");
+  add_web_flags(*cmd, f.web);
   return [flags, cmd] { return run(*flags, *cmd); };
 }
 

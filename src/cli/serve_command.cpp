@@ -1,13 +1,14 @@
-// `sightflow serve`: the catalog's models over HTTP for edge clients (TorchServe's inference API).
+// `sightflow serve`: the web server (dashboard, live video, REST API, metrics, streams started from the
+// API, and with --redis the streams of other machines) with the catalog's models for edge clients
+// (TorchServe's inference API) on the same port.
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
-#include <mutex>
-
+#include "bus/redis_url.hpp"
 #include "cli/commands.hpp"
 #include "cli/interrupt_watch.hpp"
+#include "cli/web_flags.hpp"
 #include "serve/inference_server.hpp"
-#include "serve/metrics_endpoint.hpp"
+#include "web/redis_feed.hpp"
 
 namespace sf::cli {
 namespace {
@@ -18,31 +19,38 @@ struct ServeFlags {
   size_t max_queue = 64;
   int threads = 64;
   std::vector<std::string> preload;
+  std::string redis, db, archive_dir;
+  WebFlags web;
 };
 
 int serve(const ServeFlags& f) {
-  ServerOptions options;
-  std::tie(options.host, options.port) = parse_listen_address(f.listen, "--listen");
-  options.max_body_bytes = f.max_body_mb << 20;
+  auto options = web_options(f.web, f.listen, "--listen");
+  LiveView live(80, options.video_fps);
+  StreamController streams(live, ControllerOptions{f.db, f.archive_dir, {}});
   options.threads = f.threads;
+  options.max_body_bytes = f.max_body_mb << 20;
+  options.db = f.db;
+  options.archive_dir = f.archive_dir;
+  WebServer web(options, live, streams);
   InferenceService service(f.max_queue);
   for (const auto& name : f.preload) service.register_model(name);
-  InferenceServer server(service, options);
-  server.start();
-  spdlog::info("serve: inference API on http://{}:{} ({} models; POST /predictions/MODEL)", options.host,
-               server.port(), service.model_names().size());
-  std::mutex mutex;
-  std::condition_variable cv;
-  bool stop = false;
-  InterruptWatch interrupt_watch([&] {
-    std::lock_guard lock(mutex);
-    stop = true;
-    cv.notify_all();
-  });
-  std::unique_lock lock(mutex);
-  cv.wait(lock, [&] { return stop; });
+  InferenceServer inference(service, web.http());
+  web.add_metrics_text([&inference] { return inference.metrics_text(); });
+  std::unique_ptr<RedisFeed> feed;
+  if (!f.redis.empty()) {
+    feed = std::make_unique<RedisFeed>(parse_redis_url(f.redis), live);
+    web.add_metrics_text([&feed] {
+      PrometheusText text;
+      feed->add_metrics(text);
+      return text.str();
+    });
+  }
+  web.start();
+  spdlog::info("serve: dashboard on {}/ ; inference API: POST {}/predictions/MODEL ({} models){}", web.url(),
+               web.url(), service.model_names().size(), feed ? "; following streams in " + f.redis : "");
+  wait_for_interrupt();
   spdlog::info("serve: stopping");
-  server.stop();
+  web.stop();
   return 0;
 }
 
@@ -50,7 +58,9 @@ int serve(const ServeFlags& f) {
 
 Command add_serve_command(CLI::App& app) {
   auto flags = std::make_shared<ServeFlags>();
-  auto* cmd = app.add_subcommand("serve", "Serve the catalog's models over HTTP (TorchServe inference API)");
+  auto* cmd = app.add_subcommand("serve",
+                                 "Web server: dashboard, live video, REST API, metrics, stream control, and "
+                                 "the catalog's models (TorchServe inference API)");
   auto& f = *flags;
   cmd->add_option("--listen", f.listen, "HOST:PORT to listen on (port 0: any free port)")
       ->capture_default_str();
@@ -63,6 +73,12 @@ Command add_serve_command(CLI::App& app) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--preload", f.preload, "load these models at start instead of on their first request");
+  cmd->add_option("--redis", f.redis,
+                  "show the streams other machines capture and infer in this Redis (redis://host:port)");
+  cmd->add_option("--db", f.db,
+                  "results store: counts over time, archived frames; streams started here write to it");
+  cmd->add_option("--archive", f.archive_dir, "frame archive folder of that store");
+  add_web_flags(*cmd, f.web);
   return [flags] { return serve(*flags); };
 }
 

@@ -8,6 +8,7 @@
 #include "serve/metrics_endpoint.hpp"
 #include "serve/prediction_json.hpp"
 #include "serve/request_images.hpp"
+#include "web/http_json.hpp"
 
 namespace sf {
 
@@ -26,41 +27,31 @@ const char* error_type(int status) {
   }
 }
 
-void send_error(httplib::Response& res, int status, const std::string& type, const std::string& message) {
-  res.status = status;
-  if (status == 503) res.set_header("Retry-After", "1");
-  nlohmann::json body = {{"code", status}, {"type", type}, {"message", message}};
-  res.set_content(body.dump(), "application/json");
-}
-
-void send_json(httplib::Response& res, const nlohmann::ordered_json& body) {
-  res.set_content(body.dump(), "application/json");
-}
-
 template <typename Number>
-std::optional<Number> query_number(const httplib::Request& req, const std::string& key) {
-  if (!req.has_param(key.c_str())) return std::nullopt;
-  auto text = req.get_param_value(key.c_str());
-  try {
-    size_t used = 0;
-    double value = std::stod(text, &used);
-    if (used == text.size()) return Number(value);
-  } catch (const std::exception&) {
-  }
-  throw ServiceError(400, "BadRequestException", "parameter " + key + " is not a number: '" + text + "'");
+std::optional<Number> query_as(const httplib::Request& req, const std::string& key) {
+  auto value = query_number(req, key);
+  return value ? std::optional<Number>(Number(*value)) : std::nullopt;
 }
 
 }  // namespace
 
 InferenceServer::InferenceServer(InferenceService& service, ServerOptions options)
-    : service_(service), options_(std::move(options)), server_(std::make_unique<httplib::Server>()) {
+    : service_(service),
+      options_(std::move(options)),
+      own_server_(std::make_unique<httplib::Server>()),
+      server_(own_server_.get()) {
   auto threads = options_.threads;
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
   server_->set_payload_max_length(options_.max_body_bytes);
   // Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm and the client's
   // delayed ACK hold every answer on a kept-alive connection for ~40 ms.
   server_->set_tcp_nodelay(true);
-  routes();
+  routes(true);
+}
+
+InferenceServer::InferenceServer(InferenceService& service, httplib::Server& shared)
+    : service_(service), server_(&shared) {
+  routes(false);
 }
 
 InferenceServer::~InferenceServer() { stop(); }
@@ -70,7 +61,7 @@ void InferenceServer::count(const std::string& model, int status) {
   ++requests_[{model, status == -1 ? 200 : status}];  // -1: not set by the handler, the library sends 200
 }
 
-void InferenceServer::routes() {
+void InferenceServer::routes(bool standalone) {
   auto& s = *server_;
   s.Get("/ping", [](const httplib::Request&, httplib::Response& res) {
     send_json(res, {{"status", "Healthy"}});
@@ -121,9 +112,9 @@ void InferenceServer::routes() {
           req.has_param("model_name") ? req.get_param_value("model_name") : req.get_param_value("url");
       if (name.empty())
         throw ServiceError(400, "BadRequestException", "give model_name (or url) of a catalog model");
-      auto workers = query_number<int>(req, "initial_workers");
-      service_.register_model(name, query_number<int>(req, "batch_size"),
-                              query_number<double>(req, "max_batch_delay"), workers);
+      auto workers = query_as<int>(req, "initial_workers");
+      service_.register_model(name, query_as<int>(req, "batch_size"),
+                              query_as<double>(req, "max_batch_delay"), workers);
       send_json(res, {{"status", "Model \"" + name + "\" registered with " +
                                      std::to_string(workers.value_or(1)) + " initial workers"}});
     } catch (const ServiceError& e) {
@@ -133,6 +124,7 @@ void InferenceServer::routes() {
     }
   });
 
+  if (!standalone) return;
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics_text(), "text/plain; version=0.0.4");
   });
@@ -187,11 +179,12 @@ std::string InferenceServer::metrics_text() const {
 }
 
 void InferenceServer::start() {
+  if (!own_server_) return;
   port_ = listen_in_background(*server_, options_.host, options_.port, thread_);
 }
 
 void InferenceServer::stop() {
-  if (!thread_.joinable()) return;
+  if (!own_server_ || !thread_.joinable()) return;
   server_->stop();
   thread_.join();
 }

@@ -37,6 +37,9 @@ struct ServerOptions {
 class InferenceServer {
  public:
   InferenceServer(InferenceService& service, ServerOptions options);
+  // Adds the inference routes (all but /metrics, which the owner composes with metrics_text()) to a server
+  // owned by someone else (the web server of `sightflow serve`); start() and stop() then do nothing.
+  InferenceServer(InferenceService& service, httplib::Server& shared);
   ~InferenceServer();
   InferenceServer(const InferenceServer&) = delete;
   InferenceServer& operator=(const InferenceServer&) = delete;
@@ -45,15 +48,16 @@ class InferenceServer {
   void start();
   void stop();
   int port() const { return port_; }
+  std::string metrics_text() const;  // Prometheus text: requests by model and status, batch sizes
 
  private:
-  void routes();
+  void routes(bool standalone);
   void count(const std::string& model, int status);
-  std::string metrics_text() const;
 
   InferenceService& service_;
   ServerOptions options_;
-  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<httplib::Server> own_server_;
+  httplib::Server* server_ = nullptr;
   std::thread thread_;
   int port_ = 0;
   mutable std::mutex mutex_;

@@ -16,6 +16,7 @@
 
 #include "sightflow/model.hpp"
 #include "sightflow/model_catalog.hpp"
+#include "web/http_json.hpp"
 
 namespace sf {
 
@@ -23,13 +24,7 @@ class ModelBatcher;
 
 // A request the service refuses; `status` is the HTTP status it maps to (404 unknown model, 503 queue full,
 // 400 bad settings), `type` the TorchServe-style error type.
-class ServiceError : public std::runtime_error {
- public:
-  ServiceError(int status, std::string type, const std::string& message)
-      : std::runtime_error(message), status(status), type(std::move(type)) {}
-  int status;
-  std::string type;
-};
+using ServiceError = HttpError;
 
 struct ServingSettings {
   int batch_size = 0;  // 0: the model's max_batch

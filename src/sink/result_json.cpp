@@ -37,3 +37,35 @@ nlohmann::ordered_json to_json(const Result& r) {
 }
 
 }  // namespace sf
+
+namespace sf {
+
+Result result_from_json(const nlohmann::json& j) {
+  try {
+    Result r;
+    r.stream = j.at("stream").get<std::string>();
+    r.algo = j.at("algo").get<std::string>();
+    r.frame = j.at("frame").get<int64_t>();
+    r.pts = j.value("pts", 0.0);
+    r.ts = j.value("ts", 0.0);
+    for (const auto& d : j.value("detections", nlohmann::json::array())) {
+      const auto& box = d.at("box");
+      Detection detection;
+      detection.label = d.at("label").get<std::string>();
+      detection.score = d.value("score", 0.f);
+      detection.box = {box.at(0).get<float>(), box.at(1).get<float>(), box.at(2).get<float>(),
+                       box.at(3).get<float>()};
+      for (const auto& p : d.value("landmarks", nlohmann::json::array()))
+        detection.landmarks.emplace_back(p.at(0).get<float>(), p.at(1).get<float>());
+      r.detections.push_back(std::move(detection));
+    }
+    for (const auto& c : j.value("labels", nlohmann::json::array()))
+      r.labels.push_back({c.at("label").get<std::string>(), 0, c.value("score", 0.f)});
+    if (j.contains("values")) r.values = j["values"];
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(std::string("not a result object: ") + e.what());
+  }
+}
+
+}  // namespace sf

@@ -1,0 +1,28 @@
+#include "cli/web_flags.hpp"
+
+#include <cstdlib>
+
+#include "serve/metrics_endpoint.hpp"
+
+namespace sf::cli {
+
+void add_web_flags(CLI::App& cmd, WebFlags& f) {
+  cmd.add_option("--token", f.token,
+                 "token that POST/DELETE requests must send (Authorization: Bearer TOKEN); default "
+                 "$SIGHTFLOW_TOKEN; required to listen beyond 127.0.0.1");
+  cmd.add_option("--video-fps", f.video_fps, "MJPEG frames per second per viewer, at most")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
+WebOptions web_options(const WebFlags& f, const std::string& listen, const std::string& flag) {
+  WebOptions o;
+  std::tie(o.host, o.port) = parse_listen_address(listen, flag);
+  o.token = f.token;
+  if (o.token.empty())
+    if (const char* env = std::getenv("SIGHTFLOW_TOKEN")) o.token = env;
+  o.video_fps = f.video_fps;
+  return o;
+}
+
+}  // namespace sf::cli

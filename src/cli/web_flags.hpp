@@ -1,0 +1,19 @@
+#pragma once
+// The web server's flags, shared by `sightflow run --serve` and `sightflow serve`.
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "web/web_server.hpp"
+
+namespace sf::cli {
+
+struct WebFlags {
+  std::string token;  // default: $SIGHTFLOW_TOKEN
+  double video_fps = 10;
+};
+
+void add_web_flags(CLI::App& cmd, WebFlags& flags);
+// HOST:PORT of `flag` plus the flags -> options (the token falls back to $SIGHTFLOW_TOKEN).
+WebOptions web_options(const WebFlags& flags, const std::string& listen, const std::string& flag);
+
+}  // namespace sf::cli

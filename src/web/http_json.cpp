@@ -1,0 +1,31 @@
+#include "web/http_json.hpp"
+
+#include <httplib.h>
+
+namespace sf {
+
+void send_error(httplib::Response& res, int status, const std::string& type, const std::string& message) {
+  res.status = status;
+  if (status == 503) res.set_header("Retry-After", "1");
+  nlohmann::json body = {{"code", status}, {"type", type}, {"message", message}};
+  res.set_content(body.dump(), "application/json");
+}
+
+void send_json(httplib::Response& res, const nlohmann::ordered_json& body, int status) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+std::optional<double> query_number(const httplib::Request& req, const std::string& key) {
+  if (!req.has_param(key.c_str())) return std::nullopt;
+  auto text = req.get_param_value(key.c_str());
+  try {
+    size_t used = 0;
+    double value = std::stod(text, &used);
+    if (used == text.size()) return value;
+  } catch (const std::exception&) {
+  }
+  throw HttpError(400, "BadRequestException", "parameter " + key + " is not a number: '" + text + "'");
+}
+
+}  // namespace sf

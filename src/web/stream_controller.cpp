@@ -1,0 +1,284 @@
+#include "web/stream_controller.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <set>
+
+#include "sightflow/source.hpp"
+#include "web/http_json.hpp"
+
+namespace sf {
+
+struct StreamController::Owned {
+  std::unique_ptr<Pipeline> pipeline;
+  std::thread waiter;
+  std::atomic<bool> stop_requested{false};
+};
+
+namespace {
+
+HttpError bad_request(const std::string& message) { return HttpError(400, "BadRequestException", message); }
+
+template <typename T>
+T field(const nlohmann::json& body, const char* key, T fallback) {
+  if (!body.contains(key) || body[key].is_null()) return fallback;
+  try {
+    return body[key].get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw bad_request(std::string("field '") + key + "' has the wrong type: " + body[key].dump());
+  }
+}
+
+double ms(const StageStat& stat) { return stat.ewma() * 1000.0; }
+
+}  // namespace
+
+StreamStartRequest parse_stream_request(const nlohmann::json& body) {
+  if (!body.is_object()) throw bad_request("expected a JSON object with at least \"name\" and \"source\"");
+  static const std::set<std::string> known = {"name",       "source",   "detector", "params", "frame_count",
+                                              "frame_step", "interval", "mode",     "loop",   "fps"};
+  for (const auto& [key, value] : body.items())
+    if (!known.count(key)) throw bad_request("unknown field '" + key + "'");
+  StreamStartRequest r;
+  r.name = field<std::string>(body, "name", "");
+  r.source = field<std::string>(body, "source", "");
+  if (r.source.empty()) throw bad_request("field 'source' is required (a file, URL or device)");
+  if (r.name.empty()) r.name = default_stream_name(r.source);
+  for (char c : r.name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+      throw bad_request("stream name '" + r.name + "' may hold only letters, digits, '-', '_' and '.'");
+  r.detector = field<std::string>(body, "detector", r.detector);
+  if (body.contains("params")) {
+    if (!body["params"].is_object()) throw bad_request("field 'params' must be an object of NAME: VALUE");
+    for (const auto& [key, value] : body["params"].items())
+      r.params[key] = value.is_string() ? value.get<std::string>() : value.dump();
+  }
+  r.schedule.frame_count = field<int>(body, "frame_count", 1);
+  r.schedule.frame_step = field<int>(body, "frame_step", 1);
+  r.schedule.interval = field<double>(body, "interval", 0.0);
+  try {
+    r.mode = parse_mode(field<std::string>(body, "mode", "realtime"));
+    validate(r.schedule);
+  } catch (const std::invalid_argument& e) {
+    throw bad_request(e.what());
+  }
+  r.loop = field<bool>(body, "loop", false);
+  r.fps = field<double>(body, "fps", 0.0);
+  return r;
+}
+
+StreamController::StreamController(LiveView& live, ControllerOptions options)
+    : live_(live), options_(std::move(options)) {}
+
+StreamController::~StreamController() {
+  std::vector<std::shared_ptr<Owned>> owned;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [name, entry] : entries_)
+      if (entry.owned) owned.push_back(entry.owned);
+    owned.insert(owned.end(), retired_.begin(), retired_.end());
+  }
+  for (auto& o : owned) {
+    o->stop_requested = true;
+    o->pipeline->stop();
+  }
+  for (auto& o : owned)
+    if (o->waiter.joinable()) o->waiter.join();
+}
+
+void StreamController::adopt(Pipeline& pipeline, const std::map<std::string, std::string>& sources,
+                             Mode mode) {
+  std::lock_guard lock(mutex_);
+  for (const auto& info : pipeline.streams()) {
+    auto source = sources.find(info.name);
+    entries_[info.name] =
+        Entry{source == sources.end() ? "" : source->second, "running", "", mode, false, &pipeline, nullptr};
+  }
+}
+
+void StreamController::finished(Pipeline& pipeline, const std::string& error) {
+  std::lock_guard lock(mutex_);
+  for (auto& [name, entry] : entries_) {
+    if (entry.pipeline != &pipeline) continue;
+    entry.state = error.empty() ? "ended" : "failed";
+    entry.error = error;
+  }
+}
+
+nlohmann::ordered_json StreamController::start(const StreamStartRequest& request) {
+  {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(request.name);
+    if (it != entries_.end() && (it->second.state == "running" || it->second.state == "starting"))
+      throw HttpError(409, "Conflict", "stream '" + request.name + "' is already running");
+    if (it != entries_.end() && !it->second.controllable)
+      throw HttpError(409, "Conflict", "stream name '" + request.name + "' belongs to the running job");
+    if (it != entries_.end() && it->second.owned) retired_.push_back(it->second.owned);
+    entries_[request.name] = Entry{request.source, "starting", "", request.mode, true, nullptr, nullptr};
+  }
+  auto owned = std::make_shared<Owned>();
+  try {
+    RunConfig config;
+    config.mode = request.mode;
+    StreamConfig stream;
+    stream.source = request.source;
+    stream.options.name = request.name;
+    stream.options.loop = request.loop;
+    stream.options.target_fps = request.fps;
+    config.streams.push_back(stream);
+    AlgorithmConfig algorithm;
+    algorithm.name = algorithm.detector = request.detector;
+    algorithm.params = request.params;
+    algorithm.schedule = request.schedule;
+    config.algorithms.push_back(algorithm);
+    config.sinks.db = options_.db;
+    config.sinks.archive_dir = options_.archive_dir;
+    validate(config);
+    owned->pipeline = std::make_unique<Pipeline>(pipeline_options(config));
+    populate(*owned->pipeline, config);
+    owned->pipeline->add_sink(live_.make_sink());
+    if (options_.extra_sinks)
+      for (auto& sink : options_.extra_sinks()) owned->pipeline->add_sink(sink);
+    owned->pipeline->start();
+  } catch (const std::exception& e) {
+    std::lock_guard lock(mutex_);
+    entries_.erase(request.name);  // the caller hears why; nothing of it is left to list
+    throw bad_request("cannot start stream '" + request.name + "': " + e.what());
+  }
+  spdlog::info("web: started stream {} <- {} ({})", request.name, request.source, request.detector);
+  std::lock_guard lock(mutex_);
+  auto& entry = entries_[request.name];
+  entry.state = "running";
+  entry.pipeline = owned->pipeline.get();
+  entry.owned = owned;
+  owned->waiter = std::thread([this, owned, name = request.name] { watch(owned, name); });
+  return describe_locked(request.name, &entry);
+}
+
+void StreamController::watch(std::shared_ptr<Owned> owned, std::string name) {
+  std::string error;
+  try {
+    owned->pipeline->wait();
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(name);
+  if (it == entries_.end() || it->second.owned != owned) return;
+  it->second.state = owned->stop_requested ? "stopped" : error.empty() ? "ended" : "failed";
+  it->second.error = error;
+  spdlog::info("web: stream {} {}{}", name, it->second.state, error.empty() ? "" : ": " + error);
+}
+
+void StreamController::stop(const std::string& name) {
+  std::shared_ptr<Owned> owned;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(name);
+    if (it == entries_.end()) throw HttpError(404, "NotFound", "no stream '" + name + "'");
+    if (!it->second.controllable || !it->second.owned)
+      throw HttpError(409, "Conflict",
+                      "stream '" + name + "' was not started from the API; stop its job instead");
+    owned = it->second.owned;
+  }
+  owned->stop_requested = true;
+  owned->pipeline->stop();
+}
+
+nlohmann::ordered_json StreamController::list() const {
+  std::lock_guard lock(mutex_);
+  nlohmann::ordered_json streams = nlohmann::ordered_json::array();
+  for (const auto& [name, entry] : entries_) streams.push_back(describe_locked(name, &entry));
+  for (const auto& name : live_.streams())
+    if (!entries_.count(name)) streams.push_back(describe_locked(name, nullptr));
+  return streams;
+}
+
+nlohmann::ordered_json StreamController::describe(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(name);
+  if (it != entries_.end()) return describe_locked(name, &it->second);
+  if (live_.has_stream(name)) return describe_locked(name, nullptr);
+  throw HttpError(404, "NotFound", "no stream '" + name + "'");
+}
+
+nlohmann::ordered_json StreamController::describe_locked(const std::string& name, const Entry* entry) const {
+  double now = steady_now();
+  nlohmann::ordered_json s{{"name", name},
+                           {"source", entry ? entry->source : "redis"},
+                           {"state", entry ? entry->state : "remote"},
+                           {"error", entry ? entry->error : ""},
+                           {"controllable", entry && entry->controllable},
+                           {"mode", entry ? to_string(entry->mode) : "realtime"}};
+  nlohmann::ordered_json algorithms = nlohmann::ordered_json::array();
+  if (entry && entry->pipeline) {
+    auto& metrics = entry->pipeline->metrics();
+    double fps = 0;
+    for (const auto& info : entry->pipeline->streams())
+      if (info.name == name) fps = info.fps;
+    auto streams = metrics.streams(now);
+    StreamCounters c;
+    if (auto it = streams.find(name); it != streams.end()) c = it->second;
+    s["fps"] = fps;
+    s["frames_read"] = c.frames_read;
+    s["in_fps"] = c.in_fps;
+    s["reconnects"] = c.reconnects;
+    s["read_ms"] = ms(c.read);
+    for (const auto& [key, a] : metrics.algorithms(now)) {
+      if (key.first != name) continue;
+      int count = live_.latest_count(name, key.second);
+      algorithms.push_back({{"name", key.second},
+                            {"out_fps", a.out_fps},
+                            {"runs", a.runs},
+                            {"runs_dropped", a.runs_dropped},
+                            {"detections", a.detections},
+                            {"count", count < 0 ? nlohmann::ordered_json() : nlohmann::ordered_json(count)},
+                            {"queue_depth", a.queue_depth},
+                            {"queue_capacity", a.queue_capacity},
+                            {"latency_ms",
+                             {{"resize", ms(a.resize)},
+                              {"model", ms(a.model)},
+                              {"post", ms(a.post)},
+                              {"sink", ms(a.sink)},
+                              {"total", ms(a.total)}}}});
+    }
+  } else {
+    // A remote stream: what the live view saw of it.
+    double rate = live_.result_rate(name);
+    s["fps"] = rate;
+    s["frames_read"] = nullptr;
+    s["in_fps"] = rate;
+    s["reconnects"] = 0;
+    s["read_ms"] = 0;
+    for (const auto& algo : live_.history().algorithms(name)) {
+      int count = live_.latest_count(name, algo);
+      algorithms.push_back({{"name", algo},
+                            {"out_fps", nullptr},
+                            {"count", count < 0 ? nlohmann::ordered_json() : nlohmann::ordered_json(count)}});
+    }
+  }
+  s["viewers"] = live_.viewers(name);
+  s["algorithms"] = algorithms;
+  return s;
+}
+
+void StreamController::add_metrics(PrometheusText& out) const {
+  std::lock_guard lock(mutex_);
+  std::set<Pipeline*> seen;
+  double now = steady_now();
+  for (const auto& [name, entry] : entries_)
+    if (entry.pipeline && seen.insert(entry.pipeline).second)
+      add_pipeline_metrics(out, entry.pipeline->metrics(), now, {{"pipeline", name}});
+}
+
+nlohmann::json StreamController::metrics_json() const {
+  std::lock_guard lock(mutex_);
+  nlohmann::json out = nlohmann::json::object();
+  double now = steady_now();
+  for (const auto& [name, entry] : entries_)
+    if (entry.pipeline) out[name] = entry.pipeline->metrics().to_json(now);
+  return out;
+}
+
+}  // namespace sf

@@ -1,0 +1,84 @@
+#pragma once
+// The streams a web server shows and controls. A stream started from the API (or the dashboard) runs in
+// a pipeline of its own, so that stopping it leaves the others alone; the pipeline of `sightflow run
+// --serve` is adopted: listed and measured, but it belongs to the run and is not stopped from the API.
+// Streams seen only in the live view (read from Redis by `serve --redis`) are listed as remote. Thread-safe.
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pipeline/prometheus_text.hpp"
+#include "sightflow/config.hpp"
+#include "sightflow/pipeline.hpp"
+#include "web/live_view.hpp"
+
+namespace sf {
+
+// POST /api/streams: what to run. Unknown keys and bad values are HttpError 400 naming them.
+struct StreamStartRequest {
+  std::string name, source, detector = "hog";
+  ModelParams params;
+  Schedule schedule;
+  Mode mode = Mode::Realtime;
+  bool loop = false;
+  double fps = 0;  // downsample the source (0: every frame)
+};
+StreamStartRequest parse_stream_request(const nlohmann::json& body);
+
+struct ControllerOptions {
+  std::string db;           // results store of started streams ("" none)
+  std::string archive_dir;  // their frame archive ("" none)
+  // More sinks for every started stream (the webhook sink, for one).
+  std::function<std::vector<std::shared_ptr<Sink>>()> extra_sinks;
+};
+
+class StreamController {
+ public:
+  StreamController(LiveView& live, ControllerOptions options = {});
+  ~StreamController();  // stops the streams it started and waits for them
+  StreamController(const StreamController&) = delete;
+  StreamController& operator=(const StreamController&) = delete;
+
+  // Lists the streams of a pipeline someone else runs (after its start()); `sources` maps stream names to
+  // their URIs. Call finished() when its wait() returns.
+  void adopt(Pipeline& pipeline, const std::map<std::string, std::string>& sources, Mode mode);
+  void finished(Pipeline& pipeline, const std::string& error);
+
+  // Opens the source and starts a pipeline (throws HttpError: 409 name taken by a live stream, 400 bad
+  // request, source or detector, with the reason). Returns the stream's JSON.
+  nlohmann::ordered_json start(const StreamStartRequest& request);
+  // Stops a stream started by start() (HttpError 404 unknown, 409 not controllable); returns at once.
+  void stop(const std::string& name);
+
+  // The STREAM objects of docs/WEB.md, for every known stream; one (HttpError 404 if unknown).
+  nlohmann::ordered_json list() const;
+  nlohmann::ordered_json describe(const std::string& name) const;
+  // Every pipeline's metrics, as Prometheus families and as JSON (name -> Metrics::to_json).
+  void add_metrics(PrometheusText& out) const;
+  nlohmann::json metrics_json() const;
+
+ private:
+  struct Owned;
+  struct Entry {
+    std::string source, state, error;
+    Mode mode = Mode::Realtime;
+    bool controllable = false;
+    Pipeline* pipeline = nullptr;  // null for remote streams
+    std::shared_ptr<Owned> owned;  // set for streams started here
+  };
+  nlohmann::ordered_json describe_locked(const std::string& name, const Entry* entry) const;
+  void watch(std::shared_ptr<Owned> owned, std::string name);
+
+  LiveView& live_;
+  ControllerOptions options_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Entry> entries_;
+  std::vector<std::shared_ptr<Owned>> retired_;  // replaced entries whose threads are joined at the end
+};
+
+}  // namespace sf

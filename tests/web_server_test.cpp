@@ -1,0 +1,253 @@
+// The web server as users meet it: `sightflow run --serve` and `sightflow serve` started as processes,
+// read over real HTTP by ffmpeg (MJPEG), promtool and a real Prometheus server, and driven through the
+// API (token, streams started and stopped, archived frames that must stay inside their folder), and
+// `serve --redis` showing streams that other processes capture and infer.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <fstream>
+#include <opencv2/imgcodecs.hpp>
+#include <thread>
+
+#include "media/jpeg_codec.hpp"
+#include "redis_server.hpp"
+#include "test_support.hpp"
+#include "web_process.hpp"
+
+namespace sf {
+namespace {
+
+nlohmann::json get_json(const test::WebProcess& web, const std::string& path, int* status = nullptr) {
+  auto res = web.client().Get(path.c_str());
+  if (!res) return nullptr;
+  if (status) *status = res->status;
+  return nlohmann::json::parse(res->body, nullptr, false);
+}
+
+bool has_results(const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  return j.is_object() && !j["results"].empty();
+}
+
+bool has_points(const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  return j.is_object() && j["points"].size() >= 2;
+}
+
+std::vector<std::string> run_args(const test::TempDir& dir, const std::string& detector) {
+  return {"run",           "--detector", detector,
+          "--mode",        "realtime",   "--loop",
+          "--no-progress", "--out",      (dir / "results.jsonl").string()};
+}
+
+TEST(WebServer, MjpegFramesDecodeAndTheApiAndMetricsDescribeTheRun) {
+  test::TempDir dir;
+  auto args = run_args(dir, "haar-face");
+  args.insert(args.end(), {"--db", (dir / "store.db").string()});
+  test::WebProcess web(args, "--serve", dir);
+
+  // ffmpeg as a viewer: five frames of the multipart stream, each a whole JPEG of the source's size.
+  std::string output;
+  ASSERT_EQ(test::run_command({"ffmpeg", "-v", "error", "-f", "mpjpeg", "-i", web.url() + "/video/vtest",
+                               "-frames:v", "5", "-y", (dir / "frame%02d.jpg").string()},
+                              &output, 120),
+            0)
+      << output << web.log();
+  for (int i = 1; i <= 5; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "frame%02d.jpg", i);
+    auto image = cv::imread((dir / name).string());
+    ASSERT_FALSE(image.empty()) << name;
+    EXPECT_EQ(image.cols, 768);
+    EXPECT_EQ(image.rows, 576);
+  }
+  ASSERT_EQ(test::run_command({"ffprobe", "-v", "error", "-f", "mpjpeg", "-show_entries",
+                               "stream=width,height", "-of", "csv=p=0", web.url() + "/video/vtest"},
+                              &output, 60),
+            0);
+  EXPECT_NE(output.find("768,576"), std::string::npos) << output;
+
+  auto streams = get_json(web, "/api/streams");
+  ASSERT_EQ(streams["streams"].size(), 1u) << streams;
+  auto s = streams["streams"][0];
+  EXPECT_EQ(s["name"], "vtest");
+  EXPECT_EQ(s["state"], "running");
+  EXPECT_EQ(s["controllable"], false);
+  EXPECT_GT(s["frames_read"].get<int64_t>(), 0);
+  EXPECT_EQ(s["algorithms"][0]["name"], "haar-face");
+  EXPECT_TRUE(s["algorithms"][0]["latency_ms"].contains("model"));
+  EXPECT_FALSE(web.wait_for("/api/streams/vtest/latest", has_results).empty());
+  auto counts = web.wait_for("/api/counts?stream=vtest&step=1s", has_points);
+  ASSERT_FALSE(counts.empty()) << web.log();
+  EXPECT_EQ(nlohmann::json::parse(counts)["algo"], "haar-face");
+
+  int status = 0;
+  EXPECT_EQ(get_json(web, "/api/streams/nope", &status)["code"], 404);
+  EXPECT_EQ(status, 404);
+  get_json(web, "/api/counts?step=1s", &status);
+  EXPECT_EQ(status, 400);
+  EXPECT_NE(
+      get_json(web, "/api/counts?stream=vtest&step=5s", &status)["message"].get<std::string>().find("5s"),
+      std::string::npos);
+  EXPECT_EQ(status, 400);
+  auto snapshot = web.client().Get("/snapshot/vtest");
+  ASSERT_TRUE(snapshot);
+  EXPECT_EQ(snapshot->get_header_value("Content-Type"), "image/jpeg");
+  EXPECT_EQ(
+      decode_jpeg(reinterpret_cast<const unsigned char*>(snapshot->body.data()), snapshot->body.size()).cols,
+      768);
+
+  auto metrics = web.client().Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("sightflow_in_fps{stream=\"vtest\"}"), std::string::npos);
+  EXPECT_NE(metrics->body.find(
+                "sightflow_stage_seconds_bucket{stream=\"vtest\",algo=\"haar-face\",stage=\"model\""),
+            std::string::npos);
+  std::ofstream(dir / "metrics.txt") << metrics->body;
+  EXPECT_EQ(
+      test::run_command({"sh", "-c", "promtool check metrics < " + (dir / "metrics.txt").string()}, &output),
+      0)
+      << output;
+}
+
+TEST(WebServer, PrometheusScrapesTheEngineAndAnswersForInFps) {
+  test::TempDir dir;
+  test::WebProcess web(run_args(dir, "haar-face"), "--serve", dir);
+  int prometheus_port = test::free_tcp_port();
+  std::ofstream(dir / "prometheus.yml") << "global:\n  scrape_interval: 1s\n"
+                                        << "scrape_configs:\n  - job_name: sightflow\n    static_configs:\n"
+                                        << "      - targets: ['127.0.0.1:" << web.port() << "']\n";
+  test::ChildProcess prometheus({"prometheus", "--config.file=" + (dir / "prometheus.yml").string(),
+                                 "--storage.tsdb.path=" + (dir / "tsdb").string(),
+                                 "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port)},
+                                "/dev/null", (dir / "prometheus.log").string());
+  httplib::Client client("127.0.0.1", prometheus_port);
+  nlohmann::json answer;
+  for (int i = 0; i < 120; ++i) {
+    auto res = client.Get("/api/v1/query?query=sightflow_in_fps");
+    if (res && res->status == 200) {
+      answer = nlohmann::json::parse(res->body, nullptr, false);
+      if (answer.is_object() && !answer["data"]["result"].empty()) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  ASSERT_TRUE(answer.is_object() && !answer["data"]["result"].empty())
+      << answer << test::read_file(dir / "prometheus.log");
+  auto series = answer["data"]["result"][0];
+  EXPECT_EQ(series["metric"]["stream"], "vtest");
+  EXPECT_EQ(series["metric"]["job"], "sightflow");
+  EXPECT_GT(std::stod(series["value"][1].get<std::string>()), 0.0) << series;
+}
+
+TEST(WebServer, StreamsStartAndStopWithATokenAndArchivedFramesStayInTheirFolder) {
+  test::TempDir dir;
+  auto db = (dir / "store.db").string(), archive = (dir / "archive").string();
+  test::WebProcess web({"serve", "--token", "s3cret", "--db", db, "--archive", archive}, "--listen", dir);
+  auto c = web.client();
+  std::string body = nlohmann::json{{"name", "cam"}, {"source", test::vtest_path()}, {"detector", "hog"},
+                                    {"loop", true},  {"mode", "realtime"},           {"frame_step", 2}}
+                         .dump();
+  httplib::Headers good{{"Authorization", "Bearer s3cret"}}, wrong{{"Authorization", "Bearer guess"}};
+
+  auto res = c.Post("/api/streams", body, "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_EQ(nlohmann::json::parse(res->body)["code"], 401);
+  EXPECT_EQ(c.Post("/api/streams", wrong, body, "application/json")->status, 401);
+  res = c.Post("/api/streams", good, R"({"name":"bad","source":"/no/such/video.mp4"})", "application/json");
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find("/no/such/video.mp4"), std::string::npos) << res->body;
+  EXPECT_EQ(c.Post("/api/streams", good, "{not json", "application/json")->status, 400);
+
+  res = c.Post("/api/streams", good, body, "application/json");
+  ASSERT_EQ(res->status, 201) << res->body << web.log();
+  EXPECT_EQ(nlohmann::json::parse(res->body)["controllable"], true);
+  EXPECT_EQ(c.Post("/api/streams", good, body, "application/json")->status, 409);
+  ASSERT_FALSE(web.wait_for("/api/streams/cam/latest", has_results).empty()) << web.log();
+  EXPECT_FALSE(web.wait_for("/api/counts?stream=cam", has_points).empty());
+
+  // An archived frame is listed and served.
+  auto listed = web.wait_for("/api/frames?stream=cam", [](const std::string& b) {
+    auto j = nlohmann::json::parse(b, nullptr, false);
+    return j.is_object() && !j["frames"].empty();
+  });
+  ASSERT_FALSE(listed.empty()) << web.log();
+  auto url = nlohmann::json::parse(listed)["frames"][0]["url"].get<std::string>();
+  auto frame = c.Get(url.c_str());
+  ASSERT_EQ(frame->status, 200) << url;
+  EXPECT_EQ(decode_jpeg(reinterpret_cast<const unsigned char*>(frame->body.data()), frame->body.size()).rows,
+            576);
+
+  // A row pointing outside the archive folder (a tampered or foreign store) is refused; so are paths.
+  std::ofstream(dir / "secret.jpg") << "not for the web";
+  sqlite3* handle = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &handle), SQLITE_OK);
+  sqlite3_busy_timeout(handle, 10000);
+  EXPECT_EQ(
+      sqlite3_exec(handle,
+                   "INSERT INTO frames(stream, seq, pts, ts, width, height, archive_path, archive_bytes) "
+                   "VALUES ('cam', 99999999, 0, 0, 1, 1, '../secret.jpg', 15)",
+                   nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(handle);
+  res = c.Get("/api/frames/cam/99999999.jpg");
+  EXPECT_EQ(res->status, 403);
+  EXPECT_EQ(res->body.find("not for the web"), std::string::npos);
+  EXPECT_EQ(c.Get("/api/frames/..%2Fsecret/1.jpg")->status, 404);
+  EXPECT_EQ(c.Get("/api/frames/cam/..%2F..%2Fsecret.jpg")->status, 404);
+
+  EXPECT_EQ(c.Delete("/api/streams/cam")->status, 401);
+  EXPECT_EQ(c.Delete("/api/streams/nope", good)->status, 404);
+  res = c.Delete("/api/streams/cam", good);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_FALSE(web.wait_for("/api/streams/cam",
+                            [](const std::string& b) {
+                              return nlohmann::json::parse(b, nullptr, false).value("state", "") == "stopped";
+                            })
+                   .empty());
+}
+
+TEST(WebServer, RefusesToListenBeyondLoopbackWithoutAToken) {
+  std::string output;
+  int status = test::run_command(
+      {test::sightflow_bin(), "serve", "--listen", "0.0.0.0:" + std::to_string(test::free_tcp_port())},
+      &output, 60);
+  EXPECT_NE(status, 0);
+  EXPECT_NE(output.find("refusing to listen on 0.0.0.0 without a token"), std::string::npos) << output;
+}
+
+TEST(WebServer, ServeRedisShowsAStreamOtherProcessesCaptureAndInfer) {
+  test::TempDir dir;
+  test::RedisServer redis;
+  test::WebProcess web({"serve", "--redis", redis.url()}, "--listen", dir);
+  test::ChildProcess capture(
+      {test::sightflow_bin(), "capture", "--redis", redis.url(), "--stream", "cam", "--mode", "realtime",
+       "--loop", "--maxlen", "200", "--spill-dir", (dir / "spill").string()},
+      "/dev/null", (dir / "capture.log").string());
+  test::ChildProcess worker({test::sightflow_bin(), "worker", "--redis", redis.url(), "--stream", "cam",
+                             "--detector", "haar-face", "--max-age", "2"},
+                            "/dev/null", (dir / "worker.log").string());
+  auto listed = web.wait_for("/api/streams", [](const std::string& b) {
+    auto j = nlohmann::json::parse(b, nullptr, false);
+    return j.is_object() && !j["streams"].empty() && !j["streams"][0]["algorithms"].empty();
+  });
+  ASSERT_FALSE(listed.empty()) << web.log() << test::read_file(dir / "worker.log");
+  auto s = nlohmann::json::parse(listed)["streams"][0];
+  EXPECT_EQ(s["name"], "cam");
+  EXPECT_EQ(s["state"], "remote");
+  EXPECT_EQ(s["algorithms"][0]["name"], "haar-face");
+  EXPECT_FALSE(web.wait_for("/api/streams/cam/latest", has_results).empty());
+  auto snapshot = web.client().Get("/snapshot/cam");
+  ASSERT_TRUE(snapshot);
+  ASSERT_EQ(snapshot->status, 200);
+  auto image =
+      decode_jpeg(reinterpret_cast<const unsigned char*>(snapshot->body.data()), snapshot->body.size());
+  EXPECT_EQ(image.cols, 768);
+  EXPECT_FALSE(web.wait_for("/api/counts?stream=cam", has_points).empty());
+  auto metrics = web.client().Get("/metrics");
+  EXPECT_NE(metrics->body.find("sightflow_bus_stream_length{stream=\"cam\"}"), std::string::npos)
+      << metrics->body;
+}
+
+}  // namespace
+}  // namespace sf

@@ -1,0 +1,216 @@
+// The web server's parts without a server: Prometheus text (checked by promtool), counts kept in memory,
+// the live view's shared drawings, stream requests, the listen rule, results read back from JSON.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <opencv2/imgproc.hpp>
+
+#include "media/jpeg_codec.hpp"
+#include "pipeline/prometheus_text.hpp"
+#include "test_support.hpp"
+#include "web/count_history.hpp"
+#include "web/http_json.hpp"
+#include "web/live_view.hpp"
+#include "web/stream_controller.hpp"
+#include "web/web_server.hpp"
+
+namespace sf {
+namespace {
+
+size_t occurrences(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+Result make_result(const std::string& stream, const std::string& algo, int64_t frame, double ts,
+                   std::vector<std::string> labels, cv::Mat image = {}) {
+  Result r;
+  r.stream = stream;
+  r.algo = algo;
+  r.frame = frame;
+  r.ts = r.capture_ts = ts;
+  for (size_t i = 0; i < labels.size(); ++i)
+    r.detections.push_back({labels[i], 0, 0.9f, cv::Rect2f(10.f + 30.f * float(i), 20, 25, 50), {}});
+  r.image = image;
+  return r;
+}
+
+TEST(Web, PrometheusTextGroupsFamiliesOfSeveralPipelinesAndPassesPromtool) {
+  Metrics a, b;
+  double now = steady_now();
+  for (int i = 0; i < 5; ++i) a.frame_read("cam \"one\"", 0.002, now + i * 0.1);
+  b.frame_read("cam2", 0.004, now);
+  a.run_done("cam \"one\"", "hog", 0.001, 0.003, 0.0001, 0.0002, 0.01, 3, now);
+  a.run_done("cam \"one\"", "hog", 0.001, 0.003, 0.0001, 0.0002, 0.01, 2, now);
+  a.run_done("cam \"one\"", "hog", 0.001, 0.2, 0.0001, 0.0002, 0.3, 4, now);
+  b.run_done("cam2", "yolox-nano", 0.001, 0.05, 0.0001, 0.0002, 0.06, 1, now);
+  a.store_commit(3, 0.004);
+  PrometheusText text;
+  add_pipeline_metrics(text, a, now + 0.5, {{"pipeline", "a"}});
+  add_pipeline_metrics(text, b, now + 0.5, {{"pipeline", "b"}});
+  auto out = text.str();
+
+  EXPECT_EQ(occurrences(out, "# TYPE sightflow_in_fps gauge\n"), 1u) << out;
+  EXPECT_EQ(occurrences(out, "# TYPE sightflow_stage_seconds histogram\n"), 1u);
+  EXPECT_NE(out.find("sightflow_frames_read_total{stream=\"cam \\\"one\\\"\"} 5\n"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("sightflow_frames_read_total{stream=\"cam2\"} 1\n"), std::string::npos);
+  // Cumulative buckets: two model passes of 3 ms and one of 200 ms.
+  std::string model =
+      "sightflow_stage_seconds_bucket{stream=\"cam \\\"one\\\"\",algo=\"hog\",stage=\"model\",";
+  EXPECT_NE(out.find(model + "le=\"0.001\"} 0\n"), std::string::npos) << out;
+  EXPECT_NE(out.find(model + "le=\"0.005\"} 2\n"), std::string::npos);
+  EXPECT_NE(out.find(model + "le=\"0.25\"} 3\n"), std::string::npos);
+  EXPECT_NE(out.find(model + "le=\"+Inf\"} 3\n"), std::string::npos);
+  EXPECT_NE(out.find("sightflow_detections_total{stream=\"cam \\\"one\\\"\",algo=\"hog\"} 9\n"),
+            std::string::npos);
+  EXPECT_NE(out.find("sightflow_results_stored_total{pipeline=\"a\"} 3\n"), std::string::npos);
+  // All samples of a family follow its TYPE line: cam2's in_fps comes right after cam "one"'s.
+  auto first = out.find("sightflow_in_fps{");
+  EXPECT_EQ(out.find("sightflow_in_fps{", first + 1), out.find("\n", first) + 1) << out;
+
+  test::TempDir dir;
+  std::ofstream(dir / "metrics.txt") << out;
+  std::string output;
+  EXPECT_EQ(test::run_command({"sh", "-c", "promtool check metrics < " + (dir / "metrics.txt").string()},
+                              &output, 60),
+            0)
+      << output;
+}
+
+TEST(Web, CountHistoryRebucketsAndCountsAbsentLabelsAsZero) {
+  CountHistory history;
+  double t0 = 1'800'000'000;  // a whole minute
+  history.add(make_result("cam", "hog", 1, t0 + 0.2, {"person", "person", "car"}));
+  history.add(make_result("cam", "hog", 2, t0 + 0.7, {"person"}));
+  history.add(make_result("cam", "hog", 3, t0 + 1.5, {}));
+  history.add(make_result("cam", "hog", 4, t0 + 61, {"car"}));
+  history.add(make_result("cam", "hog", 5, t0 + 0.9, {"car"}));  // late, lands in the first second
+
+  auto all = history.points("cam", "hog", "*", t0, t0 + 100, 1);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].t, t0);
+  EXPECT_EQ(all[0].samples, 3);
+  EXPECT_DOUBLE_EQ(all[0].avg, (3 + 1 + 1) / 3.0);
+  EXPECT_EQ(all[0].max, 3);
+  EXPECT_EQ(all[1].avg, 0);
+
+  auto person = history.points("cam", "hog", "person", t0, t0 + 100, 1);
+  ASSERT_EQ(person.size(), 3u);
+  EXPECT_EQ(person[0].min, 0);  // result 5 had no person
+  EXPECT_EQ(person[0].max, 2);
+  EXPECT_EQ(person[2].avg, 0);
+
+  auto minutes = history.points("cam", "hog", "car", t0, t0 + 100, 60);
+  ASSERT_EQ(minutes.size(), 2u);
+  EXPECT_EQ(minutes[0].samples, 4);
+  EXPECT_DOUBLE_EQ(minutes[0].avg, 2 / 4.0);
+  EXPECT_EQ(minutes[1].t, t0 + 60);
+  EXPECT_TRUE(history.points("cam", "other", "*", t0, t0 + 100, 1).empty());
+  EXPECT_EQ(history.algorithms("cam"), std::vector<std::string>{"hog"});
+}
+
+TEST(Web, LiveViewEncodesEachVersionOnceAndSkipsToTheNewest) {
+  LiveView live;
+  cv::Mat image(240, 320, CV_8UC3, cv::Scalar(40, 90, 160));
+  live.publish_result(make_result("cam", "hog", 1, 1e9, {"person", "person"}, image));
+  auto first = live.next_frame("cam", 0, 1.0);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->version, 1);
+  auto decoded = decode_jpeg(*first->bytes);
+  EXPECT_EQ(decoded.cols, 320);
+  EXPECT_EQ(decoded.rows, 240);
+  // Boxes are drawn: the drawing differs from the plain frame.
+  cv::Mat diff;
+  cv::absdiff(decoded, image, diff);
+  EXPECT_GT(cv::sum(diff)[0] + cv::sum(diff)[1] + cv::sum(diff)[2], 1e5);
+  // A second viewer of the same version gets the same bytes, not a second encoding.
+  auto again = live.next_frame("cam", 0, 1.0);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->bytes.get(), first->bytes.get());
+  // A newer frame within the encode interval: a viewer that has not seen the recent drawing gets it, one
+  // that has seen it gets a new drawing.
+  live.publish_result(make_result("cam", "hog", 2, 1e9 + 0.1, {"person"}, image));
+  auto recent = live.next_frame("cam", 0, 1.0);
+  ASSERT_TRUE(recent);
+  EXPECT_EQ(recent->bytes.get(), first->bytes.get());
+  auto fresh = live.next_frame("cam", 1, 1.0);
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->version, 2);
+  // Nothing new: the wait times out.
+  EXPECT_FALSE(live.next_frame("cam", 2, 0.05));
+  EXPECT_FALSE(live.next_frame("unknown", 0, 0.05));
+  // Three new results while the viewer was busy: it gets the newest only.
+  for (int i = 3; i <= 5; ++i) live.publish_result(make_result("cam", "hog", i, 1e9 + i, {"person"}, image));
+  auto newest = live.next_frame("cam", 2, 1.0);
+  ASSERT_TRUE(newest);
+  EXPECT_EQ(newest->version, 5);
+  EXPECT_EQ(live.latest_count("cam", "hog"), 1);
+  EXPECT_EQ(live.latest_count("cam", "face"), -1);
+  auto latest = live.latest_results("cam");
+  ASSERT_EQ(latest.size(), 1u);
+  EXPECT_EQ(latest[0]["frame"], 5);
+  live.viewer_joined("cam");
+  EXPECT_EQ(live.viewers("cam"), 1);
+  live.viewer_left("cam");
+  EXPECT_EQ(live.viewers(), 0);
+  live.close();
+  EXPECT_FALSE(live.next_frame("cam", 5, 5.0));  // returns at once after close()
+}
+
+TEST(Web, StreamRequestsAreCheckedFieldByField) {
+  auto r = parse_stream_request(nlohmann::json::parse(
+      R"({"name":"door","source":"a.mp4","detector":"yolox-nano","params":{"input":416},"frame_step":5,)"
+      R"("mode":"offline","loop":true})"));
+  EXPECT_EQ(r.name, "door");
+  EXPECT_EQ(r.params.at("input"), "416");
+  EXPECT_EQ(r.schedule.frame_step, 5);
+  EXPECT_EQ(r.mode, Mode::Offline);
+  EXPECT_TRUE(r.loop);
+  EXPECT_EQ(parse_stream_request(nlohmann::json::parse(R"({"source":"/videos/lobby.mp4"})")).name, "lobby");
+  auto rejects = [](const char* body, const std::string& needle) {
+    try {
+      parse_stream_request(nlohmann::json::parse(body));
+      ADD_FAILURE() << "accepted " << body;
+    } catch (const HttpError& e) {
+      EXPECT_EQ(e.status, 400);
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  rejects(R"({"name":"x"})", "source");
+  rejects(R"({"source":"a.mp4","detectr":"hog"})", "detectr");
+  rejects(R"({"source":"a.mp4","name":"../etc"})", "../etc");
+  rejects(R"({"source":"a.mp4","frame_step":0})", "frame_step");
+  rejects(R"({"source":"a.mp4","mode":"fast"})", "fast");
+  rejects(R"({"source":"a.mp4","loop":"yes"})", "loop");
+  rejects(R"([1,2])", "object");
+}
+
+TEST(Web, NonLoopbackAddressesNeedAToken) {
+  EXPECT_NO_THROW(check_listen_security("127.0.0.1", ""));
+  EXPECT_NO_THROW(check_listen_security("localhost", ""));
+  EXPECT_NO_THROW(check_listen_security("::1", ""));
+  EXPECT_NO_THROW(check_listen_security("0.0.0.0", "s3cret"));
+  EXPECT_THROW(check_listen_security("0.0.0.0", ""), std::invalid_argument);
+  EXPECT_THROW(check_listen_security("192.168.1.5", ""), std::invalid_argument);
+}
+
+TEST(Web, ResultsReadBackFromTheirJson) {
+  auto r = make_result("cam", "yolox-nano", 42, 1.8e9, {"person", "car"});
+  r.pts = 4.2;
+  r.detections[0].landmarks = {{1.5f, 2.5f}};
+  auto back = result_from_json(nlohmann::json::parse(to_json(r).dump()));
+  EXPECT_EQ(back.stream, "cam");
+  EXPECT_EQ(back.algo, "yolox-nano");
+  EXPECT_EQ(back.frame, 42);
+  EXPECT_DOUBLE_EQ(back.pts, 4.2);
+  ASSERT_EQ(back.detections.size(), 2u);
+  EXPECT_EQ(back.detections[1].label, "car");
+  EXPECT_FLOAT_EQ(back.detections[1].box.x, 40.f);
+  ASSERT_EQ(back.detections[0].landmarks.size(), 1u);
+  EXPECT_THROW(result_from_json(nlohmann::json::parse(R"({"stream":"cam"})")), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace sf
