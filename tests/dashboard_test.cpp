@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "test_support.hpp"
+#include "web_process.hpp"
 
 namespace sf {
 namespace {
@@ -24,33 +25,29 @@ const char* kToken = "dashboard-test-token";
 // The browser scripts' bound on each wait (their default is 60 s): HOG shares two cores with the build.
 const char* kBrowserTimeout = "DASHBOARD_TIMEOUT_S=120";
 
+// The browser tests need node and playwright-core; without them they fail (never skip) and say how to
+// get them.
+void require_browser_tools() {
+  ASSERT_TRUE(fs::exists(kWebTests / "node_modules/playwright-core"))
+      << "tests/web/node_modules is missing: run scripts/install-deps.sh (it runs npm ci in tests/web)";
+  std::string version;
+  ASSERT_EQ(test::run_command({"node", "--version"}, &version, 30), 0)
+      << "node is needed by the dashboard tests: run scripts/install-deps.sh\n"
+      << version;
+}
+
 class Dashboard : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(fs::exists(kWebTests / "node_modules/playwright-core"))
-        << "tests/web/node_modules is missing: run scripts/install-deps.sh (it runs npm ci in tests/web)";
-    std::string version;
-    ASSERT_EQ(test::run_command({"node", "--version"}, &version, 30), 0)
-        << "node is needed by the dashboard tests: run scripts/install-deps.sh\n"
-        << version;
     fs::create_directories(kArtifacts);
-
-    port = test::free_tcp_port();
-    server = std::make_unique<test::ChildProcess>(
-        std::vector<std::string>{test::sightflow_bin(), "run", "--source", test::vtest_path(), "--serve",
-                                 "127.0.0.1:" + std::to_string(port), "--token", kToken, "--detector", "hog",
-                                 "--loop", "--mode", "realtime", "--no-progress"},
-        "/dev/null", (dir / "server.log").string());
-    client = std::make_unique<httplib::Client>("127.0.0.1", port);
-    client->set_read_timeout(30, 0);
-    for (int i = 0; i < 600 && server->running(); ++i) {
-      if (auto res = client->Get("/api/streams"); res && res->status == 200) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    FAIL() << "sightflow run --serve did not answer /api/streams: " << test::read_file(dir / "server.log");
+    web = std::make_unique<test::WebProcess>(
+        std::vector<std::string>{"run", "--source", test::vtest_path(), "--detector", "hog", "--loop", "--mode",
+                                 "realtime", "--no-progress", "--token", kToken},
+        "--serve", dir);
+    client = std::make_unique<httplib::Client>(web->client());
   }
 
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port) + "/"; }
+  std::string url() const { return web->url() + "/"; }
 
   // Runs a script of tests/web with node; answers its JSON line, after asserting that it succeeded.
   nlohmann::json browser(const std::string& script, std::vector<std::string> args) {
@@ -58,7 +55,7 @@ class Dashboard : public ::testing::Test {
     argv.insert(argv.end(), args.begin(), args.end());
     std::string output;
     int rc = test::run_command(argv, &output, 600);
-    EXPECT_EQ(rc, 0) << script << ": " << output << "\nserver log:\n" << test::read_file(dir / "server.log");
+    EXPECT_EQ(rc, 0) << script << ": " << output << "\nserver log:\n" << web->log();
     auto line = test::last_json_line(output);
     EXPECT_TRUE(line.is_object()) << output;
     return line.is_object() ? line : nlohmann::json::object();
@@ -76,12 +73,34 @@ class Dashboard : public ::testing::Test {
   }
 
   test::TempDir dir;
-  int port = 0;
-  std::unique_ptr<test::ChildProcess> server;
+  std::unique_ptr<test::WebProcess> web;
   std::unique_ptr<httplib::Client> client;
 };
 
+// Plain HTTP, no browser: the page and its files come from the binary with their types.
+TEST_F(Dashboard, TheServerAnswersThePageAndItsFiles) {
+  auto page = client->Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(page->body.find("/assets/dashboard.js"), std::string::npos) << page->body;
+  for (auto [path, type] : {std::pair{"/assets/dashboard.js", "text/javascript; charset=utf-8"},
+                            std::pair{"/assets/dashboard.css", "text/css; charset=utf-8"}}) {
+    auto res = client->Get(path);
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, 200) << path;
+    EXPECT_EQ(res->get_header_value("Content-Type"), type) << path;
+    EXPECT_FALSE(res->body.empty()) << path;
+  }
+  auto missing = client->Get("/assets/missing.js");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(nlohmann::json::parse(missing->body, nullptr, false)["type"], "NotFound") << missing->body;
+}
+
 TEST_F(Dashboard, ShowsTheRunsStreamWithLiveVideoCountChartAndStageLatencies) {
+  require_browser_tools();
+  if (HasFatalFailure()) return;
   auto screenshot = kArtifacts / "dashboard.png";
   fs::remove(screenshot);
   auto seen = browser("dashboard_check.mjs", {url(), screenshot.string(), "vtest"});
@@ -98,6 +117,8 @@ TEST_F(Dashboard, ShowsTheRunsStreamWithLiveVideoCountChartAndStageLatencies) {
 // The control path through the page: the "Start stream" form (with the token), frames and
 // counts for the new stream, then its Stop button.
 TEST_F(Dashboard, AStreamStartedFromTheFormShowsFramesAndCountsAndStopsFromItsButton) {
+  require_browser_tools();
+  if (HasFatalFailure()) return;
   auto screenshot = kArtifacts / "dashboard-control.png";
   fs::remove(screenshot);
   auto seen = browser("dashboard_control.mjs", {url(), screenshot.string(), "--token", kToken, "--name", "lobby",
@@ -119,6 +140,8 @@ TEST_F(Dashboard, AStreamStartedFromTheFormShowsFramesAndCountsAndStopsFromItsBu
 
 // A stream started with a POST produces results, and the dashboard shows it beside the run's own.
 TEST_F(Dashboard, AStreamStartedThroughTheApiProducesResultsAndAppearsInTheDashboard) {
+  require_browser_tools();
+  if (HasFatalFailure()) return;
   nlohmann::json request = {{"name", "api-cam"}, {"source", test::vtest_path()}, {"detector", "hog"},
                             {"frame_step", 2},   {"mode", "realtime"},         {"loop", true}};
   auto unauthorized = client->Post("/api/streams", request.dump(), "application/json");

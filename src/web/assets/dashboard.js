@@ -9,7 +9,8 @@ const CHART_GAP_S = 3; // buckets are 1 s: farther apart than this, the line bre
 const VIDEO_RETRY_MS = 2000;
 const TOKEN_KEY = 'sightflow.token';
 const MAX_MESSAGES = 5;
-const LIVE_STATES = new Set(['starting', 'running']);
+// `remote`: a stream that other machines capture and infer (serve --redis).
+const LIVE_STATES = new Set(['starting', 'running', 'remote']);
 // Per-stage latency, in pipeline order: `read` is the stream's, the others each algorithm's.
 const STAGES = ['read', 'resize', 'model', 'post', 'sink'];
 
@@ -241,7 +242,6 @@ class StreamCard {
     this.latencyBars = new Map();
     this.videoRetry = null;
     this.videoMode = null; // 'live' (MJPEG) or 'snapshot' (one JPEG)
-    this.lastStream = null; // the newest STREAM the server answered
 
     this.root = element('article', { class: 'stream-card', 'data-stream': name });
     const header = element('header', { class: 'stream-header' });
@@ -283,6 +283,10 @@ class StreamCard {
     this.stateBadge.textContent = stream.state;
     const live = LIVE_STATES.has(stream.state);
     this.stopButton.hidden = !(stream.controllable && live);
+    if (!live) {
+      this.stopButton.disabled = false;
+      this.stopButton.textContent = 'Stop';
+    }
 
     const algorithms = Array.isArray(stream.algorithms) ? stream.algorithms : [];
     this.algorithm = algorithms[0]?.name ?? null;
@@ -353,15 +357,15 @@ class StreamCard {
     }
   }
 
+  // The card keeps showing the server's state: a stream finishes the run in flight before it is
+  // stopped, so the button says "Stopping…" until the polls see it over.
   async stop() {
     this.stopButton.disabled = true;
     try {
-      const answer = await api('DELETE', `/api/streams/${encodeURIComponent(this.name)}`);
-      showMessage(`stopped ${this.name}`, 'notice');
-      if (answer?.state && this.lastStream) this.update({ ...this.lastStream, state: answer.state });
+      await api('DELETE', `/api/streams/${encodeURIComponent(this.name)}`);
+      this.stopButton.textContent = 'Stopping…';
     } catch (error) {
       reportControlError(error);
-    } finally {
       this.stopButton.disabled = false;
     }
   }
@@ -390,7 +394,6 @@ async function pollStreams() {
         cards.set(stream.name, card);
         document.getElementById('streams').append(card.root);
       }
-      card.lastStream = stream;
       card.update(stream);
       if (isNew) card.refreshCounts();
     }
