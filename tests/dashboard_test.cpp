@@ -41,8 +41,8 @@ class Dashboard : public ::testing::Test {
   void SetUp() override {
     fs::create_directories(kArtifacts);
     web = std::make_unique<test::WebProcess>(
-        std::vector<std::string>{"run", "--source", test::vtest_path(), "--detector", "hog", "--loop", "--mode",
-                                 "realtime", "--no-progress", "--token", kToken},
+        std::vector<std::string>{"run", "--source", test::vtest_path(), "--detector", "hog", "--loop",
+                                 "--mode", "realtime", "--no-progress", "--token", kToken},
         "--serve", dir);
     client = std::make_unique<httplib::Client>(web->client());
   }
@@ -121,8 +121,8 @@ TEST_F(Dashboard, AStreamStartedFromTheFormShowsFramesAndCountsAndStopsFromItsBu
   if (HasFatalFailure()) return;
   auto screenshot = kArtifacts / "dashboard-control.png";
   fs::remove(screenshot);
-  auto seen = browser("dashboard_control.mjs", {url(), screenshot.string(), "--token", kToken, "--name", "lobby",
-                                                "--source", test::vtest_path(), "--detector", "hog",
+  auto seen = browser("dashboard_control.mjs", {url(), screenshot.string(), "--token", kToken, "--name",
+                                                "lobby", "--source", test::vtest_path(), "--detector", "hog",
                                                 "--frame-step", "2", "--mode", "realtime", "--loop"});
   EXPECT_EQ(seen["started"], "lobby") << seen;
   EXPECT_EQ(seen["video_width"], 768);
@@ -143,7 +143,7 @@ TEST_F(Dashboard, AStreamStartedThroughTheApiProducesResultsAndAppearsInTheDashb
   require_browser_tools();
   if (HasFatalFailure()) return;
   nlohmann::json request = {{"name", "api-cam"}, {"source", test::vtest_path()}, {"detector", "hog"},
-                            {"frame_step", 2},   {"mode", "realtime"},         {"loop", true}};
+                            {"frame_step", 2},   {"mode", "realtime"},           {"loop", true}};
   auto unauthorized = client->Post("/api/streams", request.dump(), "application/json");
   ASSERT_TRUE(unauthorized);
   EXPECT_EQ(unauthorized->status, 401) << unauthorized->body;

@@ -54,8 +54,9 @@ TEST(WebAssets, EveryFileOfTheAssetFolderIsEmbeddedByteForByte) {
 }
 
 TEST(WebAssets, UnknownPathsAreNotFound) {
-  for (std::string_view path : {"", "/index.html", "/assets/", "/assets/missing.js", "/assets/../CMakeLists.txt",
-                                "/assets/dashboard.js/", "assets/dashboard.js", "/ASSETS/dashboard.js"})
+  for (std::string_view path :
+       {"", "/index.html", "/assets/", "/assets/missing.js", "/assets/../CMakeLists.txt",
+        "/assets/dashboard.js/", "assets/dashboard.js", "/ASSETS/dashboard.js"})
     EXPECT_EQ(find_web_asset(path), nullptr) << path;
 }
 
