@@ -109,7 +109,7 @@ TEST_F(Dashboard, ShowsTheRunsStreamWithLiveVideoCountChartAndStageLatencies) {
   EXPECT_EQ(seen["state"], "running");
   EXPECT_EQ(seen["video_width"], 768) << "the MJPEG frames are vtest.avi's size";
   EXPECT_EQ(seen["video_height"], 576);
-  EXPECT_GT(seen["chart_points"].get<int>(), 1);
+  EXPECT_GT(seen.value("chart_points", 0), 1);
   EXPECT_EQ(seen["latency_stages"], nlohmann::json::array({"read", "resize", "model", "post", "sink"}));
   expect_png(screenshot);
 }
@@ -126,7 +126,7 @@ TEST_F(Dashboard, AStreamStartedFromTheFormShowsFramesAndCountsAndStopsFromItsBu
                                                 "--frame-step", "2", "--mode", "realtime", "--loop"});
   EXPECT_EQ(seen["started"], "lobby") << seen;
   EXPECT_EQ(seen["video_width"], 768);
-  EXPECT_GT(seen["chart_points"].get<int>(), 1);
+  EXPECT_GT(seen.value("chart_points", 0), 1);
   EXPECT_EQ(seen["state_after_stop"], "stopped");
   expect_png(screenshot);
 
@@ -154,8 +154,7 @@ TEST_F(Dashboard, AStreamStartedThroughTheApiProducesResultsAndAppearsInTheDashb
   ASSERT_EQ(created->status, 201) << created->body;
   EXPECT_EQ(nlohmann::json::parse(created->body)["name"], "api-cam");
 
-  // Results: the newest result of the stream's detector, with people in vtest.avi's first frames. Bounded:
-  // a failure says what the API answered last.
+  // Results: the newest result of the stream's detector (bounded; a failure says what the API answered).
   nlohmann::json latest;
   for (int i = 0; i < 1200; ++i) {
     latest = get_json("/api/streams/api-cam/latest");
@@ -166,17 +165,18 @@ TEST_F(Dashboard, AStreamStartedThroughTheApiProducesResultsAndAppearsInTheDashb
   const auto& result = latest["results"][0];
   EXPECT_EQ(result["stream"], "api-cam");
   EXPECT_EQ(result["algo"], "hog");
-  EXPECT_TRUE(result["detections"].is_array()) << result;
+  ASSERT_TRUE(result["detections"].is_array()) << result;
+  EXPECT_EQ(result["count"], result["detections"].size()) << result;
 
   auto screenshot = kArtifacts / "dashboard-api.png";
   fs::remove(screenshot);
   auto seen = browser("dashboard_check.mjs", {url(), screenshot.string(), "api-cam"});
-  auto streams = seen["streams"].get<std::vector<std::string>>();
+  auto streams = seen.value("streams", std::vector<std::string>{});
   std::sort(streams.begin(), streams.end());
   EXPECT_EQ(streams, (std::vector<std::string>{"api-cam", "vtest"})) << seen;
   EXPECT_EQ(seen["stream"], "api-cam");
   EXPECT_EQ(seen["video_width"], 768);
-  EXPECT_GT(seen["chart_points"].get<int>(), 1);
+  EXPECT_GT(seen.value("chart_points", 0), 1);
   expect_png(screenshot);
 
   auto stopped = client->Delete("/api/streams/api-cam", auth);
