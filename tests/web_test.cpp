@@ -46,6 +46,13 @@ TEST(Web, PrometheusTextGroupsFamiliesOfSeveralPipelinesAndPassesPromtool) {
   a.run_done("cam \"one\"", "hog", 0.001, 0.2, 0.0001, 0.0002, 0.3, 4, now);
   b.run_done("cam2", "yolox-nano", 0.001, 0.05, 0.0001, 0.0002, 0.06, 1, now);
   a.store_commit(3, 0.004);
+  a.set_webhook_stats([] {
+    WebhookStats w;
+    w.delivered = 7;
+    w.dead_lettered = 1;
+    w.queued = 2;
+    return w;
+  });
   PrometheusText text;
   add_pipeline_metrics(text, a, now + 0.5, {{"pipeline", "a"}});
   add_pipeline_metrics(text, b, now + 0.5, {{"pipeline", "b"}});
@@ -66,6 +73,9 @@ TEST(Web, PrometheusTextGroupsFamiliesOfSeveralPipelinesAndPassesPromtool) {
   EXPECT_NE(out.find("sightflow_detections_total{stream=\"cam \\\"one\\\"\",algo=\"hog\"} 9\n"),
             std::string::npos);
   EXPECT_NE(out.find("sightflow_results_stored_total{pipeline=\"a\"} 3\n"), std::string::npos);
+  EXPECT_NE(out.find("sightflow_webhook_delivered_total{pipeline=\"a\"} 7\n"), std::string::npos);
+  EXPECT_NE(out.find("sightflow_webhook_queued{pipeline=\"a\"} 2\n"), std::string::npos);
+  EXPECT_EQ(out.find("sightflow_webhook_delivered_total{pipeline=\"b\"}"), std::string::npos);
   // All samples of a family follow its TYPE line: cam2's in_fps comes right after cam "one"'s.
   auto first = out.find("sightflow_in_fps{");
   EXPECT_EQ(out.find("sightflow_in_fps{", first + 1), out.find("\n", first) + 1) << out;

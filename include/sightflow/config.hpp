@@ -35,6 +35,15 @@ struct AlgorithmConfig {
   std::vector<std::string> streams;  // all streams when empty
 };
 
+struct WebhookConfig {
+  std::string url;  // http://HOST[:PORT][/PATH] (empty = none)
+  bool only_changes = false;
+  size_t queue = 1000;
+  std::string dead_letter = "sightflow-out/webhook-dead.jsonl";
+  double timeout = 5;
+  double max_retry_seconds = 300;
+};
+
 struct SinkConfig {
   std::string jsonl;  // results file ("-" = stdout; empty = none)
   std::string video;  // annotated video file (empty = none)
@@ -42,6 +51,7 @@ struct SinkConfig {
   RetentionPolicy retention;
   std::string archive_dir;  // frame archive folder (empty = none; needs db)
   ArchivePolicy archive;
+  WebhookConfig webhook;  // POST each result (or each change of count) to a URL
 };
 
 struct RunConfig {

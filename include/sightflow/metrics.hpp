@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,8 +68,20 @@ struct StoreCounters {
   StageStat commit;
 };
 
+// The webhook sink's deliveries (it counts them itself; Metrics reads them when reporting).
+struct WebhookStats {
+  uint64_t delivered = 0;          // answered 2xx
+  uint64_t retried = 0;            // failed tries followed by another (connection error, 5xx, 429)
+  uint64_t dead_lettered = 0;      // written to the dead-letter file
+  uint64_t skipped_unchanged = 0;  // not sent under only_changes
+  uint64_t queued = 0;             // waiting or being delivered now
+};
+
 class Metrics {
  public:
+  // Where to read the webhook sink's counters (set when the run has one).
+  void set_webhook_stats(std::function<WebhookStats()> read);
+  std::optional<WebhookStats> webhook() const;
   void store_commit(size_t results, double seconds);
   StoreCounters store() const;
   void frame_read(const std::string& stream, double read_seconds, double now_s);
@@ -90,6 +103,7 @@ class Metrics {
   std::map<std::pair<std::string, std::string>, AlgoCounters> algos_;
   std::map<std::pair<std::string, std::string>, RateMeter> out_rates_;
   StoreCounters store_;
+  std::function<WebhookStats()> webhook_stats_;
 };
 
 double steady_now();  // seconds on the steady clock, for rates

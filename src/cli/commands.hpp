@@ -19,6 +19,7 @@ Command add_worker_command(CLI::App& app);
 Command add_replay_command(CLI::App& app);
 Command add_serve_command(CLI::App& app);
 Command add_client_command(CLI::App& app);
+Command add_top_command(CLI::App& app);
 
 // "NAME=VALUE" flags (--param) into model parameters; throws naming a malformed one.
 ModelParams parse_params(const std::vector<std::string>& flags);

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
       {"query", sf::cli::add_query_command(app)},   {"capture", sf::cli::add_capture_command(app)},
       {"worker", sf::cli::add_worker_command(app)}, {"replay", sf::cli::add_replay_command(app)},
       {"serve", sf::cli::add_serve_command(app)},   {"client", sf::cli::add_client_command(app)},
+      {"top", sf::cli::add_top_command(app)},
   };
   app.parse_complete_callback([&] { spdlog::set_level(spdlog::level::from_str(log_level)); });
   try {

@@ -36,6 +36,7 @@ struct RunFlags {
   double stats_interval = 5;
   std::string serve;
   WebFlags web;
+  WebhookConfig webhook;
 };
 
 // "640x480", "640x0" -> width, height
@@ -55,6 +56,12 @@ void apply_archive_flags(const RunFlags& f, RunConfig& c) {
   c.sinks.archive_dir = f.archive_dir;
   c.sinks.archive.keep_every = f.archive_every;
   c.sinks.archive.annotated = f.archive_annotated;
+}
+
+void apply_webhook_flags(const RunFlags& f, CLI::App& cmd, RunConfig& c) {
+  if (cmd.count("--webhook")) c.sinks.webhook.url = f.webhook.url;
+  if (cmd.count("--webhook-only-changes")) c.sinks.webhook.only_changes = true;
+  if (cmd.count("--webhook-dead-letter")) c.sinks.webhook.dead_letter = f.webhook.dead_letter;
 }
 
 RunConfig config_from_flags(const RunFlags& f, bool embedded_default) {
@@ -110,10 +117,12 @@ int run(const RunFlags& f, CLI::App& cmd) {
     if (cmd.count("--video-out")) config.sinks.video = f.video_out;
     if (cmd.count("--db")) config.sinks.db = f.db;
     apply_archive_flags(f, config);
+    apply_webhook_flags(f, cmd, config);
     validate(config);
     if (cmd.count("--stats-interval")) config.stats_interval = f.stats_interval;
   } else {
     config = config_from_flags(f, f.sources.empty());
+    apply_webhook_flags(f, cmd, config);
   }
 
   Pipeline pipeline(pipeline_options(config));
@@ -134,13 +143,14 @@ int run(const RunFlags& f, CLI::App& cmd) {
     options.archive_dir = config.sinks.archive_dir;
     live = std::make_unique<LiveView>(80, options.video_fps);
     pipeline.add_sink(live->make_sink());
-    controller =
-        std::make_unique<StreamController>(*live, ControllerOptions{options.db, options.archive_dir, {}});
+    controller = std::make_unique<StreamController>(
+        *live, ControllerOptions{options.db, options.archive_dir, config.sinks.webhook});
     web = std::make_unique<WebServer>(options, *live, *controller);
   }
   if (!config.sinks.jsonl.empty()) spdlog::info("results -> {}", config.sinks.jsonl);
   if (!config.sinks.video.empty()) spdlog::info("annotated video -> {}", config.sinks.video);
   if (!config.sinks.db.empty()) spdlog::info("results store -> {}", config.sinks.db);
+  if (!config.sinks.webhook.url.empty()) spdlog::info("webhook -> {}", config.sinks.webhook.url);
 
   Stopwatch wall;
   pipeline.start();
@@ -241,6 +251,7 @@ Command add_run_command(CLI::App& app) {
   cmd->add_option("--archive-every", f.archive_every, "also keep every Nth analysed frame without detections")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--archive-annotated", f.archive_annotated, "also keep an annotated copy of archived frames");
+  add_webhook_flags(*cmd, f.webhook);
   cmd->add_option("--summary-json", f.summary_json, "write the end-of-run metrics as JSON to this file");
   cmd->add_option("--stats-interval", f.stats_interval,
                   "seconds between stats lines in realtime mode (0: off)")

@@ -21,12 +21,13 @@ struct ServeFlags {
   std::vector<std::string> preload;
   std::string redis, db, archive_dir;
   WebFlags web;
+  WebhookConfig webhook;
 };
 
 int serve(const ServeFlags& f) {
   auto options = web_options(f.web, f.listen, "--listen");
   LiveView live(80, options.video_fps);
-  StreamController streams(live, ControllerOptions{f.db, f.archive_dir, {}});
+  StreamController streams(live, ControllerOptions{f.db, f.archive_dir, f.webhook});
   options.threads = f.threads;
   options.max_body_bytes = f.max_body_mb << 20;
   options.db = f.db;
@@ -79,6 +80,7 @@ Command add_serve_command(CLI::App& app) {
                   "results store: counts over time, archived frames; streams started here write to it");
   cmd->add_option("--archive", f.archive_dir, "frame archive folder of that store");
   add_web_flags(*cmd, f.web);
+  add_webhook_flags(*cmd, f.webhook);
   return [flags] { return serve(*flags); };
 }
 

@@ -15,6 +15,14 @@ void add_web_flags(CLI::App& cmd, WebFlags& f) {
       ->capture_default_str();
 }
 
+void add_webhook_flags(CLI::App& cmd, WebhookConfig& w) {
+  cmd.add_option("--webhook", w.url, "POST each result as JSON to this http:// URL (see docs/WEB.md)");
+  cmd.add_flag("--webhook-only-changes", w.only_changes,
+               "webhook: send a result only when its count differs from the previous one");
+  cmd.add_option("--webhook-dead-letter", w.dead_letter,
+                 "webhook: results that could not be delivered (default sightflow-out/webhook-dead.jsonl)");
+}
+
 WebOptions web_options(const WebFlags& f, const std::string& listen, const std::string& flag) {
   WebOptions o;
   std::tie(o.host, o.port) = parse_listen_address(listen, flag);

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "sightflow/config.hpp"
 #include "web/web_server.hpp"
 
 namespace sf::cli {
@@ -13,6 +14,8 @@ struct WebFlags {
 };
 
 void add_web_flags(CLI::App& cmd, WebFlags& flags);
+// --webhook URL, --webhook-only-changes, --webhook-dead-letter FILE.
+void add_webhook_flags(CLI::App& cmd, WebhookConfig& webhook);
 // HOST:PORT of `flag` plus the flags -> options (the token falls back to $SIGHTFLOW_TOKEN).
 WebOptions web_options(const WebFlags& flags, const std::string& listen, const std::string& flag);
 

@@ -6,8 +6,10 @@
 #include <sstream>
 
 #include "config/yaml_reader.hpp"
+#include "serve/http_url.hpp"
 #include "sightflow/config.hpp"
 #include "sightflow/model_pool.hpp"
+#include "sink/webhook_sink.hpp"
 
 namespace sf {
 namespace {
@@ -101,6 +103,33 @@ void read_store(const Reader& r, const YAML::Node& sinks, SinkConfig& c) {
   }
 }
 
+// `webhook: URL` or `webhook: {url, only_changes, queue, dead_letter, timeout, max_retry_seconds}`.
+void read_webhook(const Reader& r, const YAML::Node& node, WebhookConfig& w) {
+  const std::string field = "sinks.webhook";
+  if (node.IsScalar()) {
+    w.url = r.scalar<std::string>(node, field);
+  } else {
+    r.only_keys(node, field, {"url", "only_changes", "queue", "dead_letter", "timeout", "max_retry_seconds"});
+    w.url = r.scalar<std::string>(r.require(node, "url", field, "http://HOST[:PORT][/PATH]"), field + ".url");
+    w.only_changes = r.get<bool>(node, "only_changes", field, w.only_changes);
+    int queue = r.get<int>(node, "queue", field, int(w.queue));
+    if (queue < 1) r.fail(node["queue"], field + ".queue", "must be at least 1");
+    w.queue = size_t(queue);
+    w.dead_letter = r.get<std::string>(node, "dead_letter", field, w.dead_letter);
+    if (w.dead_letter.empty()) r.fail(node["dead_letter"], field + ".dead_letter", "must name a file");
+    w.timeout = r.get<double>(node, "timeout", field, w.timeout);
+    if (w.timeout <= 0) r.fail(node["timeout"], field + ".timeout", "must be positive");
+    w.max_retry_seconds = r.get<double>(node, "max_retry_seconds", field, w.max_retry_seconds);
+    if (w.max_retry_seconds < 0)
+      r.fail(node["max_retry_seconds"], field + ".max_retry_seconds", "must not be negative");
+  }
+  try {
+    parse_http_url(w.url, "URL");
+  } catch (const std::invalid_argument& e) {
+    r.fail(node.IsScalar() ? node : node["url"], node.IsScalar() ? field : field + ".url", e.what());
+  }
+}
+
 }  // namespace
 
 RunConfig parse_run_config(const std::string& yaml_text, const std::string& origin) {
@@ -133,10 +162,12 @@ RunConfig parse_run_config(const std::string& yaml_text, const std::string& orig
   for (size_t i = 0; i < algorithms.size(); ++i)
     c.algorithms.push_back(read_algorithm(r, algorithms[i], "algorithms[" + std::to_string(i) + "]", i));
   if (auto sinks = root["sinks"]; sinks.IsDefined() && !sinks.IsNull()) {
-    r.only_keys(sinks, "sinks", {"jsonl", "video", "db", "retention", "archive"});
+    r.only_keys(sinks, "sinks", {"jsonl", "video", "db", "retention", "archive", "webhook"});
     c.sinks.jsonl = r.get<std::string>(sinks, "jsonl", "sinks", "");
     c.sinks.video = r.get<std::string>(sinks, "video", "sinks", "");
     read_store(r, sinks, c.sinks);
+    if (YAML::Node webhook = sinks["webhook"]; webhook.IsDefined() && !webhook.IsNull())
+      read_webhook(r, webhook, c.sinks.webhook);
   }
   try {
     validate(c);
@@ -194,7 +225,8 @@ void populate(Pipeline& pipeline, const RunConfig& c) {
   for (const auto& a : c.algorithms) {
     pipeline.add_algorithm(
         a.name,
-        [a, pool] {
+        [a, pool]() -> std::unique_ptr<Algorithm> {
+          if (a.detector == "none") return std::make_unique<NoopAlgorithm>();  // measures everything else
           return std::make_unique<DetectorAlgorithm>(pool->acquire(a.detector, a.params), a.classes,
                                                      a.min_score);
         },
@@ -220,6 +252,18 @@ void populate(Pipeline& pipeline, const RunConfig& c) {
       metrics.store_commit(added, seconds);
     };
     pipeline.add_sink(make_store_sink(open_store(c.sinks.db), std::move(options)));
+  }
+  if (const auto& w = c.sinks.webhook; !w.url.empty()) {
+    WebhookOptions options;
+    options.url = w.url;
+    options.only_changes = w.only_changes;
+    options.queue_capacity = w.queue;
+    options.dead_letter_path = w.dead_letter;
+    options.timeout_s = w.timeout;
+    options.max_retry_seconds = w.max_retry_seconds;
+    auto sink = make_webhook_sink(std::move(options));
+    pipeline.metrics().set_webhook_stats([sink] { return sink->stats(); });
+    pipeline.add_sink(sink);
   }
 }
 

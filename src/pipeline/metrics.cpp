@@ -139,4 +139,19 @@ nlohmann::json Metrics::to_json(double now_s) const {
   return out;
 }
 
+void Metrics::set_webhook_stats(std::function<WebhookStats()> read) {
+  std::lock_guard lock(mutex_);
+  webhook_stats_ = std::move(read);
+}
+
+std::optional<WebhookStats> Metrics::webhook() const {
+  std::function<WebhookStats()> read;
+  {
+    std::lock_guard lock(mutex_);
+    read = webhook_stats_;
+  }
+  if (!read) return std::nullopt;
+  return read();
+}
+
 }  // namespace sf

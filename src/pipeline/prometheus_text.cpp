@@ -129,6 +129,18 @@ void add_pipeline_metrics(PrometheusText& out, const Metrics& metrics, double no
     out.histogram("sightflow_store_commit_seconds", "Time of one store transaction.", store_labels,
                   store.commit);
   }
+  if (auto w = metrics.webhook()) {
+    out.counter("sightflow_webhook_delivered_total", "Results the webhook receiver accepted (2xx).",
+                store_labels, double(w->delivered));
+    out.counter("sightflow_webhook_retried_total", "Webhook tries that failed and were tried again.",
+                store_labels, double(w->retried));
+    out.counter("sightflow_webhook_dead_lettered_total", "Results written to the webhook's dead-letter file.",
+                store_labels, double(w->dead_lettered));
+    out.counter("sightflow_webhook_skipped_total", "Results not sent because their count did not change.",
+                store_labels, double(w->skipped_unchanged));
+    out.gauge("sightflow_webhook_queued", "Results waiting for the webhook receiver.", store_labels,
+              double(w->queued));
+  }
 }
 
 }  // namespace sf

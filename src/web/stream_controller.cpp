@@ -134,12 +134,11 @@ nlohmann::ordered_json StreamController::start(const StreamStartRequest& request
     config.algorithms.push_back(algorithm);
     config.sinks.db = options_.db;
     config.sinks.archive_dir = options_.archive_dir;
+    config.sinks.webhook = options_.webhook;
     validate(config);
     owned->pipeline = std::make_unique<Pipeline>(pipeline_options(config));
     populate(*owned->pipeline, config);
     owned->pipeline->add_sink(live_.make_sink());
-    if (options_.extra_sinks)
-      for (auto& sink : options_.extra_sinks()) owned->pipeline->add_sink(sink);
     owned->pipeline->start();
   } catch (const std::exception& e) {
     std::lock_guard lock(mutex_);

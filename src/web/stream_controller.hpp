@@ -33,8 +33,7 @@ StreamStartRequest parse_stream_request(const nlohmann::json& body);
 struct ControllerOptions {
   std::string db;           // results store of started streams ("" none)
   std::string archive_dir;  // their frame archive ("" none)
-  // More sinks for every started stream (the webhook sink, for one).
-  std::function<std::vector<std::shared_ptr<Sink>>()> extra_sinks;
+  WebhookConfig webhook;    // where started streams' results are POSTed (url "" none)
 };
 
 class StreamController {
