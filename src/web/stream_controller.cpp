@@ -180,6 +180,8 @@ void StreamController::stop(const std::string& name) {
       throw HttpError(409, "Conflict",
                       "stream '" + name + "' was not started from the API; stop its job instead");
     owned = it->second.owned;
+    // Until the run in flight finishes and the pipeline ends (the watcher then says "stopped").
+    if (it->second.state == "running") it->second.state = "stopping";
   }
   owned->stop_requested = true;
   owned->pipeline->stop();

@@ -12,6 +12,7 @@
 #include "pipeline/prometheus_text.hpp"
 #include "serve/metrics_endpoint.hpp"
 #include "web/http_json.hpp"
+#include "web/web_assets.hpp"
 
 namespace sf {
 
@@ -129,6 +130,7 @@ void WebServer::routes() {
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
+  dashboard_routes();
   video_route();
   api_routes();
   frame_routes();
@@ -141,6 +143,17 @@ void WebServer::routes() {
                           : res.status == 404 ? "no such endpoint: " + req.method + " " + req.path
                                               : "the request could not be served";
     send_error(res, res.status, res.status == 404 ? "NotFound" : "BadRequestException", message);
+  });
+}
+
+// The dashboard's page, script and style, compiled into the binary (web_assets.hpp). no-cache: a browser
+// shows a rebuilt binary's dashboard at once, not one it kept.
+void WebServer::dashboard_routes() {
+  server_->Get(R"(/|/assets/[^/]+)", [](const httplib::Request& req, httplib::Response& res) {
+    const WebAsset* asset = find_web_asset(req.path);
+    if (!asset) return send_error(res, 404, "NotFound", "no dashboard file '" + req.path + "'");
+    res.set_header("Cache-Control", "no-cache");
+    res.set_content(asset->body.data(), asset->body.size(), std::string(asset->content_type));
   });
 }
 
@@ -224,7 +237,7 @@ void WebServer::api_routes() {
     answer(res, [&] {
       std::string stream = req.matches[1];
       streams_.stop(stream);
-      send_json(res, {{"name", stream}, {"state", "stopped"}});
+      send_json(res, {{"name", stream}, {"state", "stopping"}});
     });
   });
   s.Get("/api/counts", [this](const httplib::Request& req, httplib::Response& res) {

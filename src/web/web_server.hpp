@@ -57,6 +57,7 @@ class WebServer {
 
  private:
   void routes();
+  void dashboard_routes();
   void video_route();
   void api_routes();
   void frame_routes();
