@@ -129,15 +129,8 @@ void InferenceServer::routes(bool standalone) {
     res.set_content(metrics_text(), "text/plain; version=0.0.4");
   });
 
-  // Statuses set by the library itself (404 no route, 413 body too large, 400 bad request line) get a JSON
-  // body too.
-  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    std::string message = res.status == 413   ? "the request body is larger than the server's limit"
-                          : res.status == 404 ? "no such endpoint: " + req.method + " " + req.path
-                                              : "the request could not be served";
-    send_error(res, res.status, res.status == 404 ? "ResourceNotFoundException" : error_type(res.status),
-               message);
+  set_json_error_handler(s, [](int status) -> std::string {
+    return status == 404 ? "ResourceNotFoundException" : error_type(status);
   });
 }
 

@@ -16,6 +16,17 @@ void send_json(httplib::Response& res, const nlohmann::ordered_json& body, int s
   res.set_content(body.dump(), "application/json");
 }
 
+void set_json_error_handler(httplib::Server& server, std::function<std::string(int status)> type_of) {
+  server.set_error_handler(
+      [type_of = std::move(type_of)](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return;
+        std::string message = res.status == 413   ? "the request body is larger than the server's limit"
+                              : res.status == 404 ? "no such endpoint: " + req.method + " " + req.path
+                                                  : "the request could not be served";
+        send_error(res, res.status, type_of(res.status), message);
+      });
+}
+
 std::optional<double> query_number(const httplib::Request& req, const std::string& key) {
   if (!req.has_param(key.c_str())) return std::nullopt;
   auto text = req.get_param_value(key.c_str());

@@ -137,12 +137,10 @@ void WebServer::routes() {
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics_text(), "text/plain; version=0.0.4");
   });
-  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    std::string message = res.status == 413   ? "the request body is larger than the server's limit"
-                          : res.status == 404 ? "no such endpoint: " + req.method + " " + req.path
-                                              : "the request could not be served";
-    send_error(res, res.status, res.status == 404 ? "NotFound" : "BadRequestException", message);
+  set_json_error_handler(s, [](int status) -> std::string {
+    return status == 404   ? "NotFound"
+           : status == 413 ? "RequestEntityTooLargeException"
+                           : "BadRequestException";
   });
 }
 
