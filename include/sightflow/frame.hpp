@@ -17,5 +17,7 @@ struct Frame {
 
 // Current unix time in seconds (system clock), used for wall_ts and result ts.
 double unix_now();
+// Unix time `unix_s` in UTC as strftime's `format` renders it (clamped to years 1970..9999).
+std::string format_utc(double unix_s, const char* format);
 
 }  // namespace sf

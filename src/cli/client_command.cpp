@@ -26,6 +26,7 @@
 #include "cli/commands.hpp"
 #include "cli/interrupt_watch.hpp"
 #include "media/jpeg_codec.hpp"
+#include "serve/http_url.hpp"
 #include "sightflow/bounded_queue.hpp"
 #include "sightflow/source.hpp"
 
@@ -107,20 +108,11 @@ nlohmann::json error_json(int status, const std::string& body) {
   return {{"code", status}, {"type", "HttpError"}, {"message", describe_error(status, body)}};
 }
 
-// httplib's names for transport errors are terse ("Connection"): say what happened.
+// A transport error in words, with a hint at the likely cause when nothing answered.
 std::string transport_error(httplib::Error error) {
-  switch (error) {
-    case httplib::Error::Connection:
-      return "connection refused or host unreachable (is `sightflow serve` running there?)";
-    case httplib::Error::ConnectionTimeout:
-      return "connection timed out";
-    case httplib::Error::Read:
-      return "no answer (connection closed, or read timeout)";
-    case httplib::Error::Write:
-      return "request could not be sent (connection closed)";
-    default:
-      return httplib::to_string(error);
-  }
+  auto text = describe_http_error(error);
+  if (error == httplib::Error::Connection) text += " (is `sightflow serve` running there?)";
+  return text;
 }
 
 // An item of a batch answer that is an error object rather than a result.

@@ -7,7 +7,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <ctime>
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -16,6 +15,7 @@
 #include "cli/interrupt_watch.hpp"
 #include "cli/top_view.hpp"
 #include "serve/http_url.hpp"
+#include "sightflow/frame.hpp"
 
 namespace sf::cli {
 namespace {
@@ -25,15 +25,6 @@ struct TopFlags {
   double interval = 1;
   bool once = false;
 };
-
-std::string utc_now_text() {
-  std::time_t now = std::time(nullptr);
-  std::tm parts{};
-  gmtime_r(&now, &parts);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &parts);
-  return text;
-}
 
 struct Screen {
   bool ok;
@@ -53,7 +44,7 @@ class StreamsPoller {
 
   // One screen: the table, or what went wrong (`retrying` says whether the next poll will come).
   Screen poll(const std::string& footer, bool retrying) {
-    auto title = "sightflow top  " + url_ + "  " + utc_now_text();
+    auto title = "sightflow top  " + url_ + "  " + format_utc(unix_now(), "%Y-%m-%d %H:%M:%S UTC");
     auto problem = [&](const std::string& message) {
       return Screen{false, render_top_problem(title, message + (retrying ? " (retrying)" : ""), footer)};
     };

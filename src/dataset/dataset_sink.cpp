@@ -1,11 +1,11 @@
 #include <cstdio>
-#include <ctime>
 #include <fstream>
 #include <map>
 #include <opencv2/imgcodecs.hpp>
 #include <stdexcept>
 
 #include "dataset/dataset.hpp"
+#include "sightflow/frame.hpp"
 
 namespace sf {
 namespace fs = std::filesystem;
@@ -19,15 +19,6 @@ DatasetFormat parse_dataset_format(const std::string& name) {
 std::string to_string(DatasetFormat format) { return format == DatasetFormat::Coco ? "coco" : "yolo"; }
 
 namespace {
-
-std::string utc_now_iso() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
 
 void write_text(const fs::path& path, const std::string& text) {
   std::ofstream out(path);
@@ -93,16 +84,17 @@ class DatasetSink : public Sink {
       nlohmann::json categories = nlohmann::json::array();
       for (size_t i = 0; i < info_.class_names.size(); ++i)
         categories.push_back({{"id", i}, {"name", info_.class_names[i]}});
-      nlohmann::json coco{
-          {"info", {{"description", "sightflow dataset capture"}, {"date_created", utc_now_iso()}}},
-          {"images", images_},
-          {"annotations", coco_annotations_},
-          {"categories", categories}};
+      nlohmann::json coco{{"info",
+                           {{"description", "sightflow dataset capture"},
+                            {"date_created", format_utc(unix_now(), "%Y-%m-%dT%H:%M:%SZ")}}},
+                          {"images", images_},
+                          {"annotations", coco_annotations_},
+                          {"categories", categories}};
       write_text(info_.dir / "annotations.json", coco.dump() + "\n");
     }
     nlohmann::json manifest = info_.manifest_fields;
     manifest["format"] = to_string(info_.format);
-    manifest["created"] = utc_now_iso();
+    manifest["created"] = format_utc(unix_now(), "%Y-%m-%dT%H:%M:%SZ");
     manifest["classes"] = info_.class_names;
     manifest["image_count"] = images_.size();
     manifest["annotation_count"] = annotations_;

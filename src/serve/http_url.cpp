@@ -64,6 +64,8 @@ std::string describe_http_error(httplib::Error error) {
   switch (error) {
     case httplib::Error::Connection:
       return "connection failed (refused, unreachable or timed out)";
+    case httplib::Error::ConnectionTimeout:
+      return "connection timed out";
     case httplib::Error::Read:
       return "no answer (the connection closed or the read timed out)";
     case httplib::Error::Write:

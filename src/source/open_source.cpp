@@ -1,6 +1,8 @@
-// open_source(): picks the implementation for a URI; unix_now().
+// open_source(): picks the implementation for a URI; unix_now() and format_utc().
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <string>
 
 #include "sightflow/frame.hpp"
@@ -13,6 +15,15 @@ namespace sf {
 
 double unix_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string format_utc(double unix_s, const char* format) {
+  if (!std::isfinite(unix_s)) unix_s = 0;
+  const std::time_t t = static_cast<std::time_t>(std::clamp(std::floor(unix_s), 0.0, 253402300799.0));
+  std::tm parts{};
+  gmtime_r(&t, &parts);
+  char text[64];
+  return std::string(text, std::strftime(text, sizeof text, format, &parts));
 }
 
 namespace {

@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <opencv2/imgproc.hpp>
 #include <set>
 #include <stdexcept>
@@ -17,6 +16,7 @@
 #include <system_error>
 
 #include "media/jpeg_codec.hpp"
+#include "sightflow/frame.hpp"
 #include "sink/annotate.hpp"
 
 namespace sf {
@@ -52,19 +52,6 @@ std::string stream_folder(const std::string& stream) {
   char hash[16];
   std::snprintf(hash, sizeof(hash), "%s%08x", out.empty() ? "" : "-", static_cast<unsigned>(fnv1a(stream)));
   return out + hash;
-}
-
-// UTC "YYYY-MM-DD" and "HHMMSS" of unix time `ts` (clamped to years 1970..9999).
-void utc_parts(double ts, std::string* date, std::string* hms) {
-  if (!std::isfinite(ts)) ts = 0;
-  const std::time_t t = static_cast<std::time_t>(std::clamp(std::floor(ts), 0.0, 253402300799.0));
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
-  *date = buf;
-  std::strftime(buf, sizeof(buf), "%H%M%S", &tm);
-  *hms = buf;
 }
 
 // "a/b/123456-7.jpg" -> "a/b/123456-7.annotated.jpg".
@@ -214,8 +201,8 @@ std::optional<FrameRecord> FrameArchive::maybe_keep(const Result& result) {
   try {
     cv::Mat image = result.image;
     if (image.type() == CV_8UC4) cv::cvtColor(image, image, cv::COLOR_BGRA2BGR);
-    std::string date, hms;
-    utc_parts(result.capture_ts, &date, &hms);
+    const std::string date = format_utc(result.capture_ts, "%Y-%m-%d");
+    const std::string hms = format_utc(result.capture_ts, "%H%M%S");
     const std::string rel =
         stream_folder(result.stream) + "/" + date + "/" + hms + "-" + std::to_string(result.frame) + ".jpg";
     const fs::path raw_path = root_ / rel;

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "sightflow/bounded_queue.hpp"
+#include "sightflow/frame.hpp"
 #include "sightflow/stage_times.hpp"
 #include "sightflow/store.hpp"
 #include "store/frame_archive.hpp"
@@ -17,10 +18,6 @@
 
 namespace sf {
 namespace {
-
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 class StoreSink : public Sink {
   struct Pending {
