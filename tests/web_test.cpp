@@ -31,7 +31,7 @@ Result make_result(const std::string& stream, const std::string& algo, int64_t f
   r.frame = frame;
   r.ts = r.capture_ts = ts;
   for (size_t i = 0; i < labels.size(); ++i)
-    r.detections.push_back({labels[i], 0, 0.9f, cv::Rect2f(10.f + 30.f * float(i), 20, 25, 50), {}});
+    r.detections.push_back({labels[i], 0, 0.9f, cv::Rect2f(10.f + 30.f * float(i), 20, 25, 50), {}, {}});
   r.image = image;
   return r;
 }

@@ -1,6 +1,8 @@
 #pragma once
 // What models produce: boxes with labels, or class labels with probabilities.
+#include <cstdint>
 #include <opencv2/core/types.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,7 @@ struct Detection {
   float score = 0.f;
   cv::Rect2f box;                      // x, y, w, h in source-image pixels
   std::vector<cv::Point2f> landmarks;  // optional keypoints (faces), source pixels
+  std::optional<int64_t> track_id;     // identity given by a tracking stage, unique per stream and algorithm
 };
 
 struct Classification {

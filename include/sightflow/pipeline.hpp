@@ -19,6 +19,7 @@
 #include "sightflow/schedule.hpp"
 #include "sightflow/sink.hpp"
 #include "sightflow/source.hpp"
+#include "sightflow/stage.hpp"
 
 namespace sf {
 
@@ -35,6 +36,8 @@ struct PipelineOptions {
 };
 
 using AlgorithmFactory = std::function<std::unique_ptr<Algorithm>()>;
+// Builds the analysis stages that follow one algorithm on one stream (a fresh list per stream).
+using StagesFactory = std::function<StageList()>;
 
 struct StreamInfo {
   std::string name;
@@ -53,9 +56,10 @@ class Pipeline {
   void add_stream(const std::string& uri, SourceOptions options = {});
   // Adds an already opened source (custom sources, tests).
   void add_stream(std::unique_ptr<Source> source, const std::string& name);
-  // Runs `factory`'s algorithm on the listed streams (all streams when empty), one instance per stream.
+  // Runs `factory`'s algorithm on the listed streams (all streams when empty), one instance per stream,
+  // each followed by its own `stages` (see Stage), which run on the worker before the result is queued.
   void add_algorithm(const std::string& name, AlgorithmFactory factory, Schedule schedule = {},
-                     std::vector<std::string> streams = {});
+                     std::vector<std::string> streams = {}, StagesFactory stages = {});
   void add_sink(std::shared_ptr<Sink> sink);
 
   // Opens sources and creates algorithms (throwing SourceError / std::invalid_argument with a clear
@@ -88,6 +92,7 @@ class Pipeline {
     AlgorithmFactory factory;
     Schedule schedule;
     std::vector<std::string> streams;
+    StagesFactory stages;
   };
 
   void decode_loop(Stream& stream);

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <opencv2/core/mat.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,17 @@
 #include "sightflow/stage_times.hpp"
 
 namespace sf {
+
+// Something a stage noticed (a line crossed, a zone entered or left, a stay too long). The stream, algo,
+// frame, pts and ts are those of the result that carries it.
+struct Event {
+  std::string type;  // "line" | "enter" | "exit" | "loiter" | a custom stage's own
+  std::string name;  // the line's or zone's name
+  std::optional<int64_t> track_id;
+  std::string label;            // the tracked object's class
+  std::string direction;        // lines: "in" | "out"
+  std::optional<double> dwell;  // exit, loiter: media seconds inside
+};
 
 struct Result {
   std::string stream;
@@ -21,15 +33,23 @@ struct Result {
   std::vector<Detection> detections;
   std::vector<Classification> labels;
   nlohmann::json values = nlohmann::json::object();  // a custom algorithm's own outputs
+  std::vector<Event> events;                         // added by stages (empty: none)
+  // Summaries added by stages, each written as a top-level key of the JSON object (e.g. "lines":
+  // {"door": {"in": 7, "out": 5}}, "zones": {"lawn": {"count": 3}}); keys must not clash with the fixed ones.
+  nlohmann::json analytics = nlohmann::json::object();
   StageTimes times;
   cv::Mat image;  // the newest frame (shared, not copied), for annotating sinks
 };
 
 // The JSON Lines object: {"stream","algo","frame","pts","ts","count","detections":[{label,score,box}]}
-// plus "labels" for classifiers and "values" for custom outputs when present.
+// plus "labels" for classifiers, "values" for custom outputs, "events" and the analytics keys when present.
 nlohmann::ordered_json to_json(const Result& result);
-// One detection as it appears there: {"label","score","box":[x,y,w,h]} (+ "landmarks").
+// One detection as it appears there: {"label","score","box":[x,y,w,h]} (+ "track_id", "landmarks").
 nlohmann::ordered_json to_json(const Detection& detection);
+// One event with its result's context: {"stream","algo","type","name","track_id","label","direction",
+// "dwell","frame","pts","ts"} (track_id, label, direction and dwell only when set).
+nlohmann::ordered_json to_json(const Event& event, const Result& result);
+Event event_from_json(const nlohmann::json& json);
 // The inverse of to_json(Result) (no times, no image); throws std::invalid_argument naming what is wrong.
 Result result_from_json(const nlohmann::json& json);
 

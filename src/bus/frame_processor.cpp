@@ -8,8 +8,9 @@
 namespace sf {
 
 FrameProcessor::FrameProcessor(std::unique_ptr<Algorithm> algorithm, std::shared_ptr<Store> store,
-                               ProcessorOptions options, Metrics* metrics)
+                               ProcessorOptions options, Metrics* metrics, StageList stages)
     : algorithm_(std::move(algorithm)),
+      stages_(std::move(stages)),
       store_(std::move(store)),
       options_(std::move(options)),
       metrics_(metrics) {
@@ -69,6 +70,7 @@ ProcessedBatch FrameProcessor::process(const std::vector<StreamEntry>& entries) 
     r.labels = std::move(output.labels);
     r.values = std::move(output.values);
     r.times = times;
+    run_stages(stages_, r, frame);
     r.times.total = watch.seconds();
     frames.push_back(
         {options_.stream, frame.seq, frame.pts, frame.wall_ts, frame.image.cols, frame.image.rows, "", 0});

@@ -14,6 +14,7 @@
 #include "bus/stream_entry.hpp"
 #include "sightflow/algorithm.hpp"
 #include "sightflow/metrics.hpp"
+#include "sightflow/stage.hpp"
 #include "sightflow/store.hpp"
 
 namespace sf {
@@ -46,9 +47,10 @@ struct ProcessedBatch {
 
 class FrameProcessor {
  public:
-  // `store` may be null (results go to Redis only); `metrics` may be null.
+  // `store` may be null (results go to Redis only); `metrics` may be null. `stages` follow the algorithm
+  // on each frame, in the order the frames are processed.
   FrameProcessor(std::unique_ptr<Algorithm> algorithm, std::shared_ptr<Store> store, ProcessorOptions options,
-                 Metrics* metrics = nullptr);
+                 Metrics* metrics = nullptr, StageList stages = {});
   // Algorithm and store errors are thrown (the batch stays unacknowledged for a retry); message errors
   // are dead-lettered.
   ProcessedBatch process(const std::vector<StreamEntry>& entries);
@@ -57,6 +59,7 @@ class FrameProcessor {
 
  private:
   std::unique_ptr<Algorithm> algorithm_;
+  StageList stages_;
   std::shared_ptr<Store> store_;
   ProcessorOptions options_;
   Metrics* metrics_;

@@ -41,7 +41,7 @@ void read_yolo_labels(DatasetImage& image, const fs::path& path, const std::vect
       throw std::runtime_error(where + ": expected 'class cx cy w h'");
     float W = float(image.size.width), H = float(image.size.height);
     image.boxes.push_back(
-        {class_name(names, id, where), id, 1.f, {(cx - w / 2) * W, (cy - h / 2) * H, w * W, h * H}, {}});
+        {class_name(names, id, where), id, 1.f, {(cx - w / 2) * W, (cy - h / 2) * H, w * W, h * H}, {}, {}});
   }
 }
 
@@ -86,6 +86,7 @@ Dataset load_dataset(const fs::path& dir) {
                                      id,
                                      a.value("score", 1.f),
                                      {b[0], b[1], b[2], b[3]},
+                                     {},
                                      {}});
       }
     } catch (const std::exception& e) {

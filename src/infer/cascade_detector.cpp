@@ -48,7 +48,7 @@ std::vector<ModelOutput> CascadeDetector::infer(std::span<const cv::Mat> images,
       // The level weight is the last stage's sum: a confidence, not a probability; mapped to (0, 1).
       double w = i < level_weights.size() ? level_weights[i] : 1.0;
       float score = float(1.0 / (1.0 + std::exp(-w)));
-      out.detections.push_back({params_.label, 0, score, box, {}});
+      out.detections.push_back({params_.label, 0, score, box, {}, {}});
     }
     outputs.push_back(std::move(out));
     if (times) {

@@ -46,7 +46,7 @@ std::vector<ModelOutput> HogPeopleDetector::infer(std::span<const cv::Mat> image
       if (score < params_.min_score) continue;
       cv::Rect2f box = hog_box_to_source(found[i], params_, image.size());
       if (box.area() <= 0) continue;
-      out.detections.push_back({"person", 0, score, box, {}});
+      out.detections.push_back({"person", 0, score, box, {}, {}});
     }
     outputs.push_back(std::move(out));
     if (times) {

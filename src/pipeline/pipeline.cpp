@@ -17,11 +17,12 @@ Mode parse_mode(const std::string& name) {
 std::string to_string(Mode mode) { return mode == Mode::Offline ? "offline" : "realtime"; }
 
 struct Pipeline::Worker {
-  Worker(std::string stream_name, std::string algo_name, std::shared_ptr<Algorithm> algo, const Schedule& s,
-         size_t capacity, OverflowPolicy policy)
+  Worker(std::string stream_name, std::string algo_name, std::shared_ptr<Algorithm> algo,
+         StageList stage_list, const Schedule& s, size_t capacity, OverflowPolicy policy)
       : stream(std::move(stream_name)),
         name(std::move(algo_name)),
         algorithm(std::move(algo)),
+        stages(std::move(stage_list)),
         scheduler(s),
         jobs(capacity, policy) {}
   std::string stream, name;
@@ -29,6 +30,7 @@ struct Pipeline::Worker {
   // lock), and a prepare() in flight keeps its own reference.
   std::shared_ptr<Algorithm> algorithm;
   std::mutex algorithm_mutex;
+  StageList stages;     // used by the worker thread only
   Scheduler scheduler;  // used by the stream's decode thread only
   BoundedQueue<Job> jobs;
   std::thread thread;
@@ -74,9 +76,9 @@ void Pipeline::add_stream(std::unique_ptr<Source> source, const std::string& nam
 }
 
 void Pipeline::add_algorithm(const std::string& name, AlgorithmFactory factory, Schedule schedule,
-                             std::vector<std::string> streams) {
+                             std::vector<std::string> streams, StagesFactory stages) {
   validate(schedule);
-  algorithm_specs_.push_back({name, std::move(factory), schedule, std::move(streams)});
+  algorithm_specs_.push_back({name, std::move(factory), schedule, std::move(streams), std::move(stages)});
 }
 
 void Pipeline::add_sink(std::shared_ptr<Sink> sink) { sinks_.push_back(std::move(sink)); }
@@ -108,11 +110,11 @@ void Pipeline::start() {
       if (!spec.streams.empty() &&
           std::find(spec.streams.begin(), spec.streams.end(), s->name) == spec.streams.end())
         continue;
-      workers_.push_back(
-          std::make_unique<Worker>(s->name, spec.name, spec.factory(), spec.schedule,
-                                   realtime ? std::max<size_t>(options_.realtime_queue, 1)
-                                            : std::max<size_t>(options_.offline_queue, 1),
-                                   realtime ? OverflowPolicy::DropOldest : OverflowPolicy::Block));
+      workers_.push_back(std::make_unique<Worker>(
+          s->name, spec.name, spec.factory(), spec.stages ? spec.stages() : StageList{}, spec.schedule,
+          realtime ? std::max<size_t>(options_.realtime_queue, 1)
+                   : std::max<size_t>(options_.offline_queue, 1),
+          realtime ? OverflowPolicy::DropOldest : OverflowPolicy::Block));
       s->workers.push_back(workers_.back().get());
     }
   }
@@ -236,6 +238,7 @@ void Pipeline::worker_loop(Worker& w) {
       r.detections = std::move(out.detections);
       r.labels = std::move(out.labels);
       r.values = std::move(out.values);
+      run_stages(w.stages, r, newest);
     } catch (const std::exception& e) {
       // One bad frame must not end the stream; a persistently failing algorithm is reported each time
       // for the first few runs only.

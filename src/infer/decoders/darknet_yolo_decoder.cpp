@@ -27,7 +27,7 @@ std::vector<Detection> decode_darknet_yolo(const std::vector<cv::Mat>& outputs, 
       if (!(score >= score_threshold)) continue;
       float w = row[2] * in_w, h = row[3] * in_h;
       float x = row[0] * in_w - w / 2, y = row[1] * in_h - h / 2;
-      detections.push_back({"", best, score, cv::Rect2f(x, y, w, h), {}});
+      detections.push_back({"", best, score, cv::Rect2f(x, y, w, h), {}, {}});
     }
   }
   return detections;

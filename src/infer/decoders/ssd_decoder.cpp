@@ -26,7 +26,7 @@ std::vector<Detection> decode_ssd(const cv::Mat& detection_out, int image_index,
     int class_id = int(std::lround(row[1])) - class_offset;
     if (class_id < 0) continue;  // background
     float x1 = row[3] * in_w, y1 = row[4] * in_h, x2 = row[5] * in_w, y2 = row[6] * in_h;
-    detections.push_back({"", class_id, score, cv::Rect2f(x1, y1, x2 - x1, y2 - y1), {}});
+    detections.push_back({"", class_id, score, cv::Rect2f(x1, y1, x2 - x1, y2 - y1), {}, {}});
   }
   return detections;
 }

@@ -39,7 +39,7 @@ std::vector<Detection> decode_yolox(const cv::Mat& rows, cv::Size input, const s
         if (!(score >= score_threshold)) continue;
         float cx = (row[0] + float(gx)) * float(s), cy = (row[1] + float(gy)) * float(s);
         float w = std::exp(row[2]) * float(s), h = std::exp(row[3]) * float(s);
-        detections.push_back({"", best, score, cv::Rect2f(cx - w / 2, cy - h / 2, w, h), {}});
+        detections.push_back({"", best, score, cv::Rect2f(cx - w / 2, cy - h / 2, w, h), {}, {}});
       }
     }
   }
