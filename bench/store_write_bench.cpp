@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
       r.pts = i / 25.0;
       r.capture_ts = r.ts = start_ts + i / 25.0;
       for (int b = 0; b < boxes; ++b)
-        r.detections.push_back({b % 3 ? "person" : "car", 0, 0.8f, {10.f * b, 20.f, 40.f, 90.f}, {}, {}});
+        r.detections.push_back({b % 3 ? "person" : "car", 0, 0.8f, {10.f * b, 20.f, 40.f, 90.f}, {}});
       batch.push_back(std::move(r));
     }
     store->write(batch);

@@ -60,7 +60,7 @@ class SeqCounter : public Algorithm {
   AlgorithmOutput run(std::span<const Frame> frames, StageTimes&) override {
     AlgorithmOutput out;
     for (int64_t i = 0; i < frames.back().seq % 3; ++i)
-      out.detections.push_back({"person", 0, 0.9f, cv::Rect2f(float(i), 1, 10, 20), {}, {}});
+      out.detections.push_back({"person", 0, 0.9f, cv::Rect2f(float(i), 1, 10, 20), {}});
     return out;
   }
 };

@@ -27,7 +27,7 @@ Result result_with(int64_t frame, std::vector<Detection> detections) {
 }
 
 Detection box(const std::string& label, int id, float x, float y, float w, float h, float score = 0.8f) {
-  return {label, id, score, {x, y, w, h}, {}, {}};
+  return {label, id, score, {x, y, w, h}, {}};
 }
 
 // Three frames: two people and a car, nothing, one person.

@@ -17,7 +17,7 @@ void set_row(cv::Mat& m, int r, std::initializer_list<float> values) {
   for (float v : values) m.at<float>(r, c++) = v;
 }
 
-Detection det(int class_id, float score, cv::Rect2f box) { return {"", class_id, score, box, {}, {}}; }
+Detection det(int class_id, float score, cv::Rect2f box) { return {"", class_id, score, box, {}}; }
 
 }  // namespace
 

@@ -22,7 +22,6 @@ Detection from_json(const nlohmann::json& d) {
           0,
           d["score"].get<float>(),
           cv::Rect2f(b[0].get<float>(), b[1].get<float>(), b[2].get<float>(), b[3].get<float>()),
-          {},
           {}};
 }
 

@@ -10,7 +10,7 @@ using namespace sf;
 
 namespace {
 Detection det(float x, float y, float w, float h, float score = 1) {
-  return {"person", 0, score, {x, y, w, h}, {}, {}};
+  return {"person", 0, score, {x, y, w, h}, {}};
 }
 }  // namespace
 

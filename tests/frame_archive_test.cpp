@@ -40,7 +40,7 @@ Result make_result(const std::string& stream, int64_t frame, bool detections,
   r.capture_ts = kTs;
   r.ts = kTs + 0.1;
   r.image = image;
-  if (detections) r.detections.push_back({"person", 0, 0.9f, cv::Rect2f(40, 20, 60, 80), {}, {}});
+  if (detections) r.detections.push_back({"person", 0, 0.9f, cv::Rect2f(40, 20, 60, 80), {}});
   return r;
 }
 

@@ -53,8 +53,7 @@ class SpriteFinder : public Model {
       cv::Mat hits;
       cv::inRange(image, cv::Scalar(200, 0, 200), cv::Scalar(255, 40, 255), hits);
       ModelOutput o;
-      if (cv::countNonZero(hits) > 0)
-        o.detections.push_back({"sprite", 0, 0.9f, cv::boundingRect(hits), {}, {}});
+      if (cv::countNonZero(hits) > 0) o.detections.push_back({"sprite", 0, 0.9f, cv::boundingRect(hits), {}});
       out.push_back(o);
     }
     return out;
@@ -248,8 +247,7 @@ TEST(Evaluation, RecallOfTheSmallestThird) {
   EXPECT_FLOAT_EQ(small_height_limit({&truth}), 20.f);
   DetectionEvaluator ev(0.5);
   ev.set_small_height(20.f);
-  ev.add_frame({{"person", 0, 1.f, {100, 0, 10, 40}, {}, {}}, {"person", 0, 1.f, {200, 0, 10, 60}, {}, {}}},
-               truth);
+  ev.add_frame({{"person", 0, 1.f, {100, 0, 10, 40}, {}}, {"person", 0, 1.f, {200, 0, 10, 60}, {}}}, truth);
   auto s = ev.summary();
   EXPECT_EQ(s.small_positives, 1);
   EXPECT_DOUBLE_EQ(s.recall_small, 0.0);  // the small box was missed, the large ones found

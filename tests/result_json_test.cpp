@@ -16,7 +16,7 @@ TEST(ResultJson, HasTheDocumentedKeysInOrder) {
   r.frame = 42;
   r.pts = 4.2;
   r.ts = 1795300000.25;
-  r.detections.push_back({"person", 0, 0.87654f, cv::Rect2f(10.04f, 20.26f, 30, 60), {}, {}});
+  r.detections.push_back({"person", 0, 0.87654f, cv::Rect2f(10.04f, 20.26f, 30, 60), {}});
   auto j = to_json(r);
   std::vector<std::string> keys;
   for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());

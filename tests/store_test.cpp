@@ -38,9 +38,9 @@ std::vector<Result> vtest_results() {
     r.capture_ts = kStart + double(frame) / 10;
     r.ts = r.capture_ts + 0.05;
     for (const auto& g : truth[frame]) {
-      if (!g.ignore) r.detections.push_back({"person", 0, 0.9f, g.box, {}, {}});
+      if (!g.ignore) r.detections.push_back({"person", 0, 0.9f, g.box, {}});
     }
-    if (frame % 7 == 0) r.detections.push_back({"bag", 1, 0.5f, {10, 20, 30, 40}, {}, {}});
+    if (frame % 7 == 0) r.detections.push_back({"bag", 1, 0.5f, {10, 20, 30, 40}, {}});
     out.push_back(std::move(r));
   }
   return out;

@@ -31,7 +31,7 @@ Result make_result(const std::string& stream, const std::string& algo, int64_t f
   r.frame = frame;
   r.ts = r.capture_ts = ts;
   for (size_t i = 0; i < labels.size(); ++i)
-    r.detections.push_back({labels[i], 0, 0.9f, cv::Rect2f(10.f + 30.f * float(i), 20, 25, 50), {}, {}});
+    r.detections.push_back({labels[i], 0, 0.9f, cv::Rect2f(10.f + 30.f * float(i), 20, 25, 50), {}});
   r.image = image;
   return r;
 }
@@ -174,8 +174,8 @@ TEST(Web, StreamRequestsAreCheckedFieldByField) {
       R"({"name":"door","source":"a.mp4","detector":"yolox-nano","params":{"input":416},"frame_step":5,)"
       R"("mode":"offline","loop":true})"));
   EXPECT_EQ(r.name, "door");
-  EXPECT_EQ(r.params.at("input"), "416");
-  EXPECT_EQ(r.schedule.frame_step, 5);
+  EXPECT_EQ(r.algorithm.params.at("input"), "416");
+  EXPECT_EQ(r.algorithm.schedule.frame_step, 5);
   EXPECT_EQ(r.mode, Mode::Offline);
   EXPECT_TRUE(r.loop);
   EXPECT_EQ(parse_stream_request(nlohmann::json::parse(R"({"source":"/videos/lobby.mp4"})")).name, "lobby");

@@ -83,7 +83,7 @@ Result make_result(const std::string& stream, const std::string& algo, int64_t f
   r.ts = 1.7e9 + frame;
   for (int i = 0; i < count; ++i)
     r.detections.push_back(
-        {"person", 0, 0.5f + 0.1f * float(i), cv::Rect2f(10.f * float(i), 20, 30, 60), {}, {}});
+        {"person", 0, 0.5f + 0.1f * float(i), cv::Rect2f(10.f * float(i), 20, 30, 60), {}});
   return r;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sightflow/algorithm.hpp"
+#include "sightflow/stage.hpp"
 
 namespace sf {
 
@@ -32,19 +33,9 @@ nlohmann::json to_json(const CameraProfile& profile);
 CameraProfile load_camera_profile(const std::string& path);
 void save_camera_profile(const CameraProfile& profile, const std::string& path);
 
-// Another algorithm's output filtered through a profile (run --profile). Forwards prepare().
-class ProfiledAlgorithm : public Algorithm {
- public:
-  ProfiledAlgorithm(std::unique_ptr<Algorithm> inner, CameraProfile profile);
-  void init() override { inner_->init(); }
-  AlgorithmOutput run(std::span<const Frame> frames, StageTimes& times) override;
-  Prepared prepare(std::span<const Frame> frames, StageTimes& times) const override;
-  AlgorithmOutput run_prepared(std::span<const Frame> frames, const Prepared& prepared,
-                               StageTimes& times) override;
-
- private:
-  std::unique_ptr<Algorithm> inner_;
-  CameraProfile profile_;
-};
+// The `profile` stage ({"file": PATH}): drops the detections the profile does not keep (run --profile).
+// Put it first, so that later stages see only what is kept; the algorithm's model must report scores down
+// to lowest_threshold() (the algorithm builder lowers score_threshold accordingly).
+std::unique_ptr<Stage> make_profile_stage(const nlohmann::json& options);
 
 }  // namespace sf

@@ -7,10 +7,12 @@
 #include <vector>
 
 #include "sightflow/model.hpp"
+#include "sightflow/model_pool.hpp"
 #include "sightflow/motion.hpp"
 #include "sightflow/pipeline.hpp"
 #include "sightflow/schedule.hpp"
 #include "sightflow/source.hpp"
+#include "sightflow/stage.hpp"
 #include "sightflow/store.hpp"
 
 namespace sf {
@@ -36,6 +38,7 @@ struct AlgorithmConfig {
   std::vector<std::string> streams;  // all streams when empty
   MotionOptions motion;              // off: every scheduled frame in full (docs/MOTION.md)
   std::string profile;               // camera profile file from `sightflow tune` (empty: none)
+  std::vector<StageSpec> stages;     // analysis after the detector, in order (track, lines, zones, ...)
 };
 
 struct WebhookConfig {
@@ -48,9 +51,11 @@ struct WebhookConfig {
 };
 
 struct SinkConfig {
-  std::string jsonl;  // results file ("-" = stdout; empty = none)
-  std::string video;  // annotated video file (empty = none)
-  std::string db;     // results store: SQLite file or postgresql:// URL (empty = none)
+  std::string jsonl;   // results file ("-" = stdout; empty = none)
+  std::string video;   // annotated video file (empty = none)
+  std::string events;  // events file, JSON Lines (empty = none)
+  std::string mot;     // tracks in MOTChallenge text (empty = none)
+  std::string db;      // results store: SQLite file or postgresql:// URL (empty = none)
   RetentionPolicy retention;
   std::string archive_dir;  // frame archive folder (empty = none; needs db)
   ArchivePolicy archive;
@@ -71,6 +76,21 @@ RunConfig load_run_config(const std::string& path);
 
 // Semantic checks shared by YAML and flags (names unique, schedules valid, streams referenced exist).
 void validate(const RunConfig& config);
+
+// The one way an algorithm's description becomes what runs (run, YAML, the HTTP API, worker, replay,
+// eval, dataset, bench all come here). The detector ("none": NoopAlgorithm) with its motion mode, sharing
+// models through `pool`; the profile lowers the model's score threshold to what it may keep. Throws
+// ConfigError naming the algorithm.
+std::unique_ptr<Algorithm> build_algorithm(const AlgorithmConfig& algorithm, ModelPool& pool);
+// Its stages (the profile first, then `stages`), fresh for one stream. Throws ConfigError.
+StageList build_stages(const AlgorithmConfig& algorithm);
+// One algorithm from a JSON description (the HTTP API), read by the same reader as YAML's `algorithms:`
+// entries, with the same errors ("origin: field: problem").
+AlgorithmConfig parse_algorithm_config(const nlohmann::json& description, const std::string& origin);
+// The sugar for stages shared by YAML and flags: `track` (options), `lines` and `zones` (lists), added
+// as track, lines, zones in that order before `extra`; lines or zones without a tracker get one.
+std::vector<StageSpec> analysis_stages(const nlohmann::json* track, const nlohmann::json& lines,
+                                       const nlohmann::json& zones, std::vector<StageSpec> extra);
 
 // Adds the config's streams, algorithms and sinks to a pipeline created with pipeline_options(config).
 PipelineOptions pipeline_options(const RunConfig& config);

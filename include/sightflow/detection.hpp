@@ -14,7 +14,8 @@ struct Detection {
   float score = 0.f;
   cv::Rect2f box;                      // x, y, w, h in source-image pixels
   std::vector<cv::Point2f> landmarks;  // optional keypoints (faces), source pixels
-  std::optional<int64_t> track_id;     // identity given by a tracking stage, unique per stream and algorithm
+  std::optional<int64_t> track_id =
+      std::nullopt;  // identity given by a tracking stage, unique per stream and algorithm
 };
 
 struct Classification {

@@ -1,6 +1,7 @@
 #include <map>
 #include <mutex>
 
+#include "sightflow/camera_profile.hpp"
 #include "sightflow/stage.hpp"
 
 namespace sf {

@@ -1,8 +1,28 @@
 #include "cli/algorithm_flags.hpp"
 
+#include <cmath>
+#include <optional>
+#include <sstream>
+
 #include "cli/commands.hpp"
 
 namespace sf::cli {
+namespace {
+
+// A flag's VALUE as JSON: a number when it reads as one, true/false, else the text.
+nlohmann::json flag_value(const std::string& text) {
+  if (text == "true" || text == "false") return text == "true";
+  try {
+    size_t used = 0;
+    double number = std::stod(text, &used);
+    if (used == text.size())
+      return number == std::floor(number) ? nlohmann::json(int64_t(number)) : nlohmann::json(number);
+  } catch (const std::exception&) {
+  }
+  return text;
+}
+
+}  // namespace
 
 void AlgorithmFlags::add_to(CLI::App& cmd) {
   cmd.add_option(
@@ -13,12 +33,65 @@ void AlgorithmFlags::add_to(CLI::App& cmd) {
   cmd.add_option("--classes", classes, "keep only these labels");
   cmd.add_option("--min-score", min_score, "drop detections scoring lower");
   cmd.add_option("--algo-name", algo_name, "algorithm name the results carry (default: the detector's)");
+  add_analysis_to(cmd);
+}
+
+void AlgorithmFlags::add_analysis_to(CLI::App& cmd) {
+  cmd.add_flag("--track", track, "track objects: each detection gets a track_id (docs/TRACKING.md)");
+  cmd.add_option("--track-param", track_params, "tracker option NAME=VALUE (repeatable), e.g. max_gap=2");
+  cmd.add_option("--line", lines, "count crossings of line NAME=x1,y1,x2,y2 (repeatable; tracks)");
+  cmd.add_option("--zone", zones, "watch polygon NAME=x1,y1,x2,y2,x3,y3[,...] (repeatable; tracks)");
+  cmd.add_option("--stage", stages, "add a registered stage TYPE or TYPE:{json options} (repeatable)");
+}
+
+nlohmann::json parse_named_points(const std::string& flag, const std::string& text) {
+  auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw std::invalid_argument(flag + " expects NAME=x1,y1,x2,y2..., got '" + text + "'");
+  nlohmann::json points = nlohmann::json::array();
+  std::stringstream list(text.substr(eq + 1));
+  for (std::string item; std::getline(list, item, ',');) {
+    try {
+      size_t used = 0;
+      points.push_back(std::stod(item, &used));
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      throw std::invalid_argument(flag + " " + text.substr(0, eq) + ": '" + item + "' is not a number");
+    }
+  }
+  return {{"name", text.substr(0, eq)}, {"points", points}};
+}
+
+std::vector<StageSpec> AlgorithmFlags::stage_specs() const {
+  std::optional<nlohmann::json> track_options;
+  if (track || !track_params.empty()) {
+    track_options = nlohmann::json::object();
+    for (const auto& [key, value] : parse_params(track_params)) (*track_options)[key] = flag_value(value);
+  }
+  nlohmann::json line_list = nlohmann::json::array(), zone_list = nlohmann::json::array();
+  for (const auto& l : lines) line_list.push_back(parse_named_points("--line", l));
+  for (const auto& z : zones) zone_list.push_back(parse_named_points("--zone", z));
+  std::vector<StageSpec> extra;
+  for (const auto& s : stages) extra.push_back(parse_stage_flag(s));
+  return analysis_stages(track_options ? &*track_options : nullptr, line_list, zone_list, std::move(extra));
+}
+
+AlgorithmConfig AlgorithmFlags::config() const {
+  AlgorithmConfig a;
+  a.detector = detector;
+  a.name = name();
+  a.params = parse_params(params);
+  a.classes = {classes.begin(), classes.end()};
+  a.min_score = min_score;
+  a.stages = stage_specs();
+  return a;
 }
 
 std::unique_ptr<Algorithm> AlgorithmFlags::create() const {
-  if (detector == "none") return std::make_unique<NoopAlgorithm>();
-  return std::make_unique<DetectorAlgorithm>(
-      detector, parse_params(params), std::set<std::string>(classes.begin(), classes.end()), min_score);
+  ModelPool pool;  // one algorithm: its model is shared with nobody
+  return build_algorithm(config(), pool);
 }
+
+StageList AlgorithmFlags::create_stages() const { return build_stages(config()); }
 
 }  // namespace sf::cli

@@ -1,12 +1,14 @@
 #pragma once
-// The flags that choose one algorithm (--detector, --param, --classes, --min-score, --algo-name), shared by
-// the commands that run a single algorithm outside a pipeline (worker, replay).
+// The flags that describe one algorithm, declared once for every command that runs one (run, worker,
+// replay): the model (--detector, --param, --classes, --min-score, --algo-name) and the analysis after it
+// (--track, --track-param, --line, --zone, --stage). They become an AlgorithmConfig, built by the same
+// builder as YAML and the HTTP API.
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "sightflow/algorithm.hpp"
+#include "sightflow/config.hpp"
 
 namespace sf::cli {
 
@@ -15,11 +17,24 @@ struct AlgorithmFlags {
   std::vector<std::string> params, classes;
   float min_score = 0;
   std::string algo_name;  // default: the detector's name
+  bool track = false;
+  std::vector<std::string> track_params, lines, zones, stages;
 
   void add_to(CLI::App& cmd);
+  // Only the analysis flags (for `run --config`, where they add to every algorithm of the file).
+  void add_analysis_to(CLI::App& cmd);
   std::string name() const { return algo_name.empty() ? detector : algo_name; }
-  // Builds it ("none": NoopAlgorithm); a bad name or parameter throws before anything runs.
+  // What the flags describe; bad values throw std::invalid_argument naming the flag.
+  AlgorithmConfig config() const;
+  // The stages the analysis flags ask for (track, lines, zones, then --stage in order).
+  std::vector<StageSpec> stage_specs() const;
+  // Builds the algorithm ("none": NoopAlgorithm) and its stages; a bad name, parameter or stage option
+  // throws before anything runs.
   std::unique_ptr<Algorithm> create() const;
+  StageList create_stages() const;
 };
+
+// "NAME=x1,y1,x2,y2[,...]" -> {"name": NAME, "points": [x1, y1, ...]} (--line, --zone).
+nlohmann::json parse_named_points(const std::string& flag, const std::string& text);
 
 }  // namespace sf::cli

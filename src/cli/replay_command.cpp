@@ -30,7 +30,8 @@ int replay(const ReplayFlags& f, const CLI::App& cmd) {
   options.stream = f.bus.stream;
   options.algo = f.algorithm.name();
   FrameProcessor processor(f.algorithm.create(),
-                           f.db.empty() ? nullptr : std::shared_ptr<Store>(open_store(f.db)), options);
+                           f.db.empty() ? nullptr : std::shared_ptr<Store>(open_store(f.db)), options,
+                           nullptr, f.algorithm.create_stages());
   RedisConnection redis(parse_redis_url(f.bus.redis), f.bus.retry_policy());
   std::atomic<bool> stop{false};
   InterruptWatch interrupt_watch([&] {

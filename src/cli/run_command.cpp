@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "cli/algorithm_flags.hpp"
 #include "cli/commands.hpp"
 #include "cli/interrupt_watch.hpp"
 #include "cli/progress.hpp"
@@ -17,10 +18,7 @@ namespace {
 struct RunFlags {
   std::string config;
   std::vector<std::string> sources, names;
-  std::string detector = "hog";
-  std::vector<std::string> params;
-  std::vector<std::string> classes;
-  float min_score = 0;
+  AlgorithmFlags algorithm;
   std::string mode = "offline";
   double fps = 0, start = 0;
   bool loop = false, stop_at_end = false, no_progress = false;
@@ -29,7 +27,7 @@ struct RunFlags {
   int decode_threads = 1;
   int frame_count = 1, frame_step = 1;
   double interval = 0;
-  std::string out, video_out, summary_json;
+  std::string out, video_out, events_out, mot_out, summary_json;
   std::string db, archive_dir;
   int archive_every = 0;
   bool archive_annotated = false;
@@ -66,6 +64,11 @@ void apply_webhook_flags(const RunFlags& f, CLI::App& cmd, RunConfig& c) {
   if (cmd.count("--webhook-dead-letter")) c.sinks.webhook.dead_letter = f.webhook.dead_letter;
 }
 
+void apply_analysis_outputs(const RunFlags& f, RunConfig& c) {
+  if (!f.events_out.empty()) c.sinks.events = f.events_out;
+  if (!f.mot_out.empty()) c.sinks.mot = f.mot_out;
+}
+
 RunConfig config_from_flags(const RunFlags& f, bool embedded_default) {
   RunConfig c;
   c.mode = parse_mode(f.mode);
@@ -88,11 +91,7 @@ RunConfig config_from_flags(const RunFlags& f, bool embedded_default) {
     if (!f.resize.empty()) std::tie(s.options.width, s.options.height) = parse_size(f.resize);
     c.streams.push_back(s);
   }
-  AlgorithmConfig a;
-  a.name = a.detector = f.detector;
-  a.params = parse_params(f.params);
-  a.classes = {f.classes.begin(), f.classes.end()};
-  a.min_score = f.min_score;
+  AlgorithmConfig a = f.algorithm.config();
   a.schedule = {f.frame_count, f.frame_step, f.interval};
   if (!f.motion.empty()) a.motion.mode = parse_motion_mode(f.motion);
   a.profile = f.profile;
@@ -101,6 +100,7 @@ RunConfig config_from_flags(const RunFlags& f, bool embedded_default) {
   c.sinks.video = f.video_out.empty() && embedded_default ? "sightflow-out/annotated.mp4" : f.video_out;
   c.sinks.db = f.db.empty() && embedded_default ? "sightflow-out/sightflow.db" : f.db;
   apply_archive_flags(f, c);
+  apply_analysis_outputs(f, c);
   validate(c);
   return c;
 }
@@ -108,9 +108,9 @@ RunConfig config_from_flags(const RunFlags& f, bool embedded_default) {
 int run(const RunFlags& f, CLI::App& cmd) {
   RunConfig config;
   if (!f.config.empty()) {
-    for (const char* flag :
-         {"--source", "--detector", "--param", "--fps", "--start", "--resize", "--frame-step",
-          "--frame-count", "--interval", "--classes", "--name", "--decode-threads"}) {
+    for (const char* flag : {"--source", "--detector", "--param", "--fps", "--start", "--resize",
+                             "--frame-step", "--frame-count", "--interval", "--classes", "--name",
+                             "--decode-threads", "--min-score", "--algo-name"}) {
       if (cmd.count(flag))
         throw std::invalid_argument(std::string(flag) + " cannot be combined with --config");
     }
@@ -120,11 +120,14 @@ int run(const RunFlags& f, CLI::App& cmd) {
     if (cmd.count("--out")) config.sinks.jsonl = f.out;
     if (cmd.count("--video-out")) config.sinks.video = f.video_out;
     if (cmd.count("--db")) config.sinks.db = f.db;
+    auto added_stages = f.algorithm.stage_specs();
     for (auto& a : config.algorithms) {
       if (!f.motion.empty()) a.motion.mode = parse_motion_mode(f.motion);
       if (!f.profile.empty()) a.profile = f.profile;
+      a.stages.insert(a.stages.end(), added_stages.begin(), added_stages.end());
     }
     apply_archive_flags(f, config);
+    apply_analysis_outputs(f, config);
     apply_webhook_flags(f, cmd, config);
     validate(config);
     if (cmd.count("--stats-interval")) config.stats_interval = f.stats_interval;
@@ -227,12 +230,7 @@ Command add_run_command(CLI::App& app) {
       "--source", f.sources,
       "file, rtsp/http/tcp/udp URL, /dev/videoN, image or image folder (repeatable; default: vtest.avi)");
   cmd->add_option("--name", f.names, "stream name for each --source, in order");
-  cmd->add_option("--detector", f.detector,
-                  "built-in (hog, haar-face, ...) or catalog model (yolox-nano, ...): see sightflow models")
-      ->capture_default_str();
-  cmd->add_option("--param", f.params, "detector parameter NAME=VALUE (repeatable), e.g. upscale=1.5");
-  cmd->add_option("--classes", f.classes, "keep only these labels");
-  cmd->add_option("--min-score", f.min_score, "drop detections scoring lower");
+  f.algorithm.add_to(*cmd);
   cmd->add_option("--mode", f.mode, "offline (every frame, backpressure) or realtime (source pace, drop)")
       ->check(CLI::IsMember({"offline", "realtime"}))
       ->capture_default_str();
@@ -252,6 +250,9 @@ Command add_run_command(CLI::App& app) {
   cmd->add_option("--out", f.out,
                   "JSON Lines results file, '-' for stdout (default sightflow-out/results.jsonl)");
   cmd->add_option("--video-out", f.video_out, "annotated video file (.mp4, .mkv, .avi)");
+  cmd->add_option("--events-out", f.events_out,
+                  "events (line crossings, zone enter/exit/loiter) as JSON Lines");
+  cmd->add_option("--mot-out", f.mot_out, "tracks as MOTChallenge text (frame,id,x,y,w,h,score,-1,-1,-1)");
   cmd->add_option("--db", f.db,
                   "results store: SQLite file or postgresql:// URL (default with no --source: "
                   "sightflow-out/sightflow.db)");

@@ -39,7 +39,7 @@ int work(WorkerFlags f) {
   Metrics metrics;
   FrameProcessor processor(f.algorithm.create(),
                            f.db.empty() ? nullptr : std::shared_ptr<Store>(open_store(f.db)), options,
-                           &metrics);
+                           &metrics, f.algorithm.create_stages());
   RedisConnection redis(parse_redis_url(f.bus.redis), f.bus.retry_policy());
   FrameWorker worker(redis, processor, f.worker);
   spdlog::info("worker: {} of group {} on {} at {}, algorithm {}{}",

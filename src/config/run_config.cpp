@@ -78,11 +78,87 @@ MotionOptions read_motion(const Reader& r, const YAML::Node& node, const std::st
   return m;
 }
 
+// Stage options as JSON: numbers, booleans and strings as YAML scalars read, lists and mappings nested.
+nlohmann::json to_json_value(const YAML::Node& node) {
+  if (node.IsMap()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& kv : node) out[kv.first.as<std::string>()] = to_json_value(kv.second);
+    return out;
+  }
+  if (node.IsSequence()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& item : node) out.push_back(to_json_value(item));
+    return out;
+  }
+  if (!node.IsScalar()) return nullptr;
+  const std::string text = node.as<std::string>();
+  if (node.Tag() == "!") return text;  // quoted: a string
+  if (text == "true" || text == "false") return text == "true";
+  try {
+    size_t used = 0;
+    long long integer = std::stoll(text, &used);
+    if (used == text.size()) return integer;
+    double number = std::stod(text, &used);
+    if (used == text.size()) return number;
+  } catch (const std::exception&) {
+  }
+  return text;
+}
+
+// `stages: [TYPE, {type: TYPE, OPTION: VALUE, ...}]`; `track: true | {options}`, `lines: [...]`,
+// `zones: [...]` are the same stages written shorter (docs/CONFIG.md). Each is built once here, so that a
+// bad option fails with its line before anything runs.
+std::vector<StageSpec> read_stages(const Reader& r, const YAML::Node& node, const std::string& field) {
+  std::vector<StageSpec> extra;
+  if (auto list = node["stages"]; list.IsDefined() && !list.IsNull()) {
+    if (!list.IsSequence()) r.fail(list, field + ".stages", "expected a list of stage types or mappings");
+    for (size_t i = 0; i < list.size(); ++i) {
+      std::string where = field + ".stages[" + std::to_string(i) + "]";
+      StageSpec spec;
+      if (list[i].IsScalar()) {
+        spec.type = list[i].as<std::string>();
+      } else if (list[i].IsMap()) {
+        spec.options = to_json_value(list[i]);
+        spec.type =
+            r.scalar<std::string>(r.require(list[i], "type", where, "the stage's type"), where + ".type");
+        spec.options.erase("type");
+      } else {
+        r.fail(list[i], where, "expected a stage type or a mapping with type");
+      }
+      extra.push_back(std::move(spec));
+    }
+  }
+  std::optional<nlohmann::json> track;
+  if (auto t = node["track"]; t.IsDefined() && !t.IsNull()) {
+    if (t.IsMap())
+      track = to_json_value(t);
+    else if (r.scalar<bool>(t, field + ".track"))
+      track = nlohmann::json::object();
+  }
+  auto list_of = [&](const char* key) {
+    auto n = node[key];
+    if (!n.IsDefined() || n.IsNull()) return nlohmann::json::array();
+    if (!n.IsSequence()) r.fail(n, field + "." + key, "expected a list");
+    return to_json_value(n);
+  };
+  auto specs =
+      analysis_stages(track ? &*track : nullptr, list_of("lines"), list_of("zones"), std::move(extra));
+  for (const auto& spec : specs) {
+    try {
+      create_stage(spec);
+    } catch (const std::invalid_argument& e) {
+      r.fail(node, field + ".stages", e.what());
+    }
+  }
+  return specs;
+}
+
 AlgorithmConfig read_algorithm(const Reader& r, const YAML::Node& node, const std::string& field,
                                size_t index) {
+  if (!node.IsMap()) r.fail(node, field, "expected a mapping with detector");
   r.only_keys(node, field,
               {"name", "detector", "params", "classes", "min_score", "frame_count", "frame_step", "interval",
-               "streams", "motion", "profile"});
+               "streams", "motion", "profile", "stages", "track", "lines", "zones"});
   AlgorithmConfig a;
   a.detector = r.get<std::string>(node, "detector", field, a.detector);
   a.name = r.get<std::string>(node, "name", field,
@@ -104,6 +180,7 @@ AlgorithmConfig read_algorithm(const Reader& r, const YAML::Node& node, const st
   if (auto motion = node["motion"]; motion.IsDefined() && !motion.IsNull())
     a.motion = read_motion(r, motion, field + ".motion");
   a.profile = r.get<std::string>(node, "profile", field, "");
+  a.stages = read_stages(r, node, field);
   try {
     validate(a.schedule);
   } catch (const std::invalid_argument& e) {
@@ -198,8 +275,10 @@ RunConfig parse_run_config(const std::string& yaml_text, const std::string& orig
   for (size_t i = 0; i < algorithms.size(); ++i)
     c.algorithms.push_back(read_algorithm(r, algorithms[i], "algorithms[" + std::to_string(i) + "]", i));
   if (auto sinks = root["sinks"]; sinks.IsDefined() && !sinks.IsNull()) {
-    r.only_keys(sinks, "sinks", {"jsonl", "video", "db", "retention", "archive", "webhook"});
+    r.only_keys(sinks, "sinks", {"jsonl", "video", "events", "mot", "db", "retention", "archive", "webhook"});
     c.sinks.jsonl = r.get<std::string>(sinks, "jsonl", "sinks", "");
+    c.sinks.events = r.get<std::string>(sinks, "events", "sinks", "");
+    c.sinks.mot = r.get<std::string>(sinks, "mot", "sinks", "");
     c.sinks.video = r.get<std::string>(sinks, "video", "sinks", "");
     read_store(r, sinks, c.sinks);
     if (YAML::Node webhook = sinks["webhook"]; webhook.IsDefined() && !webhook.IsNull())
@@ -211,6 +290,17 @@ RunConfig parse_run_config(const std::string& yaml_text, const std::string& orig
     throw ConfigError(origin + ": " + e.what());
   }
   return c;
+}
+
+AlgorithmConfig parse_algorithm_config(const nlohmann::json& description, const std::string& origin) {
+  // JSON is YAML: one reader for both, so the API's errors read as the config file's do.
+  YAML::Node node;
+  try {
+    node = YAML::Load(description.dump());
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(origin + ": " + e.msg);
+  }
+  return read_algorithm(Reader(origin), node, "algorithm", 0);
 }
 
 RunConfig load_run_config(const std::string& path) {
@@ -254,58 +344,34 @@ PipelineOptions pipeline_options(const RunConfig& c) {
   return o;
 }
 
-namespace {
-
-// Loads the algorithm's profile and lowers its model's score threshold to the profile's lowest, so that
-// the profile sees every detection it may keep.
-CameraProfile profile_for(AlgorithmConfig& a) {
-  CameraProfile profile;
-  try {
-    profile = load_camera_profile(a.profile);
-  } catch (const std::runtime_error& e) {
-    throw ConfigError("algorithm '" + a.name + "': " + e.what());
-  }
-  if (profile.model != a.detector)
-    throw ConfigError("algorithm '" + a.name + "': profile " + a.profile + " was tuned for " + profile.model +
-                      ", not " + a.detector);
-  if (!a.params.count("score_threshold"))
-    a.params["score_threshold"] = std::to_string(profile.lowest_threshold());
-  return profile;
-}
-
-}  // namespace
-
 void populate(Pipeline& pipeline, const RunConfig& c) {
   for (const auto& s : c.streams) pipeline.add_stream(s.source, s.options);
   // Algorithms asking for the same detector and parameters share one batched model.
   auto pool = std::make_shared<ModelPool>();
-  for (auto a : c.algorithms) {
-    std::optional<CameraProfile> profile;
-    if (!a.profile.empty()) profile = profile_for(a);
+  for (const auto& a : c.algorithms) {
+    build_stages(a);  // a bad stage or profile fails here, before any source opens
     pipeline.add_algorithm(
-        a.name,
-        [a, pool, profile]() -> std::unique_ptr<Algorithm> {
-          if (a.detector == "none") return std::make_unique<NoopAlgorithm>();  // measures everything else
-          std::unique_ptr<Algorithm> algorithm;
-          if (a.motion.mode != MotionMode::Off)
-            algorithm = std::make_unique<MotionAlgorithm>(pool->acquire(a.detector, a.params), a.motion,
-                                                          a.classes, a.min_score);
-          else
-            algorithm = std::make_unique<DetectorAlgorithm>(pool->acquire(a.detector, a.params), a.classes,
-                                                            a.min_score);
-          if (profile) return std::make_unique<ProfiledAlgorithm>(std::move(algorithm), *profile);
-          return algorithm;
-        },
-        a.schedule, a.streams);
+        a.name, [a, pool] { return build_algorithm(a, *pool); }, a.schedule, a.streams,
+        [a] { return build_stages(a); });
   }
+  auto make_parent = [](const std::string& path) {
+    auto parent = std::filesystem::path(path).parent_path();
+    if (path != "-" && !parent.empty()) std::filesystem::create_directories(parent);
+  };
   if (!c.sinks.jsonl.empty()) {
-    auto parent = std::filesystem::path(c.sinks.jsonl).parent_path();
-    if (c.sinks.jsonl != "-" && !parent.empty()) std::filesystem::create_directories(parent);
+    make_parent(c.sinks.jsonl);
     pipeline.add_sink(make_jsonl_sink(c.sinks.jsonl, c.mode == Mode::Realtime));
   }
+  if (!c.sinks.events.empty()) {
+    make_parent(c.sinks.events);
+    pipeline.add_sink(make_events_sink(c.sinks.events, c.mode == Mode::Realtime));
+  }
+  if (!c.sinks.mot.empty()) {
+    make_parent(c.sinks.mot);
+    pipeline.add_sink(make_mot_sink(c.sinks.mot));
+  }
   if (!c.sinks.video.empty()) {
-    auto parent = std::filesystem::path(c.sinks.video).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent);
+    make_parent(c.sinks.video);
     // Nominal rate only: frames are encoded at their own media time.
     pipeline.add_sink(make_video_sink(c.sinks.video, 25.0, c.streams.size() > 1));
   }

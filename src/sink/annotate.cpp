@@ -76,6 +76,7 @@ void draw_annotations(cv::Mat& image, const std::vector<AnnotationBox>& boxes,
 
   for (const auto& p : placed) {
     std::string text = p.box->label;
+    if (p.box->track_id) text = "#" + std::to_string(*p.box->track_id) + (text.empty() ? "" : " " + text);
     if (p.box->score >= 0) {
       char score[32];
       std::snprintf(score, sizeof(score), "%.2f", static_cast<double>(p.box->score));
@@ -115,6 +116,22 @@ void draw_annotations(cv::Mat& image, const std::vector<AnnotationBox>& boxes,
     cv::putText(image, overlay_lines[i], org, kFont, font_scale, cv::Scalar(255, 255, 255), font_thick,
                 cv::LINE_AA);
   }
+}
+
+void add_annotation_boxes(std::vector<AnnotationBox>& boxes, const std::vector<Detection>& detections) {
+  for (const auto& d : detections) boxes.push_back({d.box, d.label, d.score, d.track_id});
+}
+
+std::vector<std::string> analytics_lines(const Result& r) {
+  std::vector<std::string> out;
+  if (auto lines = r.analytics.find("lines"); lines != r.analytics.end() && lines->is_object())
+    for (const auto& [name, c] : lines->items())
+      out.push_back(name + ": in " + std::to_string(c.value("in", 0)) + " out " +
+                    std::to_string(c.value("out", 0)));
+  if (auto zones = r.analytics.find("zones"); zones != r.analytics.end() && zones->is_object())
+    for (const auto& [name, z] : zones->items())
+      out.push_back(name + ": " + std::to_string(z.value("count", 0)) + " inside");
+  return out;
 }
 
 }  // namespace sf

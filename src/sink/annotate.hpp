@@ -1,16 +1,26 @@
 #pragma once
 // Draws detections and a short status overlay onto a frame (for the annotated video, MJPEG and snapshots).
 #include <opencv2/core.hpp>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "sightflow/result.hpp"
 
 namespace sf {
 
 struct AnnotationBox {
-  cv::Rect2f box;     // pixels, in the image's coordinates
-  std::string label;  // class name; also picks the colour
-  float score = 0;    // shown with two decimals; a negative score is not shown
+  cv::Rect2f box;                                  // pixels, in the image's coordinates
+  std::string label;                               // class name; also picks the colour
+  float score = 0;                                 // shown with two decimals; a negative score is not shown
+  std::optional<int64_t> track_id = std::nullopt;  // shown as "#12" before the label
 };
+
+// The boxes to draw for a result's detections: every annotating output (video, live view, archive) uses
+// this, so they show the same thing.
+void add_annotation_boxes(std::vector<AnnotationBox>& boxes, const std::vector<Detection>& detections);
+// Overlay lines for what stages counted: "door: in 7 out 5", "lawn: 3 inside".
+std::vector<std::string> analytics_lines(const Result& result);
 
 // Each box: a rectangle in the label's colour (a hash of the label, so a class keeps its colour across frames
 // and runs) and "label 0.87" on a filled background above it, moved inside the image when it would leave it.

@@ -1,5 +1,6 @@
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <stdexcept>
 
 #include "sightflow/sink.hpp"
@@ -7,9 +8,12 @@
 namespace sf {
 namespace {
 
-class JsonlSink : public Sink {
+// A text file with what `format` makes of each result (nothing: no write).
+class TextLinesSink : public Sink {
  public:
-  JsonlSink(const std::string& path, bool flush_each_line) : path_(path), flush_(flush_each_line) {
+  using Format = std::function<std::string(const Result&)>;
+  TextLinesSink(const std::string& path, bool flush_each_line, Format format)
+      : path_(path), flush_(flush_each_line), format_(std::move(format)) {
     if (path == "-") {
       file_ = stdout;
     } else {
@@ -18,10 +22,11 @@ class JsonlSink : public Sink {
         throw std::runtime_error("cannot create results file " + path + ": " + std::strerror(errno));
     }
   }
-  ~JsonlSink() override { close(); }
+  ~TextLinesSink() override { close(); }
 
   void write(const Result& result) override {
-    std::string line = to_json(result).dump() + "\n";
+    std::string line = format_(result);
+    if (line.empty()) return;
     if (std::fwrite(line.data(), 1, line.size(), file_) != line.size()) {
       throw std::runtime_error("cannot write results file " + path_ + ": " + std::strerror(errno));
     }
@@ -41,13 +46,38 @@ class JsonlSink : public Sink {
  private:
   std::string path_;
   bool flush_;
+  Format format_;
   std::FILE* file_ = nullptr;
 };
 
 }  // namespace
 
 std::shared_ptr<Sink> make_jsonl_sink(const std::string& path, bool flush_each_line) {
-  return std::make_shared<JsonlSink>(path, flush_each_line);
+  return std::make_shared<TextLinesSink>(path, flush_each_line,
+                                         [](const Result& r) { return to_json(r).dump() + "\n"; });
+}
+
+std::shared_ptr<Sink> make_events_sink(const std::string& path, bool flush_each_line) {
+  return std::make_shared<TextLinesSink>(path, flush_each_line, [](const Result& r) {
+    std::string lines;
+    for (const auto& e : r.events) lines += to_json(e, r).dump() + "\n";
+    return lines;
+  });
+}
+
+std::shared_ptr<Sink> make_mot_sink(const std::string& path) {
+  return std::make_shared<TextLinesSink>(path, false, [](const Result& r) {
+    std::string lines;
+    char line[160];
+    for (const auto& d : r.detections) {
+      if (!d.track_id) continue;
+      std::snprintf(line, sizeof line, "%lld,%lld,%.2f,%.2f,%.2f,%.2f,%.4f,-1,-1,-1\n",
+                    static_cast<long long>(r.frame + 1), static_cast<long long>(*d.track_id), d.box.x,
+                    d.box.y, d.box.width, d.box.height, d.score);
+      lines += line;
+    }
+    return lines;
+  });
 }
 
 }  // namespace sf

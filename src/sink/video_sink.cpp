@@ -28,9 +28,10 @@ class VideoSink : public Sink {
     std::vector<AnnotationBox> boxes;
     std::vector<std::string> lines;
     for (const auto& [algo, detections] : out.latest) {
-      for (const auto& d : detections) boxes.push_back({d.box, d.label, d.score});
+      add_annotation_boxes(boxes, detections);
       lines.push_back(algo + ": " + std::to_string(detections.size()));
     }
+    for (auto& line : analytics_lines(r)) lines.push_back(std::move(line));
     double now = steady_now();
     out.rate.tick(now);
     char fps_text[32];

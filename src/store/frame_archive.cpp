@@ -147,7 +147,7 @@ cv::Mat annotated_copy(const Result& r, const cv::Mat& image, const std::string&
   cv::Mat copy = image.clone();  // result.image is shared with other sinks: never draw on it
   std::vector<AnnotationBox> boxes;
   boxes.reserve(r.detections.size());
-  for (const auto& d : r.detections) boxes.push_back({d.box, d.label, d.score});
+  add_annotation_boxes(boxes, r.detections);
   std::vector<std::string> lines = {r.stream + "  " + date + " " + hms.substr(0, 2) + ":" + hms.substr(2, 2) +
                                         ":" + hms.substr(4, 2) + " UTC",
                                     r.algo + "  frame " + std::to_string(r.frame) + "  " +

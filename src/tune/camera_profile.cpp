@@ -82,24 +82,32 @@ CameraProfile load_camera_profile(const std::string& path) {
   return p;
 }
 
-ProfiledAlgorithm::ProfiledAlgorithm(std::unique_ptr<Algorithm> inner, CameraProfile profile)
-    : inner_(std::move(inner)), profile_(std::move(profile)) {}
+namespace {
 
-AlgorithmOutput ProfiledAlgorithm::run(std::span<const Frame> frames, StageTimes& times) {
-  auto out = inner_->run(frames, times);
-  out.detections = profile_.apply(std::move(out.detections));
-  return out;
-}
+// Drops what the profile does not keep, before any later stage (a tracker) sees it.
+class ProfileStage : public Stage {
+ public:
+  explicit ProfileStage(CameraProfile profile) : profile_(std::move(profile)) {}
+  void process(Result& result, const Frame&) override {
+    result.detections = profile_.apply(std::move(result.detections));
+  }
 
-Prepared ProfiledAlgorithm::prepare(std::span<const Frame> frames, StageTimes& times) const {
-  return inner_->prepare(frames, times);
-}
+ private:
+  CameraProfile profile_;
+};
 
-AlgorithmOutput ProfiledAlgorithm::run_prepared(std::span<const Frame> frames, const Prepared& prepared,
-                                                StageTimes& times) {
-  auto out = inner_->run_prepared(frames, prepared, times);
-  out.detections = profile_.apply(std::move(out.detections));
-  return out;
+}  // namespace
+
+std::unique_ptr<Stage> make_profile_stage(const nlohmann::json& options) {
+  for (const auto& [key, value] : options.items())
+    if (key != "file") throw std::invalid_argument("unknown option '" + key + "' (profile takes file)");
+  if (!options.contains("file") || !options["file"].is_string())
+    throw std::invalid_argument("option 'file' (the profile from sightflow tune) is required");
+  try {
+    return std::make_unique<ProfileStage>(load_camera_profile(options["file"].get<std::string>()));
+  } catch (const std::runtime_error& e) {
+    throw std::invalid_argument(e.what());
+  }
 }
 
 }  // namespace sf

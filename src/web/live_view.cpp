@@ -82,8 +82,9 @@ LiveJpeg LiveView::encode(const std::string& stream, StreamView& view, std::uniq
   std::vector<AnnotationBox> boxes;
   std::vector<std::string> lines{stream};
   for (const auto& [algo, result] : view.latest) {
-    for (const auto& d : result.detections) boxes.push_back({d.box, d.label, d.score});
+    add_annotation_boxes(boxes, result.detections);
     lines.push_back(algo + ": count " + std::to_string(result.detections.size()));
+    for (auto& line : analytics_lines(result)) lines.push_back(std::move(line));
   }
   char fps[32];
   std::snprintf(fps, sizeof fps, "%.1f fps", view.rate.rate(steady_now()));

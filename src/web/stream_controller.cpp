@@ -36,10 +36,11 @@ double ms(const StageStat& stat) { return stat.ewma() * 1000.0; }
 
 StreamStartRequest parse_stream_request(const nlohmann::json& body) {
   if (!body.is_object()) throw bad_request("expected a JSON object with at least \"name\" and \"source\"");
-  static const std::set<std::string> known = {"name",       "source",   "detector", "params", "frame_count",
-                                              "frame_step", "interval", "mode",     "loop",   "fps"};
+  // The stream's own fields; the rest describes its algorithm, read as a YAML config's algorithm is.
+  static const std::set<std::string> stream_fields = {"name", "source", "mode", "loop", "fps"};
+  nlohmann::json algorithm = nlohmann::json::object();
   for (const auto& [key, value] : body.items())
-    if (!known.count(key)) throw bad_request("unknown field '" + key + "'");
+    if (!stream_fields.count(key)) algorithm[key] = value;
   StreamStartRequest r;
   r.name = field<std::string>(body, "name", "");
   r.source = field<std::string>(body, "source", "");
@@ -48,21 +49,15 @@ StreamStartRequest parse_stream_request(const nlohmann::json& body) {
   for (char c : r.name)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
       throw bad_request("stream name '" + r.name + "' may hold only letters, digits, '-', '_' and '.'");
-  r.detector = field<std::string>(body, "detector", r.detector);
-  if (body.contains("params")) {
-    if (!body["params"].is_object()) throw bad_request("field 'params' must be an object of NAME: VALUE");
-    for (const auto& [key, value] : body["params"].items())
-      r.params[key] = value.is_string() ? value.get<std::string>() : value.dump();
-  }
-  r.schedule.frame_count = field<int>(body, "frame_count", 1);
-  r.schedule.frame_step = field<int>(body, "frame_step", 1);
-  r.schedule.interval = field<double>(body, "interval", 0.0);
   try {
+    r.algorithm = parse_algorithm_config(algorithm, "request");
     r.mode = parse_mode(field<std::string>(body, "mode", "realtime"));
-    validate(r.schedule);
   } catch (const std::invalid_argument& e) {
     throw bad_request(e.what());
+  } catch (const ConfigError& e) {
+    throw bad_request(e.what());
   }
+  if (!r.algorithm.streams.empty()) throw bad_request("field 'streams' has no meaning here");
   r.loop = field<bool>(body, "loop", false);
   r.fps = field<double>(body, "fps", 0.0);
   return r;
@@ -127,11 +122,7 @@ nlohmann::ordered_json StreamController::start(const StreamStartRequest& request
     stream.options.loop = request.loop;
     stream.options.target_fps = request.fps;
     config.streams.push_back(stream);
-    AlgorithmConfig algorithm;
-    algorithm.name = algorithm.detector = request.detector;
-    algorithm.params = request.params;
-    algorithm.schedule = request.schedule;
-    config.algorithms.push_back(algorithm);
+    config.algorithms.push_back(request.algorithm);
     config.sinks.db = options_.db;
     config.sinks.archive_dir = options_.archive_dir;
     config.sinks.webhook = options_.webhook;
@@ -145,7 +136,7 @@ nlohmann::ordered_json StreamController::start(const StreamStartRequest& request
     entries_.erase(request.name);  // the caller hears why; nothing of it is left to list
     throw bad_request("cannot start stream '" + request.name + "': " + e.what());
   }
-  spdlog::info("web: started stream {} <- {} ({})", request.name, request.source, request.detector);
+  spdlog::info("web: started stream {} <- {} ({})", request.name, request.source, request.algorithm.detector);
   std::lock_guard lock(mutex_);
   auto& entry = entries_[request.name];
   entry.state = "running";

@@ -21,9 +21,8 @@ namespace sf {
 
 // POST /api/streams: what to run. Unknown keys and bad values are HttpError 400 naming them.
 struct StreamStartRequest {
-  std::string name, source, detector = "hog";
-  ModelParams params;
-  Schedule schedule;
+  std::string name, source;
+  AlgorithmConfig algorithm;  // detector, params, schedule, motion, stages: as a YAML algorithm entry
   Mode mode = Mode::Realtime;
   bool loop = false;
   double fps = 0;  // downsample the source (0: every frame)
