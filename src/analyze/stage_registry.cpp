@@ -1,13 +1,20 @@
 #include <map>
 #include <mutex>
 
+#include "count/line_stage.hpp"
+#include "count/zone_stage.hpp"
 #include "sightflow/stage.hpp"
 
 namespace sf {
 namespace {
 
 // The built-in stages: one line each.
-std::map<std::string, StageFactory> built_in_stages() { return {}; }
+std::map<std::string, StageFactory> built_in_stages() {
+  return {
+      {"lines", make_line_stage},
+      {"zones", make_zone_stage},
+  };
+}
 
 struct Registry {
   std::mutex mutex;
