@@ -27,6 +27,7 @@ double LineCounter::signed_distance(const LineSpec& line, cv::Point2f p) {
 }
 
 std::vector<Event> LineCounter::update(double time, const std::vector<Detection>& detections) {
+  forget(time);  // first, so a track back after a long gap starts afresh instead of counting the gap
   std::vector<Event> events;
   for (const auto& d : detections) {
     if (!d.track_id) continue;
@@ -71,7 +72,6 @@ std::vector<Event> LineCounter::update(double time, const std::vector<Detection>
     track.last_seen = time;
     track.last_point = p;
   }
-  forget(time);
   return events;
 }
 

@@ -28,6 +28,20 @@ Event ZoneCounter::event(const char* type, const Zone& zone, int64_t id, const T
 std::vector<Event> ZoneCounter::update(double time, const std::vector<Detection>& detections) {
   std::vector<Event> events;
   for (auto& zone : zones_) {
+    // Tracks that vanished, first (a tracker may reuse an id after a long gap): those inside exit as of
+    // their last sighting; the rest are just forgotten.
+    for (auto it = zone.tracks.begin(); it != zone.tracks.end();) {
+      if (time - it->second.last_seen <= zone.spec.exit_after) {
+        ++it;
+        continue;
+      }
+      if (it->second.counted) {
+        Event e = event("exit", zone, it->first, it->second);
+        e.dwell = it->second.last_seen - it->second.first_inside;
+        events.push_back(std::move(e));
+      }
+      it = zone.tracks.erase(it);
+    }
     std::set<int64_t> seen;
     for (const auto& d : detections) {
       if (!d.track_id || !seen.insert(*d.track_id).second) continue;
@@ -63,19 +77,6 @@ std::vector<Event> ZoneCounter::update(double time, const std::vector<Detection>
         e.dwell = time - t.first_inside;
         events.push_back(std::move(e));
       }
-    }
-    // Tracks that vanished: those inside exit as of their last sighting; the rest are just forgotten.
-    for (auto it = zone.tracks.begin(); it != zone.tracks.end();) {
-      if (time - it->second.last_seen <= zone.spec.exit_after) {
-        ++it;
-        continue;
-      }
-      if (it->second.counted) {
-        Event e = event("exit", zone, it->first, it->second);
-        e.dwell = it->second.last_seen - it->second.first_inside;
-        events.push_back(std::move(e));
-      }
-      it = zone.tracks.erase(it);
     }
   }
   return events;
