@@ -16,8 +16,11 @@ constexpr size_t kMaxTracks = 4096;
 }  // namespace
 
 LineCounter::LineCounter(LineCounterOptions options) : options_(std::move(options)) {
-  for (const auto& l : options_.lines)
+  for (const auto& l : options_.lines) {
     if (l.a == l.b) throw std::invalid_argument("line '" + l.name + "': its two points are the same");
+    if (!(l.band >= 0)) throw std::invalid_argument("line '" + l.name + "': band must be >= 0");
+  }
+  if (!(options_.forget_after > 0)) throw std::invalid_argument("lines: forget_after must be > 0");
   counts_.resize(options_.lines.size());
 }
 

@@ -12,6 +12,9 @@ ZoneCounter::ZoneCounter(ZoneCounterOptions options) : labels_(std::move(options
     if (z.polygon.size() < 3) throw std::invalid_argument("zone '" + z.name + "': needs at least 3 points");
     if (cv::contourArea(z.polygon) <= 0)
       throw std::invalid_argument("zone '" + z.name + "': its polygon has no area");
+    if (z.min_frames < 1) throw std::invalid_argument("zone '" + z.name + "': min_frames must be >= 1");
+    if (!(z.exit_after > 0)) throw std::invalid_argument("zone '" + z.name + "': exit_after must be > 0");
+    if (!(z.loiter >= 0)) throw std::invalid_argument("zone '" + z.name + "': loiter must be >= 0");
     zones_.push_back({std::move(z), {}});
   }
 }
