@@ -1,6 +1,8 @@
 #include <map>
 #include <mutex>
 
+#include "count/line_stage.hpp"
+#include "count/zone_stage.hpp"
 #include "sightflow/camera_profile.hpp"
 #include "sightflow/stage.hpp"
 
@@ -8,7 +10,13 @@ namespace sf {
 namespace {
 
 // The built-in stages: one line each.
-std::map<std::string, StageFactory> built_in_stages() { return {}; }
+std::map<std::string, StageFactory> built_in_stages() {
+  return {
+      {"lines", make_line_stage},
+      {"profile", make_profile_stage},
+      {"zones", make_zone_stage},
+  };
+}
 
 struct Registry {
   std::mutex mutex;
