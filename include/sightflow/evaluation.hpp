@@ -25,6 +25,8 @@ using GroundTruth = std::map<int64_t, std::vector<GroundTruthBox>>;
 // Parses a MOT gt.txt (frame, id, left, top, width, height, flag, ...). Throws std::runtime_error naming
 // the file and line on malformed input.
 GroundTruth load_mot_ground_truth(const std::string& path);
+// The same boxes without their ids (load_mot_tracks_ground_truth keeps them).
+GroundTruth without_ids(const TrackFrames& truth);
 
 float iou(const cv::Rect2f& a, const cv::Rect2f& b);
 

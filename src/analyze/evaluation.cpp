@@ -10,13 +10,17 @@
 
 namespace sf {
 
-GroundTruth load_mot_ground_truth(const std::string& path) {
+GroundTruth without_ids(const TrackFrames& truth) {
   GroundTruth gt;
-  for (const auto& [frame, boxes] : load_mot_tracks_ground_truth(path)) {
+  for (const auto& [frame, boxes] : truth) {
     auto& out = gt[frame];
     for (const auto& b : boxes) out.push_back({b.box, b.ignore});
   }
   return gt;
+}
+
+GroundTruth load_mot_ground_truth(const std::string& path) {
+  return without_ids(load_mot_tracks_ground_truth(path));
 }
 
 float iou(const cv::Rect2f& a, const cv::Rect2f& b) {

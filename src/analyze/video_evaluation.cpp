@@ -28,11 +28,7 @@ VideoEvalResult evaluate_on_video(const VideoEvalOptions& o) {
   if (o.every < 1) throw std::invalid_argument("--every must be at least 1");
   if (o.iou <= 0 || o.iou > 1) throw std::invalid_argument("--iou must be in (0, 1]");
   TrackFrames tracked_truth = load_mot_tracks_ground_truth(o.ground_truth);
-  GroundTruth truth;
-  for (const auto& [frame, boxes] : tracked_truth) {
-    auto& out = truth[frame];
-    for (const auto& b : boxes) out.push_back({b.box, b.ignore});
-  }
+  GroundTruth truth = without_ids(tracked_truth);
   for (const auto& spec : o.stages) create_stage(spec);  // a bad stage fails here, before decoding
 
   PipelineOptions options;
