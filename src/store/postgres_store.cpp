@@ -71,9 +71,14 @@ constexpr Prepared kInsertResult{
     "sf_insert_result",
     "INSERT INTO results(stream, algo, frame, pts, ts, count, json) VALUES($1, $2, $3, $4, $5, $6, $7)"
     " ON CONFLICT (stream, algo, frame) DO NOTHING RETURNING 1"};
-constexpr Prepared kInsertDetection{"sf_insert_detection",
-                                    "INSERT INTO detections(stream, algo, frame, label, score, x, y, w, h)"
-                                    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)"};
+constexpr Prepared kInsertDetection{
+    "sf_insert_detection",
+    "INSERT INTO detections(stream, algo, frame, label, score, x, y, w, h, track_id)"
+    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"};
+constexpr Prepared kInsertEvent{
+    "sf_insert_event",
+    "INSERT INTO events(stream, algo, frame, pts, ts, type, name, track_id, label, direction, dwell)"
+    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"};
 // `samples` may be more than 1: a batch's increments to one bucket are summed before they are sent.
 constexpr Prepared kUpsertRollup{
     "sf_upsert_rollup",
@@ -92,8 +97,8 @@ constexpr Prepared kUpsertFrame{
     " VALUES($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (stream, seq) DO UPDATE SET"
     " archive_path = coalesce(excluded.archive_path, frames.archive_path),"
     " archive_bytes = coalesce(excluded.archive_bytes, frames.archive_bytes)"};
-constexpr Prepared kStatements[] = {kInsertResult, kInsertDetection, kUpsertRollup, kUpsertStream,
-                                    kUpsertFrame};
+constexpr Prepared kStatements[] = {kInsertResult, kInsertDetection, kInsertEvent,
+                                    kUpsertRollup, kUpsertStream,    kUpsertFrame};
 
 [[noreturn]] void fail(const std::string& where, std::string_view what, const char* message) {
   throw StoreError("PostgreSQL " + where + ": " + std::string(what.substr(0, 120)) + ": " + trimmed(message));
@@ -391,16 +396,32 @@ size_t PostgresStore::write(const std::vector<Result>& results, const std::vecto
   Pipeline pipeline(conn, shown_url_);
   for (const Result* r : added) {
     for (const auto& d : r->detections) {
-      pipeline.send(kInsertDetection, Params()
-                                          .text(r->stream)
-                                          .text(r->algo)
-                                          .integer(r->frame)
-                                          .text(d.label)
-                                          .real(double(d.score))
-                                          .real(double(d.box.x))
-                                          .real(double(d.box.y))
-                                          .real(double(d.box.width))
-                                          .real(double(d.box.height)));
+      Params p;
+      p.text(r->stream)
+          .text(r->algo)
+          .integer(r->frame)
+          .text(d.label)
+          .real(double(d.score))
+          .real(double(d.box.x))
+          .real(double(d.box.y))
+          .real(double(d.box.width))
+          .real(double(d.box.height));
+      d.track_id ? p.integer(*d.track_id) : p.null();
+      pipeline.send(kInsertDetection, p);
+    }
+    for (const auto& e : r->events) {
+      Params p;
+      p.text(r->stream)
+          .text(r->algo)
+          .integer(r->frame)
+          .real(r->pts)
+          .real(frame_time(*r))
+          .text(e.type)
+          .text(e.name);
+      e.track_id ? p.integer(*e.track_id) : p.null();
+      p.text(e.label).text(e.direction);
+      e.dwell ? p.real(*e.dwell) : p.null();
+      pipeline.send(kInsertEvent, p);
     }
   }
   for (const auto& [key, sum] : rollups) {
@@ -502,6 +523,7 @@ void PostgresStore::apply_retention(const RetentionPolicy& policy, double now) {
         " (SELECT stream, algo, frame FROM results WHERE ts < $1)",
         cutoff);
     run(conn, shown_url_, "DELETE FROM results WHERE ts < $1", cutoff);
+    run(conn, shown_url_, "DELETE FROM events WHERE ts < $1", cutoff);
     run(conn, shown_url_, "DELETE FROM frames WHERE ts < $1 AND archive_path IS NULL", cutoff);
   }
   for (size_t i = 0; i < std::size(kRollupLevels); ++i) {

@@ -40,7 +40,18 @@ std::vector<std::string> migrations(Dialect dialect) {
       " CASE WHEN r.samples < t.samples THEN 0 ELSE r.min END AS min, r.max, r.sum"
       " FROM rollups r JOIN rollups t ON t.stream = r.stream AND t.algo = r.algo AND t.level = r.level"
       " AND t.bucket = r.bucket AND t.label = '*';\n";
-  return {v1};
+  // v2: identities and events from analysis stages (tracking, lines, zones). Events are written with
+  // their result, so a result stored once stores its events once.
+  std::string v2 = "ALTER TABLE detections ADD COLUMN track_id " + integer +
+                   ";\n"
+                   "CREATE TABLE events(stream TEXT NOT NULL, algo TEXT NOT NULL, frame " +
+                   integer + " NOT NULL, pts " + real + ", ts " + real +
+                   " NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL, track_id " + integer +
+                   ", label TEXT, direction TEXT, dwell " + real +
+                   ");\n"
+                   "CREATE INDEX events_ts ON events(ts);\n"
+                   "CREATE INDEX events_result ON events(stream, algo, frame);\n";
+  return {v1, v2};
 }
 
 }  // namespace sf::schema

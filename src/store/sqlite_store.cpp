@@ -61,8 +61,11 @@ size_t SqliteStore::write(const std::vector<Result>& results, const std::vector<
       "INSERT INTO results(stream, algo, frame, pts, ts, count, json) VALUES(?, ?, ?, ?, ?, ?, ?)"
       " ON CONFLICT(stream, algo, frame) DO NOTHING");
   auto insert_detection = db_.prepare(
-      "INSERT INTO detections(stream, algo, frame, label, score, x, y, w, h) VALUES(?, ?, ?, ?, ?, ?, ?, ?, "
-      "?)");
+      "INSERT INTO detections(stream, algo, frame, label, score, x, y, w, h, track_id)"
+      " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  auto insert_event = db_.prepare(
+      "INSERT INTO events(stream, algo, frame, pts, ts, type, name, track_id, label, direction, dwell)"
+      " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   auto upsert_rollup = db_.prepare(
       "INSERT INTO rollups(stream, algo, label, level, bucket, samples, sum, min, max)"
       " VALUES(?, ?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT(stream, algo, label, level, bucket) DO UPDATE SET"
@@ -86,7 +89,26 @@ size_t SqliteStore::write(const std::vector<Result>& results, const std::vector<
     for (const auto& d : r.detections) {
       insert_detection.bind(1, r.stream).bind(2, r.algo).bind(3, r.frame).bind(4, d.label);
       insert_detection.bind(5, double(d.score)).bind(6, double(d.box.x)).bind(7, double(d.box.y));
-      insert_detection.bind(8, double(d.box.width)).bind(9, double(d.box.height)).run();
+      insert_detection.bind(8, double(d.box.width)).bind(9, double(d.box.height));
+      if (d.track_id)
+        insert_detection.bind(10, *d.track_id);
+      else
+        insert_detection.bind_null(10);
+      insert_detection.run();
+    }
+    for (const auto& e : r.events) {
+      insert_event.bind(1, r.stream).bind(2, r.algo).bind(3, r.frame).bind(4, r.pts).bind(5, ts);
+      insert_event.bind(6, e.type).bind(7, e.name);
+      if (e.track_id)
+        insert_event.bind(8, *e.track_id);
+      else
+        insert_event.bind_null(8);
+      insert_event.bind(9, e.label).bind(10, e.direction);
+      if (e.dwell)
+        insert_event.bind(11, *e.dwell);
+      else
+        insert_event.bind_null(11);
+      insert_event.run();
     }
     for (const auto& level : kRollupLevels) {
       double bucket = bucket_start(ts, level.seconds);
@@ -166,6 +188,7 @@ void SqliteStore::apply_retention(const RetentionPolicy& policy, double now) {
         .bind(1, cutoff)
         .run();
     db_.prepare("DELETE FROM results WHERE ts < ?").bind(1, cutoff).run();
+    db_.prepare("DELETE FROM events WHERE ts < ?").bind(1, cutoff).run();
     db_.prepare("DELETE FROM frames WHERE ts < ? AND archive_path IS NULL").bind(1, cutoff).run();
   }
   for (size_t i = 0; i < std::size(kRollupLevels); ++i) {
