@@ -2,12 +2,17 @@
 #include <mutex>
 
 #include "sightflow/stage.hpp"
+#include "track/track_stage.hpp"
 
 namespace sf {
 namespace {
 
 // The built-in stages: one line each.
-std::map<std::string, StageFactory> built_in_stages() { return {}; }
+std::map<std::string, StageFactory> built_in_stages() {
+  return {
+      {"track", make_track_stage},
+  };
+}
 
 struct Registry {
   std::mutex mutex;

@@ -1,0 +1,144 @@
+#include "track/byte_tracker.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "sightflow/assignment.hpp"
+
+namespace sf {
+
+float iou(const cv::Rect2f& a, const cv::Rect2f& b) {
+  const float inter = (a & b).area();
+  const float uni = a.area() + b.area() - inter;
+  return uni > 0 ? inter / uni : 0.f;
+}
+
+namespace {
+
+// Matches rows (tracks) to columns (detections) on 1 - IoU, pairs under min_iou forbidden.
+// Returns per track its detection or -1.
+std::vector<int> match(const std::vector<cv::Rect2f>& tracks, const std::vector<cv::Rect2f>& detections,
+                       float min_iou) {
+  if (tracks.empty() || detections.empty()) return std::vector<int>(tracks.size(), -1);
+  std::vector<std::vector<double>> cost(tracks.size(), std::vector<double>(detections.size(), kForbidden));
+  bool any = false;
+  for (size_t t = 0; t < tracks.size(); ++t)
+    for (size_t d = 0; d < detections.size(); ++d) {
+      const float o = iou(tracks[t], detections[d]);
+      if (o >= min_iou) cost[t][d] = 1.0 - o, any = true;
+    }
+  if (!any) return std::vector<int>(tracks.size(), -1);
+  return solve_assignment(cost);
+}
+
+}  // namespace
+
+ByteTracker::ByteTracker(ByteTrackerOptions options) : options_(options) {}
+
+void ByteTracker::hit(Track& track, Detection& detection, double pts, TrackerStats& stats) {
+  track.kf.correct(detection.box);
+  track.last_seen = pts;
+  track.last_box = detection.box;
+  ++track.hits;
+  if (track.state == State::Tentative && track.hits >= options_.min_hits) {
+    track.id = next_id_++;
+    ++stats.new_ids;
+  }
+  if (track.id != 0) track.state = State::Tracked;
+  if (track.id != 0) detection.track_id = track.id;
+}
+
+TrackerStats ByteTracker::update(std::vector<Detection>& detections, double pts) {
+  TrackerStats stats;
+  if (started_ && pts < last_pts_) tracks_.clear();
+  started_ = true;
+  last_pts_ = pts;
+  for (auto& t : tracks_) {
+    if (t.state == State::Lost) t.kf.stop_resizing();
+    t.kf.predict(pts);
+  }
+  for (auto& d : detections) d.track_id.reset();
+
+  // Per class: detections only ever match tracks of their own label.
+  std::map<std::string, std::vector<int>> detections_of;
+  for (int i = 0; i < int(detections.size()); ++i)
+    if (detections[i].score >= options_.low) detections_of[detections[i].label].push_back(i);
+  std::vector<char> track_used(tracks_.size(), 0);
+
+  for (const auto& [label, indices] : detections_of) {
+    std::vector<int> high, low;
+    for (int i : indices) (detections[i].score >= options_.high ? high : low).push_back(i);
+
+    // Runs one association: the tracks chosen by `take` against `dets`, the matched ones removed from dets.
+    auto associate = [&](auto take, std::vector<int>& dets, float min_iou) {
+      std::vector<int> rows;
+      std::vector<cv::Rect2f> track_boxes, det_boxes;
+      for (int t = 0; t < int(tracks_.size()); ++t)
+        if (!track_used[t] && tracks_[t].label == label && take(tracks_[t]))
+          rows.push_back(t), track_boxes.push_back(tracks_[t].kf.box());
+      for (int d : dets) det_boxes.push_back(detections[d].box);
+      auto matched = match(track_boxes, det_boxes, min_iou);
+      std::vector<char> det_used(dets.size(), 0);
+      for (size_t r = 0; r < rows.size(); ++r) {
+        if (matched[r] < 0) continue;
+        track_used[rows[r]] = 1;
+        det_used[matched[r]] = 1;
+        hit(tracks_[rows[r]], detections[dets[matched[r]]], pts, stats);
+      }
+      std::vector<int> left;
+      for (size_t i = 0; i < dets.size(); ++i)
+        if (!det_used[i]) left.push_back(dets[i]);
+      dets = std::move(left);
+    };
+    associate([](const Track& t) { return t.state != State::Tentative; }, high, options_.match_iou);
+    associate([](const Track& t) { return t.state == State::Tracked; }, low, options_.low_iou);
+    associate([](const Track& t) { return t.state == State::Tentative; }, high, options_.tentative_iou);
+
+    for (int d : high) {
+      if (detections[d].score < options_.new_track) continue;
+      tracks_.push_back(Track{label, BoxKalmanFilter(detections[d].box, pts, options_.noise),
+                              State::Tentative, 0, 0, pts, detections[d].box});
+      track_used.push_back(1);
+      hit(tracks_.back(), detections[d], pts, stats);
+    }
+  }
+
+  // Unseen tracks: confirmed ones are lost until max_gap, tentative ones go sooner.
+  std::erase_if(tracks_, [&](Track& t) {
+    if (t.last_seen == pts) return false;
+    const double gap = pts - t.last_seen;
+    if (t.id == 0) return gap > options_.tentative_gap;
+    t.state = State::Lost;
+    return gap > options_.max_gap;
+  });
+  for (const auto& t : tracks_) {
+    if (t.id == 0)
+      ++stats.tentative;
+    else if (t.state == State::Lost)
+      ++stats.lost;
+    else
+      ++stats.tracked;
+  }
+  return stats;
+}
+
+void ByteTracker::relabel(std::vector<Detection>& detections) const {
+  for (auto& d : detections) {
+    d.track_id.reset();
+    float best = 0.5f;  // a carried box is the same box as before: demand a clear overlap
+    for (const auto& t : tracks_) {
+      if (t.id == 0 || t.label != d.label) continue;
+      const float o = iou(t.last_box, d.box);
+      if (o >= best) best = o, d.track_id = t.id;
+    }
+  }
+}
+
+std::vector<ByteTracker::TrackView> ByteTracker::tracks() const {
+  std::vector<TrackView> out;
+  for (const auto& t : tracks_)
+    if (t.id != 0) out.push_back({t.id, t.label, t.kf.box(), t.state == State::Lost});
+  return out;
+}
+
+}  // namespace sf
