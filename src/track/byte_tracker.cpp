@@ -4,14 +4,9 @@
 #include <map>
 
 #include "sightflow/assignment.hpp"
+#include "sightflow/evaluation.hpp"
 
 namespace sf {
-
-float iou(const cv::Rect2f& a, const cv::Rect2f& b) {
-  const float inter = (a & b).area();
-  const float uni = a.area() + b.area() - inter;
-  return uni > 0 ? inter / uni : 0.f;
-}
 
 namespace {
 
@@ -53,6 +48,10 @@ TrackerStats ByteTracker::update(std::vector<Detection>& detections, double pts)
   if (started_ && pts < last_pts_) tracks_.clear();
   started_ = true;
   last_pts_ = pts;
+  // Tracks unseen for too long are gone before they can be matched again.
+  std::erase_if(tracks_, [&](const Track& t) {
+    return pts - t.last_seen > (t.id == 0 ? options_.tentative_gap : options_.max_gap);
+  });
   for (auto& t : tracks_) {
     if (t.state == State::Lost) t.kf.stop_resizing();
     t.kf.predict(pts);
@@ -103,14 +102,10 @@ TrackerStats ByteTracker::update(std::vector<Detection>& detections, double pts)
     }
   }
 
-  // Unseen tracks: confirmed ones are lost until max_gap, tentative ones go sooner.
-  std::erase_if(tracks_, [&](Track& t) {
-    if (t.last_seen == pts) return false;
-    const double gap = pts - t.last_seen;
-    if (t.id == 0) return gap > options_.tentative_gap;
-    t.state = State::Lost;
-    return gap > options_.max_gap;
-  });
+  // Unseen confirmed tracks are lost (kept until max_gap); tentative ones go at their first miss, as in
+  // ByteTrack, unless tentative_gap allows a few (skipped frames make misses likelier).
+  for (auto& t : tracks_)
+    if (t.last_seen != pts && t.id != 0) t.state = State::Lost;
   for (const auto& t : tracks_) {
     if (t.id == 0)
       ++stats.tentative;

@@ -80,6 +80,4 @@ class ByteTracker {
   bool started_ = false;
 };
 
-float iou(const cv::Rect2f& a, const cv::Rect2f& b);
-
 }  // namespace sf

@@ -1,5 +1,7 @@
 #include "track/track_stage.hpp"
 
+#include <functional>
+#include <map>
 #include <stdexcept>
 
 namespace sf {
@@ -39,27 +41,27 @@ void read(const nlohmann::json& value, const std::string& key, T& out, T least, 
 
 ByteTrackerOptions track_options_from_json(const nlohmann::json& options) {
   ByteTrackerOptions o;
+  using Reader = std::function<void(const nlohmann::json&, const std::string&)>;
+  auto unit = [](float& f) { return Reader([&f](auto& v, auto& k) { read(v, k, f, 0.f, 1.f); }); };
+  auto seconds = [](double& d) { return Reader([&d](auto& v, auto& k) { read(v, k, d, 0.0, 1e6); }); };
+  const std::map<std::string, Reader> readers = {
+      {"high", unit(o.high)},
+      {"low", unit(o.low)},
+      {"new_track", unit(o.new_track)},
+      {"match_iou", unit(o.match_iou)},
+      {"low_iou", unit(o.low_iou)},
+      {"tentative_iou", unit(o.tentative_iou)},
+      {"min_hits", [&](auto& v, auto& k) { read(v, k, o.min_hits, 1, 1000); }},
+      {"max_gap", seconds(o.max_gap)},
+      {"tentative_gap", seconds(o.tentative_gap)},
+      {"measurement_noise", [&](auto& v, auto& k) { read(v, k, o.noise.measurement, 1e-4, 10.0); }},
+      {"position_noise", [&](auto& v, auto& k) { read(v, k, o.noise.position_per_s, 0.0, 100.0); }},
+      {"velocity_noise", [&](auto& v, auto& k) { read(v, k, o.noise.velocity_per_s, 0.0, 100.0); }},
+  };
   for (const auto& [key, value] : options.items()) {
-    if (key == "high")
-      read(value, key, o.high, 0.f, 1.f);
-    else if (key == "low")
-      read(value, key, o.low, 0.f, 1.f);
-    else if (key == "new_track")
-      read(value, key, o.new_track, 0.f, 1.f);
-    else if (key == "match_iou")
-      read(value, key, o.match_iou, 0.f, 1.f);
-    else if (key == "low_iou")
-      read(value, key, o.low_iou, 0.f, 1.f);
-    else if (key == "tentative_iou")
-      read(value, key, o.tentative_iou, 0.f, 1.f);
-    else if (key == "min_hits")
-      read(value, key, o.min_hits, 1, 1000);
-    else if (key == "max_gap")
-      read(value, key, o.max_gap, 0.0, 1e6);
-    else if (key == "tentative_gap")
-      read(value, key, o.tentative_gap, 0.0, 1e6);
-    else
-      throw std::invalid_argument("unknown option '" + key + "'");
+    auto it = readers.find(key);
+    if (it == readers.end()) throw std::invalid_argument("unknown option '" + key + "'");
+    it->second(value, key);
   }
   if (o.low > o.high) throw std::invalid_argument("option 'low' must not exceed 'high'");
   return o;
