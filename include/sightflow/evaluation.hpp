@@ -2,12 +2,15 @@
 // Scoring detections against MOT-format ground truth (MOTChallenge gt.txt).
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "sightflow/detection.hpp"
 #include "sightflow/model.hpp"
+#include "sightflow/mot_metrics.hpp"
 #include "sightflow/motion.hpp"
+#include "sightflow/stage.hpp"
 
 namespace sf {
 
@@ -22,6 +25,8 @@ using GroundTruth = std::map<int64_t, std::vector<GroundTruthBox>>;
 // Parses a MOT gt.txt (frame, id, left, top, width, height, flag, ...). Throws std::runtime_error naming
 // the file and line on malformed input.
 GroundTruth load_mot_ground_truth(const std::string& path);
+// The same boxes without their ids (load_mot_tracks_ground_truth keeps them).
+GroundTruth without_ids(const TrackFrames& truth);
 
 float iou(const cv::Rect2f& a, const cv::Rect2f& b);
 
@@ -70,17 +75,21 @@ struct VideoEvalOptions {
   double iou = 0.5;
   std::string label = "person";  // detections with this label are scored
   float min_score = 0.f;
-  int64_t max_frames = -1;  // stop the video after this many frames
-  MotionOptions motion;     // off: every scheduled frame in full
+  int64_t max_frames = -1;        // stop the video after this many frames
+  MotionOptions motion;           // off: every scheduled frame in full
+  std::vector<StageSpec> stages;  // run after the detector, in order (`eval --track`: the track stage)
+  bool score_tracks = false;      // also score the detections with a track_id against the truth's ids
 };
 
 struct VideoEvalResult {
   EvalSummary summary;
-  double seconds = 0;           // wall time of the run (decode + inference)
-  double fps = 0;               // evaluated frames per second of wall time
-  int64_t frames_inferred = 0;  // scheduled frames the model ran on (not carried over)
-  int64_t pixels_inferred = 0;  // input pixels given to the model: whole frames or crops
-  int64_t runs_skipped = 0;     // scheduled frames answered with the previous detections
+  double seconds = 0;                  // wall time of the run (decode + inference)
+  double fps = 0;                      // evaluated frames per second of wall time
+  int64_t frames_inferred = 0;         // scheduled frames the model ran on (not carried over)
+  int64_t pixels_inferred = 0;         // input pixels given to the model: whole frames or crops
+  int64_t runs_skipped = 0;            // scheduled frames answered with the previous detections
+  std::optional<MotSummary> tracking;  // with score_tracks
+  TrackFrames tracks;                  // with score_tracks: the detections with a track_id, per frame
 };
 
 VideoEvalResult evaluate_on_video(const VideoEvalOptions& options);

@@ -6,30 +6,21 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "sightflow/mot_metrics.hpp"
+
 namespace sf {
 
-GroundTruth load_mot_ground_truth(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open ground truth file " + path);
+GroundTruth without_ids(const TrackFrames& truth) {
   GroundTruth gt;
-  std::string line;
-  int line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.empty() || line[0] == '#') continue;
-    std::replace(line.begin(), line.end(), ',', ' ');
-    std::istringstream fields(line);
-    double frame, id, left, top, width, height, flag = 1;
-    if (!(fields >> frame >> id >> left >> top >> width >> height)) {
-      throw std::runtime_error(path + ":" + std::to_string(line_no) +
-                               ": expected 'frame, id, left, top, width, height, flag, ...'");
-    }
-    fields >> flag;
-    if (frame < 1) throw std::runtime_error(path + ":" + std::to_string(line_no) + ": frame must be >= 1");
-    gt[static_cast<int64_t>(frame) - 1].push_back(
-        {cv::Rect2f(float(left), float(top), float(width), float(height)), flag == 0});
+  for (const auto& [frame, boxes] : truth) {
+    auto& out = gt[frame];
+    for (const auto& b : boxes) out.push_back({b.box, b.ignore});
   }
   return gt;
+}
+
+GroundTruth load_mot_ground_truth(const std::string& path) {
+  return without_ids(load_mot_tracks_ground_truth(path));
 }
 
 float iou(const cv::Rect2f& a, const cv::Rect2f& b) {

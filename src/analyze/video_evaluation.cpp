@@ -27,7 +27,9 @@ class CollectingSink : public Sink {
 VideoEvalResult evaluate_on_video(const VideoEvalOptions& o) {
   if (o.every < 1) throw std::invalid_argument("--every must be at least 1");
   if (o.iou <= 0 || o.iou > 1) throw std::invalid_argument("--iou must be in (0, 1]");
-  GroundTruth truth = load_mot_ground_truth(o.ground_truth);
+  TrackFrames tracked_truth = load_mot_tracks_ground_truth(o.ground_truth);
+  GroundTruth truth = without_ids(tracked_truth);
+  for (const auto& spec : o.stages) create_stage(spec);  // a bad stage fails here, before decoding
 
   PipelineOptions options;
   options.mode = Mode::Offline;
@@ -42,7 +44,12 @@ VideoEvalResult evaluate_on_video(const VideoEvalOptions& o) {
         return std::make_unique<MotionAlgorithm>(std::move(model), o.motion, std::set<std::string>{o.label},
                                                  o.min_score);
       },
-      Schedule{1, o.every, 0});
+      Schedule{1, o.every, 0}, {},
+      [&] {
+        StageList stages;
+        for (const auto& spec : o.stages) stages.push_back(create_stage(spec));
+        return stages;
+      });
   auto sink = std::make_shared<CollectingSink>();
   pipeline.add_sink(sink);
   Stopwatch watch;
@@ -64,6 +71,19 @@ VideoEvalResult evaluate_on_video(const VideoEvalOptions& o) {
   result.frames_inferred = sink->frames_inferred;
   result.pixels_inferred = sink->pixels_inferred;
   result.runs_skipped = int64_t(sink->frames.size()) - sink->frames_inferred;
+  if (o.score_tracks) {
+    MotEvaluator tracking(o.iou);
+    static const std::vector<TrackBox> no_truth;
+    for (const auto& [frame, detections] : sink->frames) {
+      auto& tracks = result.tracks[frame];
+      for (const auto& d : detections)
+        if (d.track_id) tracks.push_back({*d.track_id, d.box, d.score, false});
+      auto it = tracked_truth.find(frame);
+      tracking.add_frame(it == tracked_truth.end() ? no_truth : it->second, tracks);
+      if (tracks.empty()) result.tracks.erase(frame);
+    }
+    result.tracking = tracking.summary();
+  }
   result.fps = result.seconds > 0 ? double(result.summary.frames) / result.seconds : 0;
   return result;
 }

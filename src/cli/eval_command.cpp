@@ -1,5 +1,8 @@
 // `sightflow eval`: precision, recall, AP50, count error and fps of a detector against MOT ground truth.
+#include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -15,7 +18,36 @@ struct EvalFlags {
   std::string motion = "off";
   std::vector<std::string> motion_params;
   bool json = false;
+  bool track = false;
+  std::vector<std::string> track_params;
+  std::string mot_out;
 };
+
+// NAME=VALUE into the track stage's options: a number when VALUE is one, else a string.
+nlohmann::json track_options(const std::vector<std::string>& flags) {
+  nlohmann::json options = nlohmann::json::object();
+  for (const auto& p : flags) {
+    auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw std::invalid_argument("--track-param expects NAME=VALUE, got '" + p + "'");
+    std::string name = p.substr(0, eq), value = p.substr(eq + 1);
+    const char* begin = value.data();
+    const char* end = begin + value.size();
+    int64_t integer = 0;
+    if (auto [ptr, ec] = std::from_chars(begin, end, integer);
+        ec == std::errc() && ptr == end && !value.empty()) {
+      options[name] = integer;
+      continue;
+    }
+    char* stop = nullptr;
+    double number = value.empty() ? 0 : std::strtod(value.c_str(), &stop);
+    if (!value.empty() && stop == value.c_str() + value.size() && std::isfinite(number))
+      options[name] = number;
+    else
+      options[name] = value;
+  }
+  return options;
+}
 
 int eval(EvalFlags& f) {
   f.options.params = parse_params(f.params);
@@ -23,7 +55,12 @@ int eval(EvalFlags& f) {
   for (const auto& [name, value] : parse_params(f.motion_params))
     set_motion_option(f.options.motion, name, value);
   validate(f.options.motion);
+  if (f.track) {
+    f.options.stages.push_back({"track", track_options(f.track_params)});
+    f.options.score_tracks = true;
+  }
   auto r = evaluate_on_video(f.options);
+  if (!f.mot_out.empty()) save_mot_tracks(f.mot_out, r.tracks);
   const auto& s = r.summary;
   std::printf("%s on %s, every %d frame(s), IoU %.2f, label '%s'\n", f.options.detector.c_str(),
               f.options.source.c_str(), f.options.every, f.options.iou, f.options.label.c_str());
@@ -33,6 +70,16 @@ int eval(EvalFlags& f) {
               s.average_precision, s.count_mae, r.fps);
   std::printf("motion %s: recall (smallest third) %.3f  frames inferred %lld  pixels inferred %lld\n",
               f.motion.c_str(), s.recall_small, (long long)r.frames_inferred, (long long)r.pixels_inferred);
+  if (r.tracking) {
+    const auto& t = *r.tracking;
+    std::printf(
+        "tracking: MOTA %.3f  IDF1 %.3f  IDSW %lld  precision %.3f  recall %.3f  MT %lld  ML %lld  "
+        "(of %lld ids; %lld tracks)\n",
+        t.mota, t.idf1, (long long)t.id_switches, t.precision, t.recall, (long long)t.mostly_tracked,
+        (long long)t.mostly_lost, (long long)t.num_gt_ids, (long long)t.num_tracks);
+    std::printf("tracking: MOTP %.3f  IDP %.3f  IDR %.3f  FRAG %lld  TP %lld  FP %lld  FN %lld\n", t.motp,
+                t.idp, t.idr, (long long)t.fragmentations, (long long)t.tp, (long long)t.fp, (long long)t.fn);
+  }
   if (f.json) {
     nlohmann::ordered_json j{{"detector", f.options.detector},
                              {"precision", s.precision},
@@ -45,6 +92,26 @@ int eval(EvalFlags& f) {
                              {"recall_small", s.recall_small},
                              {"frames_inferred", r.frames_inferred},
                              {"pixels_inferred", r.pixels_inferred}};
+    if (r.tracking) {
+      const auto& t = *r.tracking;
+      j["tracking"] = {{"mota", t.mota},
+                       {"motp", t.motp},
+                       {"idf1", t.idf1},
+                       {"idp", t.idp},
+                       {"idr", t.idr},
+                       {"id_switches", t.id_switches},
+                       {"fragmentations", t.fragmentations},
+                       {"precision", t.precision},
+                       {"recall", t.recall},
+                       {"tp", t.tp},
+                       {"fp", t.fp},
+                       {"fn", t.fn},
+                       {"num_gt_ids", t.num_gt_ids},
+                       {"num_tracks", t.num_tracks},
+                       {"mostly_tracked", t.mostly_tracked},
+                       {"mostly_lost", t.mostly_lost},
+                       {"frames", t.frames}};
+    }
     std::cout << j.dump() << std::endl;
   }
   return 0;
@@ -74,9 +141,18 @@ Command add_eval_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--motion-param", flags->motion_params,
                   "motion option NAME=VALUE (repeatable), e.g. min_crop=160 (docs/MOTION.md)");
-  cmd->add_flag("--json", flags->json,
-                "end with one JSON line: precision, recall, ap50, count_mae, fps, frames, motion, "
-                "recall_small, frames_inferred, pixels_inferred");
+  auto* track = cmd->add_flag("--track", flags->track,
+                              "run the track stage after the detector and score its tracks against the "
+                              "ground truth's ids (MOTA, IDF1, IDSW, MT/ML)");
+  cmd->add_option("--track-param", flags->track_params,
+                  "track stage option NAME=VALUE (repeatable; numbers stay numbers)")
+      ->needs(track);
+  cmd->add_option("--mot-out", flags->mot_out, "write the tracks as MOTChallenge text (1-based frames)")
+      ->needs(track);
+  cmd->add_flag(
+      "--json", flags->json,
+      "end with one JSON line: precision, recall, ap50, count_mae, fps, frames, motion, "
+      "recall_small, frames_inferred, pixels_inferred (and with --track, tracking: mota, idf1, ...)");
   return [flags] { return eval(*flags); };
 }
 
