@@ -39,8 +39,11 @@ void ByteTracker::hit(Track& track, Detection& detection, double pts, TrackerSta
     track.id = next_id_++;
     ++stats.new_ids;
   }
-  if (track.id != 0) track.state = State::Tracked;
-  if (track.id != 0) detection.track_id = track.id;
+  if (track.id == 0) return;
+  track.state = State::Tracked;
+  detection.track_id = track.id;
+  // The filtered box: steadier than one detection (less jitter, less cut off where partly hidden).
+  if (options_.smooth_boxes) detection.box = track.kf.box();
 }
 
 TrackerStats ByteTracker::update(std::vector<Detection>& detections, double pts) {

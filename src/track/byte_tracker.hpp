@@ -28,6 +28,7 @@ struct ByteTrackerOptions {
   int min_hits = 2;            // hits before a track is confirmed and gets an id
   double max_gap = 2.0;        // media seconds a confirmed track survives unseen
   double tentative_gap = 0.5;  // media seconds a tentative track survives unseen
+  bool smooth_boxes = true;    // tracked detections get the track's filtered box
   BoxNoise noise;
 };
 

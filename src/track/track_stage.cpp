@@ -56,6 +56,11 @@ ByteTrackerOptions track_options_from_json(const nlohmann::json& options) {
       {"tentative_gap", seconds(o.tentative_gap)},
       {"measurement_noise", [&](auto& v, auto& k) { read(v, k, o.noise.measurement, 1e-4, 10.0); }},
       {"position_noise", [&](auto& v, auto& k) { read(v, k, o.noise.position_per_s, 0.0, 100.0); }},
+      {"smooth_boxes",
+       [&](auto& v, auto& k) {
+         if (!v.is_boolean()) throw std::invalid_argument("option '" + k + "' must be true or false");
+         o.smooth_boxes = v.template get<bool>();
+       }},
       {"velocity_noise", [&](auto& v, auto& k) { read(v, k, o.noise.velocity_per_s, 0.0, 100.0); }},
   };
   for (const auto& [key, value] : options.items()) {
