@@ -67,6 +67,7 @@ TEST(TrackByteTracker, IdsComeAtConfirmation) {
 TEST(TrackByteTracker, AShortGapKeepsTheIdALongOneDoesNot) {
   ByteTrackerOptions options;
   options.max_gap = 1.0;
+  options.min_hits = 2;
   ByteTracker tracker(options);
   double t = 0;
   for (; t < 0.55; t += 0.1) id_of(tracker, person(100, 100), t);

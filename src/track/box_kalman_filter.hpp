@@ -11,7 +11,7 @@ struct BoxNoise {
   // Standard deviations relative to the box height (as SORT/ByteTrack do, so near and far objects are
   // treated alike): measurement noise of a detection, and the process noise per second of media time.
   double measurement = 0.05;
-  double position_per_s = 0.15;
+  double position_per_s = 0.1;
   double velocity_per_s = 0.6;
 };
 

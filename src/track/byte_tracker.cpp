@@ -10,20 +10,34 @@ namespace sf {
 
 namespace {
 
-// Matches rows (tracks) to columns (detections) on 1 - IoU, pairs under min_iou forbidden.
-// Returns per track its detection or -1.
+// Matches rows (tracks) to columns (detections) on 1 - IoU, pairs under min_iou forbidden. Returns per
+// track its detection or -1. The solver puts the number of pairs first, which would trade one good pair
+// for two poor ones (an identity swap in a crowd); so, as ByteTrack's lapjv with a cost limit, every track
+// and detection may also stay unmatched at half the limit: a pair is made only where it lowers the total.
 std::vector<int> match(const std::vector<cv::Rect2f>& tracks, const std::vector<cv::Rect2f>& detections,
                        float min_iou) {
-  if (tracks.empty() || detections.empty()) return std::vector<int>(tracks.size(), -1);
-  std::vector<std::vector<double>> cost(tracks.size(), std::vector<double>(detections.size(), kForbidden));
+  const size_t n = tracks.size(), m = detections.size();
+  std::vector<int> out(n, -1);
+  if (n == 0 || m == 0) return out;
+  const double alone = (1.0 - min_iou) / 2;
+  std::vector<std::vector<double>> cost(n + m, std::vector<double>(m + n, kForbidden));
   bool any = false;
-  for (size_t t = 0; t < tracks.size(); ++t)
-    for (size_t d = 0; d < detections.size(); ++d) {
+  for (size_t t = 0; t < n; ++t) {
+    for (size_t d = 0; d < m; ++d) {
       const float o = iou(tracks[t], detections[d]);
       if (o >= min_iou) cost[t][d] = 1.0 - o, any = true;
     }
-  if (!any) return std::vector<int>(tracks.size(), -1);
-  return solve_assignment(cost);
+    cost[t][m + t] = alone;  // track t unmatched
+  }
+  if (!any) return out;
+  for (size_t d = 0; d < m; ++d) {
+    cost[n + d][d] = alone;                                 // detection d unmatched
+    for (size_t t = 0; t < n; ++t) cost[n + d][m + t] = 0;  // dummy with dummy
+  }
+  const auto rows = solve_assignment(cost);
+  for (size_t t = 0; t < n; ++t)
+    if (rows[t] >= 0 && size_t(rows[t]) < m) out[t] = rows[t];
+  return out;
 }
 
 }  // namespace
@@ -49,11 +63,14 @@ void ByteTracker::hit(Track& track, Detection& detection, double pts, TrackerSta
 TrackerStats ByteTracker::update(std::vector<Detection>& detections, double pts) {
   TrackerStats stats;
   if (started_ && pts < last_pts_) tracks_.clear();
+  const double previous = started_ ? last_pts_ : pts;
   started_ = true;
   last_pts_ = pts;
-  // Tracks unseen for too long are gone before they can be matched again.
+  // Tracks unseen for too long are gone before they can be matched again. A confirmed track's gap is the
+  // time between sightings; a tentative one's is how long it has already gone unseen (0: it goes at its
+  // first miss, as in ByteTrack).
   std::erase_if(tracks_, [&](const Track& t) {
-    return pts - t.last_seen > (t.id == 0 ? options_.tentative_gap : options_.max_gap);
+    return t.id == 0 ? previous - t.last_seen > options_.tentative_gap : pts - t.last_seen > options_.max_gap;
   });
   for (auto& t : tracks_) {
     if (t.state == State::Lost) t.kf.stop_resizing();

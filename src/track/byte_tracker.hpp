@@ -18,16 +18,19 @@
 
 namespace sf {
 
+// Defaults tuned on PETS09-S2L1 with yolox-nano detections (bench/RESULTS.md): every frame and every 3rd.
 struct ByteTrackerOptions {
-  float high = 0.5f;           // detections at or above: first association, may start tracks
+  float high = 0.45f;          // detections at or above: first association, may start tracks
   float low = 0.1f;            // below: ignored; [low, high): second association only
-  float new_track = 0.6f;      // an unmatched detection starts a track only from this score
-  float match_iou = 0.2f;      // least IoU for the first association (high detections)
-  float low_iou = 0.5f;        // least IoU for the second (low detections: stricter, they are less sure)
+  float new_track = 0.7f;      // an unmatched detection starts a track only from this score; this, not
+                               // min_hits, is what keeps one-off false positives from getting ids
+  float match_iou = 0.1f;      // least IoU for the first association (high detections)
+  float low_iou = 0.3f;        // least IoU for the second (low detections: stricter, they are less sure)
   float tentative_iou = 0.3f;  // least IoU between a tentative track and a high detection
-  int min_hits = 2;            // hits before a track is confirmed and gets an id
+  int min_hits = 1;            // hits before a track is confirmed and gets an id (more: later ids, which
+                               // costs most when frames are skipped)
   double max_gap = 2.0;        // media seconds a confirmed track survives unseen
-  double tentative_gap = 0.5;  // media seconds a tentative track survives unseen
+  double tentative_gap = 0;    // media seconds a tentative track survives unseen (0: first miss ends it)
   bool smooth_boxes = true;    // tracked detections get the track's filtered box
   BoxNoise noise;
 };
