@@ -46,9 +46,9 @@ void BoxKalmanFilter::predict(double pts) {
   pts_ = pts;
 }
 
-void BoxKalmanFilter::correct(const cv::Rect2f& box) {
+void BoxKalmanFilter::correct(const cv::Rect2f& box, double noise_scale) {
   const double h = std::max<double>(box.height, kMinHeight);
-  const double r = noise_.measurement * h;
+  const double r = noise_.measurement * h * noise_scale;
   cv::setIdentity(kf_.measurementNoiseCov, cv::Scalar(r * r));
   // correct() starts from the prior; the state is always kept in statePost, so copy it there.
   kf_.statePost.copyTo(kf_.statePre);

@@ -21,8 +21,9 @@ class BoxKalmanFilter {
 
   // Moves the state to `pts` (nothing when pts is not later than the state's time).
   void predict(double pts);
-  // Corrects with a detection at the state's current time (call predict(pts) first).
-  void correct(const cv::Rect2f& box);
+  // Corrects with a detection at the state's current time (call predict(pts) first); noise_scale > 1
+  // trusts it less (a box that may cover someone else too).
+  void correct(const cv::Rect2f& box, double noise_scale = 1.0);
   // Lost tracks stop growing or shrinking: a size velocity extrapolated over a long gap is noise.
   void stop_resizing();
 

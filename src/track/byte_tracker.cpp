@@ -44,8 +44,9 @@ std::vector<int> match(const std::vector<cv::Rect2f>& tracks, const std::vector<
 
 ByteTracker::ByteTracker(ByteTrackerOptions options) : options_(options) {}
 
-void ByteTracker::hit(Track& track, Detection& detection, double pts, TrackerStats& stats) {
-  track.kf.correct(detection.box);
+void ByteTracker::hit(Track& track, Detection& detection, double pts, TrackerStats& stats,
+                      double noise_scale) {
+  track.kf.correct(detection.box, noise_scale);
   track.last_seen = pts;
   track.last_box = detection.box;
   ++track.hits;
@@ -87,6 +88,15 @@ TrackerStats ByteTracker::update(std::vector<Detection>& detections, double pts)
   for (const auto& [label, indices] : detections_of) {
     std::vector<int> high, low;
     for (int i : indices) (detections[i].score >= options_.high ? high : low).push_back(i);
+    // The confirmed tracks' predictions, before any correction: for the occlusion test.
+    std::vector<std::pair<int, cv::Rect2f>> predicted;
+    for (int t = 0; t < int(tracks_.size()); ++t)
+      if (tracks_[t].label == label && tracks_[t].id != 0) predicted.push_back({t, tracks_[t].kf.box()});
+    auto shared = [&](int track, const cv::Rect2f& box) {
+      for (const auto& [t, b] : predicted)
+        if (t != track && iou(b, box) >= options_.occlusion_iou) return true;
+      return false;
+    };
 
     // Runs one association: the tracks chosen by `take` against `dets`, the matched ones removed from dets.
     auto associate = [&](auto take, std::vector<int>& dets, float min_iou) {
@@ -102,7 +112,8 @@ TrackerStats ByteTracker::update(std::vector<Detection>& detections, double pts)
         if (matched[r] < 0) continue;
         track_used[rows[r]] = 1;
         det_used[matched[r]] = 1;
-        hit(tracks_[rows[r]], detections[dets[matched[r]]], pts, stats);
+        auto& d = detections[dets[matched[r]]];
+        hit(tracks_[rows[r]], d, pts, stats, shared(rows[r], d.box) ? options_.occlusion_noise : 1.0);
       }
       std::vector<int> left;
       for (size_t i = 0; i < dets.size(); ++i)

@@ -31,7 +31,12 @@ struct ByteTrackerOptions {
                                // costs most when frames are skipped)
   double max_gap = 2.0;        // media seconds a confirmed track survives unseen
   double tentative_gap = 0;    // media seconds a tentative track survives unseen (0: first miss ends it)
-  bool smooth_boxes = true;    // tracked detections get the track's filtered box
+  // A detection that also overlaps another confirmed track's prediction this much (people crossing, one
+  // box for two) corrects its track with occlusion_noise times the measurement noise, so the track keeps
+  // to its own motion instead of being dragged along with the other person.
+  float occlusion_iou = 0.2f;
+  double occlusion_noise = 6.0;
+  bool smooth_boxes = true;  // tracked detections get the track's filtered box
   BoxNoise noise;
 };
 
@@ -75,7 +80,7 @@ class ByteTracker {
     cv::Rect2f last_box;  // the detection box of the last sighting (for relabel)
   };
 
-  void hit(Track& track, Detection& detection, double pts, TrackerStats& stats);
+  void hit(Track& track, Detection& detection, double pts, TrackerStats& stats, double noise_scale = 1.0);
 
   ByteTrackerOptions options_;
   std::vector<Track> tracks_;

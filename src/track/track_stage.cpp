@@ -56,6 +56,8 @@ ByteTrackerOptions track_options_from_json(const nlohmann::json& options) {
       {"tentative_gap", seconds(o.tentative_gap)},
       {"measurement_noise", [&](auto& v, auto& k) { read(v, k, o.noise.measurement, 1e-4, 10.0); }},
       {"position_noise", [&](auto& v, auto& k) { read(v, k, o.noise.position_per_s, 0.0, 100.0); }},
+      {"occlusion_iou", unit(o.occlusion_iou)},
+      {"occlusion_noise", [&](auto& v, auto& k) { read(v, k, o.occlusion_noise, 1.0, 1000.0); }},
       {"smooth_boxes",
        [&](auto& v, auto& k) {
          if (!v.is_boolean()) throw std::invalid_argument("option '" + k + "' must be true or false");

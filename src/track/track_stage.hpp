@@ -9,8 +9,8 @@
 namespace sf {
 
 // Options: high, low, new_track, match_iou, low_iou, tentative_iou, min_hits, max_gap (seconds),
-// tentative_gap (seconds), smooth_boxes (bool), measurement_noise, position_noise, velocity_noise (BoxNoise).
-// Throws std::invalid_argument naming an unknown or bad option.
+// tentative_gap (seconds), occlusion_iou, occlusion_noise, smooth_boxes (bool), measurement_noise,
+// position_noise, velocity_noise (BoxNoise). Throws std::invalid_argument naming an unknown or bad option.
 ByteTrackerOptions track_options_from_json(const nlohmann::json& options);
 std::unique_ptr<Stage> make_track_stage(const nlohmann::json& options);
 
