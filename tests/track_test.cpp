@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <stdexcept>
 
 #include "sightflow/stage.hpp"
@@ -53,6 +54,29 @@ TEST(TrackByteTracker, TwoCrossingObjectsKeepTheirIds) {
   }
   ASSERT_TRUE(a0 && b0);
   EXPECT_NE(*a0, *b0);
+}
+
+// A stands still, B walks through A; while they overlap the detector gives one box for both.
+std::vector<std::optional<int64_t>> walk_through(const ByteTrackerOptions& options) {
+  ByteTracker tracker(options);
+  std::vector<std::optional<int64_t>> last(2);
+  for (int i = 0; i <= 50; ++i) {
+    const float bx = 60.f + 5.f * i;
+    std::vector<Detection> v{person(200, 100), person(bx, 104)};
+    if (std::abs(bx - 200) < 30) {
+      v = {person(std::min(bx, 200.f), 100)};
+      v[0].box.width = std::abs(bx - 200) + 30;
+    }
+    tracker.update(v, i * 0.1);
+    if (v.size() == 2) last = {v[0].track_id, v[1].track_id};
+  }
+  return last;
+}
+
+TEST(TrackByteTracker, IdsSurviveOneBoxForTwoPeople) {
+  const auto ids = walk_through({});
+  EXPECT_EQ(ids[0], std::optional<int64_t>(1));
+  EXPECT_EQ(ids[1], std::optional<int64_t>(2));
 }
 
 TEST(TrackByteTracker, IdsComeAtConfirmation) {

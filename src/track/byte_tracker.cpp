@@ -149,14 +149,19 @@ TrackerStats ByteTracker::update(std::vector<Detection>& detections, double pts)
 }
 
 void ByteTracker::relabel(std::vector<Detection>& detections) const {
-  for (auto& d : detections) {
-    d.track_id.reset();
-    float best = 0.5f;  // a carried box is the same box as before: demand a clear overlap
-    for (const auto& t : tracks_) {
-      if (t.id == 0 || t.label != d.label) continue;
-      const float o = iou(t.last_box, d.box);
-      if (o >= best) best = o, d.track_id = t.id;
-    }
+  for (auto& d : detections) d.track_id.reset();
+  std::map<std::string, std::vector<int>> detections_of;
+  for (int i = 0; i < int(detections.size()); ++i) detections_of[detections[i].label].push_back(i);
+  for (const auto& [label, indices] : detections_of) {
+    std::vector<cv::Rect2f> last, boxes;
+    std::vector<int64_t> ids;
+    for (const auto& t : tracks_)
+      if (t.id != 0 && t.label == label) last.push_back(t.last_box), ids.push_back(t.id);
+    for (int i : indices) boxes.push_back(detections[i].box);
+    // A carried box is the very box of an earlier sighting: demand a clear overlap, one id per box.
+    const auto matched = match(last, boxes, 0.5f);
+    for (size_t t = 0; t < last.size(); ++t)
+      if (matched[t] >= 0) detections[indices[matched[t]]].track_id = ids[t];
   }
 }
 
