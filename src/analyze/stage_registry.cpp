@@ -5,6 +5,7 @@
 #include "count/zone_stage.hpp"
 #include "sightflow/camera_profile.hpp"
 #include "sightflow/stage.hpp"
+#include "track/track_stage.hpp"
 
 namespace sf {
 namespace {
@@ -15,6 +16,7 @@ std::map<std::string, StageFactory> built_in_stages() {
       {"lines", make_line_stage},
       {"profile", make_profile_stage},
       {"zones", make_zone_stage},
+      {"track", make_track_stage},
   };
 }
 

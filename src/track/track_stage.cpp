@@ -1,0 +1,81 @@
+#include "track/track_stage.hpp"
+
+#include <functional>
+#include <map>
+#include <stdexcept>
+
+namespace sf {
+
+namespace {
+
+class TrackStage : public Stage {
+ public:
+  explicit TrackStage(ByteTrackerOptions options) : tracker_(options) {}
+
+  void process(Result& result, const Frame&) override {
+    // Motion's skip mode repeats the last run's detections without looking: not new sightings, so they
+    // must not count as hits (or keep a track alive); they only get the ids their tracks have now.
+    const auto motion = result.values.find("motion");
+    const bool carried =
+        motion != result.values.end() && motion->is_object() && motion->value("carried", false);
+    if (carried)
+      tracker_.relabel(result.detections);
+    else
+      tracker_.update(result.detections, result.pts);
+  }
+
+ private:
+  ByteTracker tracker_;
+};
+
+template <typename T>
+void read(const nlohmann::json& value, const std::string& key, T& out, T least, T most) {
+  if (!value.is_number()) throw std::invalid_argument("option '" + key + "' must be a number");
+  const T v = value.get<T>();
+  if (!(v >= least && v <= most))
+    throw std::invalid_argument("option '" + key + "' out of range: " + value.dump());
+  out = v;
+}
+
+}  // namespace
+
+ByteTrackerOptions track_options_from_json(const nlohmann::json& options) {
+  ByteTrackerOptions o;
+  using Reader = std::function<void(const nlohmann::json&, const std::string&)>;
+  auto unit = [](float& f) { return Reader([&f](auto& v, auto& k) { read(v, k, f, 0.f, 1.f); }); };
+  auto seconds = [](double& d) { return Reader([&d](auto& v, auto& k) { read(v, k, d, 0.0, 1e6); }); };
+  const std::map<std::string, Reader> readers = {
+      {"high", unit(o.high)},
+      {"low", unit(o.low)},
+      {"new_track", unit(o.new_track)},
+      {"match_iou", unit(o.match_iou)},
+      {"low_iou", unit(o.low_iou)},
+      {"tentative_iou", unit(o.tentative_iou)},
+      {"min_hits", [&](auto& v, auto& k) { read(v, k, o.min_hits, 1, 1000); }},
+      {"max_gap", seconds(o.max_gap)},
+      {"tentative_gap", seconds(o.tentative_gap)},
+      {"measurement_noise", [&](auto& v, auto& k) { read(v, k, o.noise.measurement, 1e-4, 10.0); }},
+      {"position_noise", [&](auto& v, auto& k) { read(v, k, o.noise.position_per_s, 0.0, 100.0); }},
+      {"occlusion_iou", unit(o.occlusion_iou)},
+      {"occlusion_noise", [&](auto& v, auto& k) { read(v, k, o.occlusion_noise, 1.0, 1000.0); }},
+      {"smooth_boxes",
+       [&](auto& v, auto& k) {
+         if (!v.is_boolean()) throw std::invalid_argument("option '" + k + "' must be true or false");
+         o.smooth_boxes = v.template get<bool>();
+       }},
+      {"velocity_noise", [&](auto& v, auto& k) { read(v, k, o.noise.velocity_per_s, 0.0, 100.0); }},
+  };
+  for (const auto& [key, value] : options.items()) {
+    auto it = readers.find(key);
+    if (it == readers.end()) throw std::invalid_argument("unknown option '" + key + "'");
+    it->second(value, key);
+  }
+  if (o.low > o.high) throw std::invalid_argument("option 'low' must not exceed 'high'");
+  return o;
+}
+
+std::unique_ptr<Stage> make_track_stage(const nlohmann::json& options) {
+  return std::make_unique<TrackStage>(track_options_from_json(options));
+}
+
+}  // namespace sf

@@ -1,0 +1,17 @@
+#pragma once
+// The "track" stage: ByteTracker over each result's detections (see byte_tracker.hpp).
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "sightflow/stage.hpp"
+#include "track/byte_tracker.hpp"
+
+namespace sf {
+
+// Options: high, low, new_track, match_iou, low_iou, tentative_iou, min_hits, max_gap (seconds),
+// tentative_gap (seconds), occlusion_iou, occlusion_noise, smooth_boxes (bool), measurement_noise,
+// position_noise, velocity_noise (BoxNoise). Throws std::invalid_argument naming an unknown or bad option.
+ByteTrackerOptions track_options_from_json(const nlohmann::json& options);
+std::unique_ptr<Stage> make_track_stage(const nlohmann::json& options);
+
+}  // namespace sf

@@ -1,0 +1,217 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <stdexcept>
+
+#include "sightflow/stage.hpp"
+#include "track/box_kalman_filter.hpp"
+#include "track/byte_tracker.hpp"
+#include "track/track_stage.hpp"
+
+namespace sf {
+namespace {
+
+Detection person(float x, float y, float score = 0.9f, const std::string& label = "person") {
+  Detection d;
+  d.label = label;
+  d.score = score;
+  d.box = {x, y, 30, 80};
+  return d;
+}
+
+std::optional<int64_t> id_of(ByteTracker& tracker, Detection d, double pts) {
+  std::vector<Detection> v{std::move(d)};
+  tracker.update(v, pts);
+  return v[0].track_id;
+}
+
+TEST(TrackKalman, PredictsAMovingBoxFromMediaTime) {
+  // 50 px/s to the right, seen 10 times a second.
+  BoxKalmanFilter kf({100, 100, 30, 80}, 0.0);
+  for (int i = 1; i <= 10; ++i) {
+    kf.predict(i * 0.1);
+    kf.correct({100.f + 5.f * i, 100, 30, 80});
+  }
+  EXPECT_NEAR(kf.velocity().x, 50, 5);
+  kf.predict(2.0);  // one second later, no sighting in between
+  EXPECT_NEAR(kf.box().x, 200, 6);
+  EXPECT_NEAR(kf.box().y, 100, 2);
+  EXPECT_NEAR(kf.box().width, 30, 1);
+}
+
+TEST(TrackByteTracker, TwoCrossingObjectsKeepTheirIds) {
+  ByteTracker tracker;
+  std::optional<int64_t> a0, b0;
+  for (int i = 0; i <= 40; ++i) {
+    // A walks right, B walks left, on lines 30 px apart: they overlap in the middle.
+    std::vector<Detection> v{person(100.f + 10.f * i, 100), person(500.f - 10.f * i, 130)};
+    tracker.update(v, i * 0.1);
+    if (i == 2) a0 = v[0].track_id, b0 = v[1].track_id;
+    if (i > 2) {
+      EXPECT_EQ(v[0].track_id, a0) << "frame " << i;
+      EXPECT_EQ(v[1].track_id, b0) << "frame " << i;
+    }
+  }
+  ASSERT_TRUE(a0 && b0);
+  EXPECT_NE(*a0, *b0);
+}
+
+// A stands still, B walks through A; while they overlap the detector gives one box for both.
+std::vector<std::optional<int64_t>> walk_through(const ByteTrackerOptions& options) {
+  ByteTracker tracker(options);
+  std::vector<std::optional<int64_t>> last(2);
+  for (int i = 0; i <= 50; ++i) {
+    const float bx = 60.f + 5.f * i;
+    std::vector<Detection> v{person(200, 100), person(bx, 104)};
+    if (std::abs(bx - 200) < 30) {
+      v = {person(std::min(bx, 200.f), 100)};
+      v[0].box.width = std::abs(bx - 200) + 30;
+    }
+    tracker.update(v, i * 0.1);
+    if (v.size() == 2) last = {v[0].track_id, v[1].track_id};
+  }
+  return last;
+}
+
+TEST(TrackByteTracker, IdsSurviveOneBoxForTwoPeople) {
+  const auto ids = walk_through({});
+  EXPECT_EQ(ids[0], std::optional<int64_t>(1));
+  EXPECT_EQ(ids[1], std::optional<int64_t>(2));
+}
+
+TEST(TrackByteTracker, IdsComeAtConfirmation) {
+  ByteTrackerOptions options;
+  options.min_hits = 3;
+  ByteTracker tracker(options);
+  EXPECT_FALSE(id_of(tracker, person(100, 100), 0.0));
+  EXPECT_FALSE(id_of(tracker, person(100, 100), 0.1));
+  EXPECT_EQ(id_of(tracker, person(100, 100), 0.2), 1);
+}
+
+TEST(TrackByteTracker, AShortGapKeepsTheIdALongOneDoesNot) {
+  ByteTrackerOptions options;
+  options.max_gap = 1.0;
+  options.min_hits = 2;
+  ByteTracker tracker(options);
+  double t = 0;
+  for (; t < 0.55; t += 0.1) id_of(tracker, person(100, 100), t);
+  const auto id = id_of(tracker, person(100, 100), t);
+  ASSERT_TRUE(id);
+  std::vector<Detection> none;
+  tracker.update(none, t + 0.5);
+  EXPECT_EQ(id_of(tracker, person(100, 100), t + 0.9), id);  // 0.9 s unseen < max_gap
+  const double later = t + 0.9 + 1.5;                        // 1.5 s unseen > max_gap
+  tracker.update(none, later - 0.5);
+  EXPECT_FALSE(id_of(tracker, person(100, 100), later));  // a new, tentative track
+  const auto again = id_of(tracker, person(100, 100), later + 0.1);
+  ASSERT_TRUE(again);
+  EXPECT_NE(*again, *id);
+}
+
+TEST(TrackByteTracker, ALowScoreDetectionKeepsATrackAlive) {
+  ByteTrackerOptions options;
+  options.max_gap = 0.3;
+  ByteTracker tracker(options);
+  const auto id = [&] {
+    id_of(tracker, person(100, 100), 0.0);
+    return id_of(tracker, person(100, 100), 0.1);
+  }();
+  ASSERT_TRUE(id);
+  // A second of low scores (partly hidden): far longer than max_gap, yet the same track.
+  for (int i = 2; i <= 12; ++i) EXPECT_EQ(id_of(tracker, person(100, 100, 0.3f), i * 0.1), id);
+  // Low scores never start a track.
+  ByteTracker fresh;
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(id_of(fresh, person(100, 100, 0.3f), i * 0.1));
+}
+
+TEST(TrackByteTracker, ClassesAreTrackedApart) {
+  ByteTracker tracker;
+  std::vector<Detection> v;
+  for (int i = 0; i < 3; ++i) {
+    v = {person(100, 100, 0.9f, "person"), person(102, 100, 0.9f, "bicycle")};
+    tracker.update(v, i * 0.1);
+  }
+  ASSERT_TRUE(v[0].track_id && v[1].track_id);
+  EXPECT_NE(*v[0].track_id, *v[1].track_id);
+  // A bicycle where only a person was does not take the person's track.
+  v = {person(100, 100, 0.9f, "bicycle")};
+  tracker.update(v, 0.3);
+  const auto person_id =
+      tracker.tracks().front().label == "person" ? tracker.tracks().front().id : tracker.tracks().back().id;
+  EXPECT_NE(v[0].track_id, std::optional<int64_t>(person_id));
+}
+
+TEST(TrackByteTracker, TimeComesFromPtsNotFrameCount) {
+  // Two people at 50 px/s (boxes 30 wide), 10 frames a second: every frame for 3 s, then every `step`th.
+  // At step 10 a box moves 50 px between updates, more than its width: only a velocity in media time
+  // (not per update) predicts where it is.
+  auto run = [](int step) {
+    ByteTracker tracker;
+    std::vector<std::pair<int, std::vector<int64_t>>> ids;  // frame, ids
+    for (int i = 0; i <= 90; i += (i < 30 ? 1 : step)) {
+      std::vector<Detection> v{person(50.f + 5.f * i, 100), person(600.f - 5.f * i, 300)};
+      tracker.update(v, i * 0.1);
+      ids.push_back({i, {v[0].track_id.value_or(-1), v[1].track_id.value_or(-1)}});
+    }
+    return ids;
+  };
+  for (int step : {1, 3, 10}) {
+    for (const auto& [frame, ids] : run(step)) {
+      if (frame < 1) continue;  // confirmed at the second sighting
+      EXPECT_EQ(ids, (std::vector<int64_t>{1, 2})) << "step " << step << ", frame " << frame;
+    }
+  }
+  // Every 3rd frame from the start tracks the same as every frame.
+  auto every = run(1);
+  ByteTracker third;
+  for (int i = 0; i <= 90; i += 3) {
+    std::vector<Detection> v{person(50.f + 5.f * i, 100), person(600.f - 5.f * i, 300)};
+    third.update(v, i * 0.1);
+    if (i >= 3) {
+      EXPECT_EQ(v[0].track_id, 1) << i;
+      EXPECT_EQ(v[1].track_id, 2) << i;
+    }
+  }
+  ASSERT_EQ(third.tracks().size(), 2u);
+  EXPECT_NEAR(third.tracks()[0].box.x, 50 + 5 * 90, 3);
+}
+
+TEST(TrackStage, RejectsUnknownOptionsByName) {
+  try {
+    create_stage({"track", {{"max_gapp", 2}}});
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("max_gapp"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(create_stage({"track", {{"high", "x"}}}), std::invalid_argument);
+  EXPECT_THROW(create_stage({"track", {{"low", 0.9}, {"high", 0.5}}}), std::invalid_argument);
+  EXPECT_NO_THROW(create_stage({"track", {{"max_gap", 3}, {"min_hits", 2}}}));
+}
+
+TEST(TrackStage, CarriedResultsAreRelabelledNotCounted) {
+  auto stage = create_stage({"track", {{"min_hits", 2}, {"max_gap", 0.5}}});
+  Frame frame;
+  auto result = [](double pts, bool carried) {
+    Result r;
+    r.pts = pts;
+    r.detections = {person(100, 100)};
+    if (carried) r.values["motion"] = {{"carried", true}};
+    return r;
+  };
+  auto r0 = result(0.0, false), r1 = result(0.1, true);
+  stage->process(r0, frame);
+  stage->process(r1, frame);
+  EXPECT_FALSE(r1.detections[0].track_id);  // a carried copy is not a second hit
+  auto r2 = result(0.2, false);
+  stage->process(r2, frame);
+  ASSERT_TRUE(r2.detections[0].track_id);
+  // Carried for longer than max_gap: relabelled with the id, the track still ends at max_gap.
+  for (int i = 3; i <= 6; ++i) {
+    auto r = result(i * 0.1, true);
+    stage->process(r, frame);
+    EXPECT_EQ(r.detections[0].track_id, r2.detections[0].track_id);
+  }
+}
+
+}  // namespace
+}  // namespace sf
