@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <set>
+#include <sstream>
+
 #include "bus/frame_message.hpp"
 #include "bus/frame_processor.hpp"
 #include "sightflow/config.hpp"
@@ -144,6 +148,77 @@ TEST(Stages, TheBusWorkerRunsTheStagesInItsResultMessages) {
   EXPECT_EQ(json["tag"]["seen"], 1);
   EXPECT_EQ(json["tag"]["width"], 64);
   EXPECT_EQ(json["events"][0]["track_id"], 101);
+}
+
+}  // namespace
+}  // namespace sf
+
+namespace sf {
+namespace {
+
+// The flags end to end: the built-in tracker and a line across the walkway, through the shipped binary.
+TEST(Stages, RunFlagsTrackCountAndWriteEventsAndMotText) {
+  test::TempDir dir;
+  std::string output;
+  int rc = test::run_command({test::sightflow_bin(),
+                              "run",
+                              "--source",
+                              test::vtest_path(),
+                              "--detector",
+                              "hog",
+                              "--max-frames",
+                              "40",
+                              "--track",
+                              "--track-param",
+                              "max_gap=1.5",
+                              "--line",
+                              "walkway=0,300,768,300",
+                              "--zone",
+                              "all=0,0,768,0,768,576,0,576",
+                              "--out",
+                              (dir / "r.jsonl").string(),
+                              "--events-out",
+                              (dir / "e.jsonl").string(),
+                              "--mot-out",
+                              (dir / "t.txt").string(),
+                              "--no-progress"},
+                             &output);
+  ASSERT_EQ(rc, 0) << output;
+  auto results = test::read_jsonl(dir / "r.jsonl");
+  ASSERT_EQ(results.size(), 40u);
+  int tracked = 0;
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.contains("lines")) << r.dump();
+    EXPECT_TRUE(r["lines"].contains("walkway"));
+    ASSERT_TRUE(r.contains("zones")) << r.dump();
+    for (const auto& d : r["detections"]) tracked += d.contains("track_id");
+  }
+  EXPECT_GT(tracked, 40);  // HOG finds several people a frame on vtest
+  // Every track id in the MOT file appears in the JSON Lines, frames 1-based.
+  auto mot = test::read_file(dir / "t.txt");
+  std::stringstream lines(mot);
+  int rows = 0;
+  for (std::string line; std::getline(lines, line); ++rows) {
+    int frame = 0;
+    long long id = 0;
+    ASSERT_EQ(std::sscanf(line.c_str(), "%d,%lld,", &frame, &id), 2) << line;
+    EXPECT_GE(frame, 1);
+    EXPECT_LE(frame, 40);
+    bool found = false;
+    for (const auto& d : results[size_t(frame - 1)]["detections"]) found |= d.value("track_id", -1LL) == id;
+    EXPECT_TRUE(found) << line;
+  }
+  EXPECT_EQ(rows, tracked);
+  // The whole frame is one zone: each tracked person enters it once.
+  auto events = test::read_jsonl(dir / "e.jsonl");
+  ASSERT_FALSE(events.empty());
+  std::set<long long> entered;
+  for (const auto& e : events) {
+    if (e["type"] == "enter") {
+      EXPECT_TRUE(entered.insert(e["track_id"].get<long long>()).second) << e.dump();
+    }
+  }
+  EXPECT_FALSE(entered.empty());
 }
 
 }  // namespace
