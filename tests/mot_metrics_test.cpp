@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -292,3 +293,28 @@ TEST(EvalCommand, MotOutAndTrackParamNeedTrack) {
             0);
   EXPECT_NE(out.find("--track"), std::string::npos) << out;
 }
+
+namespace sf {
+namespace {
+
+// Crossings of a line across the walkway, by the tracks and by the ground truth (same lines stage): on
+// the first 300 frames yolox-nano + track count each direction within 2 of the truth (every frame of
+// vtest.avi, bench/RESULTS.md: h300 exact both ways).
+TEST(EvalCommand, LineCrossingsOfTheTracksMatchTheGroundTruths) {
+  std::string out;
+  int rc = test::run_command(
+      {test::sightflow_bin(), "eval", "--gt", test::shared_dir() + "/eval/pets09-s2l1/gt.txt", "--detector",
+       "yolox-nano", "--param", "score_threshold=0.1", "--max-frames", "300", "--track", "--line",
+       "h300=0,300,768,300", "--json"},
+      &out);
+  ASSERT_EQ(rc, 0) << out;
+  auto j = test::last_json_line(out);
+  ASSERT_TRUE(j.contains("lines")) << out;
+  auto l = j["lines"]["h300"];
+  EXPECT_GT(l["truth_in"].get<int>() + l["truth_out"].get<int>(), 4) << l.dump();
+  EXPECT_LE(std::abs(l["in"].get<int>() - l["truth_in"].get<int>()), 2) << l.dump();
+  EXPECT_LE(std::abs(l["out"].get<int>() - l["truth_out"].get<int>()), 2) << l.dump();
+}
+
+}  // namespace
+}  // namespace sf

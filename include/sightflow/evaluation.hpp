@@ -2,6 +2,7 @@
 // Scoring detections against MOT-format ground truth (MOTChallenge gt.txt).
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -79,6 +80,9 @@ struct VideoEvalOptions {
   MotionOptions motion;           // off: every scheduled frame in full
   std::vector<StageSpec> stages;  // run after the detector, in order (`eval --track`: the track stage)
   bool score_tracks = false;      // also score the detections with a track_id against the truth's ids
+  // Lines ({"name", "points": [x1, y1, x2, y2]}, the lines stage's form) whose crossings by the tracks are
+  // compared with the ground truth's, both counted by the lines stage itself (needs score_tracks).
+  nlohmann::json lines = nlohmann::json::array();
 };
 
 struct VideoEvalResult {
@@ -90,6 +94,11 @@ struct VideoEvalResult {
   int64_t runs_skipped = 0;            // scheduled frames answered with the previous detections
   std::optional<MotSummary> tracking;  // with score_tracks
   TrackFrames tracks;                  // with score_tracks: the detections with a track_id, per frame
+  struct LineCounts {
+    std::string name;
+    int64_t in = 0, out = 0, truth_in = 0, truth_out = 0;
+  };
+  std::vector<LineCounts> lines;  // with lines
 };
 
 VideoEvalResult evaluate_on_video(const VideoEvalOptions& options);

@@ -1,4 +1,5 @@
 // Runs a detector through the pipeline over a video and scores what it finds against MOT ground truth.
+#include <functional>
 #include <map>
 
 #include "sightflow/evaluation.hpp"
@@ -13,14 +14,48 @@ class CollectingSink : public Sink {
  public:
   void write(const Result& r) override {
     frames[r.frame] = r.detections;
+    pts[r.frame] = r.pts;
     if (auto it = r.values.find("inferred"); it != r.values.end()) {
       frames_inferred += it->value("frames", int64_t(0));
       pixels_inferred += it->value("pixels", int64_t(0));
     }
   }
   std::map<int64_t, std::vector<Detection>> frames;
+  std::map<int64_t, double> pts;
   int64_t frames_inferred = 0, pixels_inferred = 0;
 };
+
+// Crossings of `lines` by tracked boxes, counted by the lines stage over frames in order (the same rule for
+// the ground truth and the tracker).
+std::map<std::string, std::pair<int64_t, int64_t>> count_crossings(
+    const nlohmann::json& lines, const TrackFrames& tracks, const std::function<double(int64_t)>& pts_of) {
+  auto stage = create_stage({"lines", {{"lines", lines}}});
+  Result last;
+  for (const auto& [frame, boxes] : tracks) {
+    Result r;
+    r.frame = frame;
+    r.pts = pts_of(frame);
+    for (const auto& b : boxes) {
+      if (b.ignore) continue;
+      Detection d;
+      d.label = "person";
+      d.score = b.score;
+      d.box = b.box;
+      d.track_id = b.id;
+      r.detections.push_back(d);
+    }
+    stage->process(r, Frame{});
+    last = std::move(r);
+  }
+  std::map<std::string, std::pair<int64_t, int64_t>> out;
+  for (const auto& line : lines) {
+    std::string name = line.at("name");
+    auto counts =
+        last.analytics.value("lines", nlohmann::json::object()).value(name, nlohmann::json::object());
+    out[name] = {counts.value("in", int64_t(0)), counts.value("out", int64_t(0))};
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -83,6 +118,26 @@ VideoEvalResult evaluate_on_video(const VideoEvalOptions& o) {
       if (tracks.empty()) result.tracks.erase(frame);
     }
     result.tracking = tracking.summary();
+  }
+  if (!o.lines.empty()) {
+    if (!o.score_tracks) throw std::invalid_argument("lines are counted on tracks: add the track stage");
+    // Media time of the truth's frames too (frame_step skips some): the source's frame spacing.
+    double spacing = 0.1;
+    if (auto streams = pipeline.streams(); !streams.empty() && streams[0].fps > 0)
+      spacing = 1.0 / streams[0].fps;
+    auto pts_of = [&](int64_t frame) {
+      auto it = sink->pts.find(frame);
+      return it != sink->pts.end() ? it->second : double(frame) * spacing;
+    };
+    // The truth over the frames the run decoded (max_frames may end it early).
+    int64_t last = sink->frames.empty() ? -1 : sink->frames.rbegin()->first;
+    TrackFrames truth_seen(tracked_truth.begin(), tracked_truth.upper_bound(last));
+    auto truth_counts = count_crossings(o.lines, truth_seen, pts_of);
+    auto track_counts = count_crossings(o.lines, result.tracks, pts_of);
+    for (const auto& [name, truth] : truth_counts) {
+      auto counted = track_counts[name];
+      result.lines.push_back({name, counted.first, counted.second, truth.first, truth.second});
+    }
   }
   result.fps = result.seconds > 0 ? double(result.summary.frames) / result.seconds : 0;
   return result;

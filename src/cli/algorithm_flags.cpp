@@ -1,28 +1,40 @@
 #include "cli/algorithm_flags.hpp"
 
+#include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <optional>
 #include <sstream>
 
 #include "cli/commands.hpp"
 
 namespace sf::cli {
-namespace {
-
-// A flag's VALUE as JSON: a number when it reads as one, true/false, else the text.
-nlohmann::json flag_value(const std::string& text) {
-  if (text == "true" || text == "false") return text == "true";
-  try {
-    size_t used = 0;
-    double number = std::stod(text, &used);
-    if (used == text.size())
-      return number == std::floor(number) ? nlohmann::json(int64_t(number)) : nlohmann::json(number);
-  } catch (const std::exception&) {
+nlohmann::json option_flags(const std::vector<std::string>& flags, const std::string& flag) {
+  nlohmann::json options = nlohmann::json::object();
+  for (const auto& p : flags) {
+    auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw std::invalid_argument(flag + " expects NAME=VALUE, got '" + p + "'");
+    std::string name = p.substr(0, eq), value = p.substr(eq + 1);
+    const char* begin = value.data();
+    const char* end = begin + value.size();
+    int64_t integer = 0;
+    if (auto [ptr, ec] = std::from_chars(begin, end, integer);
+        ec == std::errc() && ptr == end && !value.empty()) {
+      options[name] = integer;
+      continue;
+    }
+    char* stop = nullptr;
+    double number = value.empty() ? 0 : std::strtod(value.c_str(), &stop);
+    if (!value.empty() && stop == value.c_str() + value.size() && std::isfinite(number))
+      options[name] = number;
+    else if (value == "true" || value == "false")
+      options[name] = value == "true";
+    else
+      options[name] = value;
   }
-  return text;
+  return options;
 }
-
-}  // namespace
 
 void AlgorithmFlags::add_to(CLI::App& cmd) {
   cmd.add_option(
@@ -37,7 +49,7 @@ void AlgorithmFlags::add_to(CLI::App& cmd) {
 }
 
 void AlgorithmFlags::add_analysis_to(CLI::App& cmd) {
-  cmd.add_flag("--track", track, "track objects: each detection gets a track_id (docs/TRACKING.md)");
+  cmd.add_flag("--track", track, "track objects: each detection gets a track_id (README: Tracking)");
   cmd.add_option("--track-param", track_params, "tracker option NAME=VALUE (repeatable), e.g. max_gap=2");
   cmd.add_option("--line", lines, "count crossings of line NAME=x1,y1,x2,y2 (repeatable; tracks)");
   cmd.add_option("--zone", zones, "watch polygon NAME=x1,y1,x2,y2,x3,y3[,...] (repeatable; tracks)");
@@ -65,8 +77,7 @@ nlohmann::json parse_named_points(const std::string& flag, const std::string& te
 std::vector<StageSpec> AlgorithmFlags::stage_specs() const {
   std::optional<nlohmann::json> track_options;
   if (track || !track_params.empty()) {
-    track_options = nlohmann::json::object();
-    for (const auto& [key, value] : parse_params(track_params)) (*track_options)[key] = flag_value(value);
+    track_options = option_flags(track_params, "--track-param");
   }
   nlohmann::json line_list = nlohmann::json::array(), zone_list = nlohmann::json::array();
   for (const auto& l : lines) line_list.push_back(parse_named_points("--line", l));

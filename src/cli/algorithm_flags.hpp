@@ -34,6 +34,9 @@ struct AlgorithmFlags {
   StageList create_stages() const;
 };
 
+// NAME=VALUE flags as stage options: integers, then numbers, then true/false, else strings.
+nlohmann::json option_flags(const std::vector<std::string>& flags, const std::string& flag);
+
 // "NAME=x1,y1,x2,y2[,...]" -> {"name": NAME, "points": [x1, y1, ...]} (--line, --zone).
 nlohmann::json parse_named_points(const std::string& flag, const std::string& text);
 

@@ -1,11 +1,10 @@
 // `sightflow eval`: precision, recall, AP50, count error and fps of a detector against MOT ground truth.
-#include <charconv>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli/algorithm_flags.hpp"
 #include "cli/commands.hpp"
 #include "sightflow/evaluation.hpp"
 
@@ -21,33 +20,8 @@ struct EvalFlags {
   bool track = false;
   std::vector<std::string> track_params;
   std::string mot_out;
+  std::vector<std::string> lines;
 };
-
-// NAME=VALUE into the track stage's options: a number when VALUE is one, else a string.
-nlohmann::json track_options(const std::vector<std::string>& flags) {
-  nlohmann::json options = nlohmann::json::object();
-  for (const auto& p : flags) {
-    auto eq = p.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw std::invalid_argument("--track-param expects NAME=VALUE, got '" + p + "'");
-    std::string name = p.substr(0, eq), value = p.substr(eq + 1);
-    const char* begin = value.data();
-    const char* end = begin + value.size();
-    int64_t integer = 0;
-    if (auto [ptr, ec] = std::from_chars(begin, end, integer);
-        ec == std::errc() && ptr == end && !value.empty()) {
-      options[name] = integer;
-      continue;
-    }
-    char* stop = nullptr;
-    double number = value.empty() ? 0 : std::strtod(value.c_str(), &stop);
-    if (!value.empty() && stop == value.c_str() + value.size() && std::isfinite(number))
-      options[name] = number;
-    else
-      options[name] = value;
-  }
-  return options;
-}
 
 int eval(EvalFlags& f) {
   f.options.params = parse_params(f.params);
@@ -56,9 +30,10 @@ int eval(EvalFlags& f) {
     set_motion_option(f.options.motion, name, value);
   validate(f.options.motion);
   if (f.track) {
-    f.options.stages.push_back({"track", track_options(f.track_params)});
+    f.options.stages.push_back({"track", option_flags(f.track_params, "--track-param")});
     f.options.score_tracks = true;
   }
+  for (const auto& l : f.lines) f.options.lines.push_back(parse_named_points("--line", l));
   auto r = evaluate_on_video(f.options);
   if (!f.mot_out.empty()) save_mot_tracks(f.mot_out, r.tracks);
   const auto& s = r.summary;
@@ -79,6 +54,12 @@ int eval(EvalFlags& f) {
         (long long)t.mostly_lost, (long long)t.num_gt_ids, (long long)t.num_tracks);
     std::printf("tracking: MOTP %.3f  IDP %.3f  IDR %.3f  FRAG %lld  TP %lld  FP %lld  FN %lld\n", t.motp,
                 t.idp, t.idr, (long long)t.fragmentations, (long long)t.tp, (long long)t.fp, (long long)t.fn);
+  }
+  for (const auto& l : r.lines) {
+    int64_t truth = l.truth_in + l.truth_out, counted = l.in + l.out;
+    std::printf("line %s: in %lld (truth %lld)  out %lld (truth %lld)  total error %.1f %%\n", l.name.c_str(),
+                (long long)l.in, (long long)l.truth_in, (long long)l.out, (long long)l.truth_out,
+                truth ? 100.0 * double(std::llabs(counted - truth)) / double(truth) : 0.0);
   }
   if (f.json) {
     nlohmann::ordered_json j{{"detector", f.options.detector},
@@ -111,6 +92,12 @@ int eval(EvalFlags& f) {
                        {"mostly_tracked", t.mostly_tracked},
                        {"mostly_lost", t.mostly_lost},
                        {"frames", t.frames}};
+    }
+    if (!r.lines.empty()) {
+      j["lines"] = nlohmann::ordered_json::object();
+      for (const auto& l : r.lines)
+        j["lines"][l.name] = {
+            {"in", l.in}, {"out", l.out}, {"truth_in", l.truth_in}, {"truth_out", l.truth_out}};
     }
     std::cout << j.dump() << std::endl;
   }
@@ -148,6 +135,9 @@ Command add_eval_command(CLI::App& app) {
                   "track stage option NAME=VALUE (repeatable; numbers stay numbers)")
       ->needs(track);
   cmd->add_option("--mot-out", flags->mot_out, "write the tracks as MOTChallenge text (1-based frames)")
+      ->needs(track);
+  cmd->add_option("--line", flags->lines,
+                  "count crossings of NAME=x1,y1,x2,y2 by the tracks and by the ground truth (repeatable)")
       ->needs(track);
   cmd->add_flag(
       "--json", flags->json,
