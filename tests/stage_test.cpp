@@ -13,6 +13,7 @@
 #include "sightflow/config.hpp"
 #include "sightflow/store.hpp"
 #include "test_support.hpp"
+#include "web/http_json.hpp"
 #include "web/stream_controller.hpp"
 
 namespace sf {
@@ -110,6 +111,13 @@ TEST(Stages, TheApiJsonAndTheFlagFormReachTheSameStage) {
   } catch (const std::exception& e) {
     EXPECT_NE(std::string(e.what()).find("evry"), std::string::npos) << e.what();
   }
+  // Nor may a request make the server open a file of its choosing.
+  EXPECT_THROW(
+      parse_stream_request(nlohmann::json::parse(R"({"source": "a.mp4", "profile": "/etc/shadow"})")),
+      HttpError);
+  EXPECT_THROW(parse_stream_request(nlohmann::json::parse(
+                   R"({"source": "a.mp4", "stages": [{"type": "profile", "file": "/etc/shadow"}]})")),
+               HttpError);
   auto spec = parse_stage_flag(R"(test-tag:{"every": 2})");
   EXPECT_EQ(spec.type, "test-tag");
   EXPECT_EQ(spec.options["every"], 2);

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <set>
 
@@ -58,6 +59,11 @@ StreamStartRequest parse_stream_request(const nlohmann::json& body) {
     throw bad_request(e.what());
   }
   if (!r.algorithm.streams.empty()) throw bad_request("field 'streams' has no meaning here");
+  // A request must not make the server open files: profiles come from the server's own configuration.
+  bool opens_file =
+      !r.algorithm.profile.empty() || std::any_of(r.algorithm.stages.begin(), r.algorithm.stages.end(),
+                                                  [](const StageSpec& s) { return s.type == "profile"; });
+  if (opens_file) throw bad_request("a camera profile cannot be given in a request (it names a server file)");
   r.loop = field<bool>(body, "loop", false);
   r.fps = field<double>(body, "fps", 0.0);
   return r;
