@@ -8,7 +8,6 @@
 
 #include "config/yaml_reader.hpp"
 #include "serve/http_url.hpp"
-#include "sightflow/camera_profile.hpp"
 #include "sightflow/config.hpp"
 #include "sightflow/model_pool.hpp"
 #include "sink/webhook_sink.hpp"
