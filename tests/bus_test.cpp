@@ -18,9 +18,10 @@
 #include "bus/redis_connection.hpp"
 #include "bus/replay.hpp"
 #include "bus/stream_keys.hpp"
+#include "http/listen.hpp"
+#include "http/metrics_endpoint.hpp"
 #include "media/jpeg_codec.hpp"
 #include "redis_server.hpp"
-#include "serve/metrics_endpoint.hpp"
 #include "sightflow/store.hpp"
 #include "test_support.hpp"
 

@@ -10,10 +10,10 @@
 
 #include "bus/frame_message.hpp"
 #include "bus/frame_processor.hpp"
+#include "http/http_json.hpp"
 #include "sightflow/config.hpp"
 #include "sightflow/store.hpp"
 #include "test_support.hpp"
-#include "web/http_json.hpp"
 #include "web/stream_controller.hpp"
 
 namespace sf {

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "cli/top_view.hpp"
-#include "serve/metrics_endpoint.hpp"
+#include "http/listen.hpp"
 #include "test_support.hpp"
 #include "web_process.hpp"
 

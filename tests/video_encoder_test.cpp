@@ -8,7 +8,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "sink/annotate.hpp"
+#include "draw/annotate.hpp"
 #include "test_support.hpp"
 
 namespace sf {

@@ -5,11 +5,11 @@
 #include <fstream>
 #include <opencv2/imgproc.hpp>
 
+#include "http/http_json.hpp"
 #include "media/jpeg_codec.hpp"
 #include "pipeline/prometheus_text.hpp"
 #include "test_support.hpp"
 #include "web/count_history.hpp"
-#include "web/http_json.hpp"
 #include "web/live_view.hpp"
 #include "web/stream_controller.hpp"
 #include "web/web_server.hpp"

@@ -9,7 +9,7 @@
 #include <mutex>
 #include <thread>
 
-#include "serve/metrics_endpoint.hpp"
+#include "http/listen.hpp"
 #include "sightflow/config.hpp"
 #include "sink/webhook_sink.hpp"
 #include "test_support.hpp"

@@ -25,8 +25,8 @@
 
 #include "cli/commands.hpp"
 #include "cli/interrupt_watch.hpp"
+#include "http/http_url.hpp"
 #include "media/jpeg_codec.hpp"
-#include "serve/http_url.hpp"
 #include "sightflow/bounded_queue.hpp"
 #include "sightflow/source.hpp"
 

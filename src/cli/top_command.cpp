@@ -14,7 +14,7 @@
 #include "cli/commands.hpp"
 #include "cli/interrupt_watch.hpp"
 #include "cli/top_view.hpp"
-#include "serve/http_url.hpp"
+#include "http/http_url.hpp"
 #include "sightflow/frame.hpp"
 
 namespace sf::cli {

@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "serve/metrics_endpoint.hpp"
+#include "http/listen.hpp"
 
 namespace sf::cli {
 

@@ -13,7 +13,8 @@
 #include "cli/bus_flags.hpp"
 #include "cli/commands.hpp"
 #include "cli/interrupt_watch.hpp"
-#include "serve/metrics_endpoint.hpp"
+#include "http/listen.hpp"
+#include "http/metrics_endpoint.hpp"
 
 namespace sf::cli {
 namespace {

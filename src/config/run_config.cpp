@@ -6,8 +6,8 @@
 #include <set>
 #include <sstream>
 
-#include "config/yaml_reader.hpp"
-#include "serve/http_url.hpp"
+#include "common/yaml_reader.hpp"
+#include "http/http_url.hpp"
 #include "sightflow/config.hpp"
 #include "sightflow/model_pool.hpp"
 #include "sink/webhook_sink.hpp"

@@ -5,10 +5,10 @@
 
 #include <sstream>
 
-#include "serve/metrics_endpoint.hpp"
+#include "http/http_json.hpp"
+#include "http/listen.hpp"
 #include "serve/prediction_json.hpp"
 #include "serve/request_images.hpp"
-#include "web/http_json.hpp"
 
 namespace sf {
 

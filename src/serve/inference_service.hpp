@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "http/http_json.hpp"
 #include "sightflow/model.hpp"
 #include "sightflow/model_catalog.hpp"
-#include "web/http_json.hpp"
 
 namespace sf {
 

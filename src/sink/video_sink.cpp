@@ -3,9 +3,9 @@
 #include <filesystem>
 #include <map>
 
+#include "draw/annotate.hpp"
 #include "sightflow/metrics.hpp"
 #include "sightflow/sink.hpp"
-#include "sink/annotate.hpp"
 #include "sink/video_encoder.hpp"
 
 namespace sf {

@@ -15,7 +15,7 @@
 #include <thread>
 #include <utility>
 
-#include "serve/http_url.hpp"
+#include "http/http_url.hpp"
 #include "sightflow/bounded_queue.hpp"
 #include "sightflow/metrics.hpp"
 #include "sightflow/sink.hpp"

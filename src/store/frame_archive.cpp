@@ -15,9 +15,9 @@
 #include <string_view>
 #include <system_error>
 
+#include "draw/annotate.hpp"
 #include "media/jpeg_codec.hpp"
 #include "sightflow/frame.hpp"
-#include "sink/annotate.hpp"
 
 namespace sf {
 namespace fs = std::filesystem;

@@ -3,8 +3,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "draw/annotate.hpp"
 #include "media/jpeg_codec.hpp"
-#include "sink/annotate.hpp"
 
 namespace sf {
 

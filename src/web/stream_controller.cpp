@@ -6,8 +6,8 @@
 #include <atomic>
 #include <set>
 
+#include "http/http_json.hpp"
 #include "sightflow/source.hpp"
-#include "web/http_json.hpp"
 
 namespace sf {
 

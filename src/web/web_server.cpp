@@ -9,9 +9,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "http/http_json.hpp"
+#include "http/listen.hpp"
 #include "pipeline/prometheus_text.hpp"
-#include "serve/metrics_endpoint.hpp"
-#include "web/http_json.hpp"
 #include "web/web_assets.hpp"
 
 namespace sf {

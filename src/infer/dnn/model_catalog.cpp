@@ -10,7 +10,7 @@
 #include <set>
 #include <sstream>
 
-#include "config/yaml_reader.hpp"
+#include "common/yaml_reader.hpp"
 
 #ifndef SIGHTFLOW_DEFAULT_CATALOG
 #error "SIGHTFLOW_DEFAULT_CATALOG (the installed models.yaml) must be defined by the build"

@@ -1,4 +1,4 @@
-#include "serve/http_url.hpp"
+#include "http/http_url.hpp"
 
 #include <httplib.h>
 

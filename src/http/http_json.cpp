@@ -1,4 +1,4 @@
-#include "web/http_json.hpp"
+#include "http/http_json.hpp"
 
 #include <httplib.h>
 

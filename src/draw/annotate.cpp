@@ -1,4 +1,4 @@
-#include "sink/annotate.hpp"
+#include "draw/annotate.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -28,12 +28,4 @@ class MetricsEndpoint {
   int port_ = 0;
 };
 
-// Binds `server` to HOST:PORT (port 0: any free port), serves it on `thread`, and returns once it accepts
-// (so that a stop() right after reaches it). Returns the port; throws std::runtime_error naming the
-// address when it cannot bind.
-int listen_in_background(httplib::Server& server, const std::string& host, int port, std::thread& thread);
-
-// "HOST:PORT" -> host, port; throws std::invalid_argument naming `flag` and the text.
-std::pair<std::string, int> parse_listen_address(const std::string& text, const std::string& flag);
-
 }  // namespace sf

@@ -1,31 +1,11 @@
-#include "serve/metrics_endpoint.hpp"
+#include "http/listen.hpp"
 
 #include <httplib.h>
-#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <stdexcept>
 
 namespace sf {
-
-MetricsEndpoint::MetricsEndpoint(const std::string& host, int port, std::function<std::string()> render)
-    : server_(std::make_unique<httplib::Server>()) {
-  server_->set_tcp_nodelay(true);
-  server_->Get("/metrics", [render = std::move(render)](const httplib::Request&, httplib::Response& res) {
-    try {
-      res.set_content(render(), "text/plain; version=0.0.4");
-    } catch (const std::exception& e) {
-      res.status = 503;  // e.g. Redis unreachable: a failed scrape, not made-up numbers
-      res.set_content(std::string("metrics unavailable: ") + e.what() + "\n", "text/plain");
-    }
-  });
-  port_ = listen_in_background(*server_, host, port, thread_);
-}
-
-MetricsEndpoint::~MetricsEndpoint() {
-  server_->stop();
-  thread_.join();
-}
 
 int listen_in_background(httplib::Server& server, const std::string& host, int port, std::thread& thread) {
   int bound = port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
