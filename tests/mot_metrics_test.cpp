@@ -206,9 +206,9 @@ VideoEvalOptions tracked_eval(int64_t frames) {
   VideoEvalOptions o;
   o.source = test::vtest_path();
   o.ground_truth = pets_gt();
-  o.detector = "hog";
+  o.algorithm.detector = "hog";
   o.max_frames = frames;
-  o.stages = {{"test-nearest-id", nlohmann::json::object()}};
+  o.algorithm.stages = {{"test-nearest-id", nlohmann::json::object()}};
   o.score_tracks = true;
   return o;
 }
@@ -250,11 +250,11 @@ TEST(MotMetricsOnVideo, WithoutScoringThereAreNoTracks) {
 
 TEST(MotMetricsOnVideo, AnUnknownStageFailsBeforeDecoding) {
   auto o = tracked_eval(3);
-  o.stages = {{"no-such-stage", nlohmann::json::object()}};
+  o.algorithm.stages = {{"no-such-stage", nlohmann::json::object()}};
   try {
     evaluate_on_video(o);
     FAIL() << "expected an error";
-  } catch (const std::invalid_argument& e) {
+  } catch (const ConfigError& e) {  // the builder's error, as for run and YAML
     EXPECT_NE(std::string(e.what()).find("no-such-stage"), std::string::npos) << e.what();
   }
 }

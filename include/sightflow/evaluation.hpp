@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sightflow/config.hpp"
 #include "sightflow/detection.hpp"
 #include "sightflow/model.hpp"
 #include "sightflow/mot_metrics.hpp"
@@ -70,16 +71,15 @@ namespace sf {
 struct VideoEvalOptions {
   std::string source;
   std::string ground_truth;  // MOT gt.txt
-  std::string detector = "hog";
-  ModelParams params;
+  // What runs, built by the one builder (build_algorithm, build_stages): detector, params, min_score,
+  // motion, profile, stages (`eval --track`: the track stage). Its classes default to {label}; its
+  // schedule is set from `every`.
+  AlgorithmConfig algorithm;
   int every = 1;  // evaluate every Nth frame (the schedule's frame_step)
   double iou = 0.5;
   std::string label = "person";  // detections with this label are scored
-  float min_score = 0.f;
-  int64_t max_frames = -1;        // stop the video after this many frames
-  MotionOptions motion;           // off: every scheduled frame in full
-  std::vector<StageSpec> stages;  // run after the detector, in order (`eval --track`: the track stage)
-  bool score_tracks = false;      // also score the detections with a track_id against the truth's ids
+  int64_t max_frames = -1;       // stop the video after this many frames
+  bool score_tracks = false;     // also score the detections with a track_id against the truth's ids
   // Lines ({"name", "points": [x1, y1, x2, y2]}, the lines stage's form) whose crossings by the tracks are
   // compared with the ground truth's, both counted by the lines stage itself (needs score_tracks).
   nlohmann::json lines = nlohmann::json::array();

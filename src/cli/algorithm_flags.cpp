@@ -36,16 +36,43 @@ nlohmann::json option_flags(const std::vector<std::string>& flags, const std::st
   return options;
 }
 
-void AlgorithmFlags::add_to(CLI::App& cmd) {
-  cmd.add_option(
-         "--detector", detector,
-         "built-in (hog, haar-face, ...), catalog model (yolox-nano, ...) or none: see sightflow models")
-      ->capture_default_str();
-  cmd.add_option("--param", params, "detector parameter NAME=VALUE (repeatable)");
+CLI::Option* AlgorithmFlags::add_model_to(CLI::App& cmd, const std::string& detector_help,
+                                          const std::string& detector_names) {
+  auto* option =
+      cmd.add_option(detector_names, detector,
+                     detector_help.empty()
+                         ? "built-in (hog, haar-face, ...), catalog model (yolox-nano, ...) or none: see "
+                           "sightflow models"
+                         : detector_help)
+          ->capture_default_str();
+  cmd.add_option("--param", params, "detector parameter NAME=VALUE (repeatable), e.g. input=416");
   cmd.add_option("--classes", classes, "keep only these labels");
   cmd.add_option("--min-score", min_score, "drop detections scoring lower");
+  cmd.add_option("--motion", motion,
+                 "off, skip (infer only when something moves) or roi (infer on crops around motion) "
+                 "(docs/MOTION.md)")
+      ->check(CLI::IsMember({"off", "skip", "roi"}));
+  cmd.add_option("--motion-param", motion_params,
+                 "motion option NAME=VALUE (repeatable), e.g. min_crop=160 (docs/MOTION.md)");
+  cmd.add_option("--profile", profile, "camera profile from `sightflow tune` (thresholds, static regions)");
+  return option;
+}
+
+void AlgorithmFlags::add_to(CLI::App& cmd) {
+  add_model_to(cmd);
   cmd.add_option("--algo-name", algo_name, "algorithm name the results carry (default: the detector's)");
   add_analysis_to(cmd);
+}
+
+std::vector<std::string> AlgorithmFlags::model_flag_names() {
+  return {"--detector", "--param", "--classes", "--min-score"};
+}
+
+void AlgorithmFlags::apply_overrides(AlgorithmConfig& a) const {
+  if (!motion.empty()) a.motion.mode = parse_motion_mode(motion);
+  for (const auto& [name, value] : parse_params(motion_params)) set_motion_option(a.motion, name, value);
+  validate(a.motion);
+  if (!profile.empty()) a.profile = profile;
 }
 
 void AlgorithmFlags::add_analysis_to(CLI::App& cmd) {
@@ -94,6 +121,7 @@ AlgorithmConfig AlgorithmFlags::config() const {
   a.params = parse_params(params);
   a.classes = {classes.begin(), classes.end()};
   a.min_score = min_score;
+  apply_overrides(a);
   a.stages = stage_specs();
   return a;
 }

@@ -9,7 +9,9 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli/algorithm_flags.hpp"
 #include "cli/commands.hpp"
+#include "cli/source_flags.hpp"
 #include "sightflow/config.hpp"
 #include "sightflow/model_pool.hpp"
 
@@ -17,10 +19,8 @@ namespace sf::cli {
 namespace {
 
 struct BenchFlags {
-  std::string source = SIGHTFLOW_DEFAULT_VIDEO;
-  std::string detector = "hog";
-  std::vector<std::string> params;
-  int64_t frames = 100;
+  SourceFlags source;  // --frames (= --max-frames): frames per stream in the pipeline run
+  AlgorithmFlags algorithm;
   int iterations = 20;
   int streams = 1;
   int rounds = 5;
@@ -54,19 +54,16 @@ struct PipelineRate {
   std::vector<BatchStats> batches;
 };
 
-PipelineRate pipeline_fps(const BenchFlags& f, const ModelParams& params, ModelPool& pool) {
+PipelineRate pipeline_fps(const BenchFlags& f, const AlgorithmConfig& a, ModelPool& pool) {
   RunConfig c;
   c.mode = Mode::Offline;
-  c.max_frames = f.frames;
+  c.max_frames = f.source.max_frames;
   for (int i = 0; i < f.streams; ++i) {
     StreamConfig s;
-    s.source = f.source;
+    s.source = f.source.source(SIGHTFLOW_DEFAULT_VIDEO);
     s.options.name = "s" + std::to_string(i);
     c.streams.push_back(s);
   }
-  AlgorithmConfig a;
-  a.name = a.detector = f.detector;
-  a.params = params;
   c.algorithms.push_back(a);
   auto out =
       std::filesystem::temp_directory_path() / ("sightflow-bench-" + std::to_string(::getpid()) + ".jsonl");
@@ -75,7 +72,7 @@ PipelineRate pipeline_fps(const BenchFlags& f, const ModelParams& params, ModelP
   Pipeline pipeline(pipeline_options(c));
   for (const auto& s : c.streams) pipeline.add_stream(s.source, s.options);
   pipeline.add_algorithm(
-      a.name, [&] { return std::make_unique<DetectorAlgorithm>(pool.acquire(a.detector, a.params)); });
+      a.name, [&] { return build_algorithm(a, pool); }, a.schedule, {}, [&] { return build_stages(a); });
   pipeline.add_sink(make_jsonl_sink(c.sinks.jsonl, false));
   auto before = pool.stats();
   pipeline.start();  // models built and sources opened before the clock starts
@@ -101,16 +98,19 @@ double median(std::vector<double> v) {
 }
 
 int bench(const BenchFlags& f) {
-  if (f.frames < 1 || f.iterations < 1 || f.streams < 1 || f.rounds < 1)
+  if (f.source.max_frames < 1 || f.iterations < 1 || f.streams < 1 || f.rounds < 1)
     throw std::invalid_argument("--frames, --iterations, --streams and --rounds must be at least 1");
-  ModelParams params = parse_params(f.params);
-  cv::Mat frame = sample_frame(f.source);
+  AlgorithmConfig algorithm = f.algorithm.config();
+  const ModelParams& params = algorithm.params;
+  const std::string& detector = algorithm.detector;
+  const std::string source = f.source.source(SIGHTFLOW_DEFAULT_VIDEO);
+  cv::Mat frame = sample_frame(source);
   // One model for the whole benchmark, built and warmed once: the model loops and every pipeline round
   // use the same instance (through the pool), so no round pays for loading or first-pass allocations.
   ModelPool pool;
   auto measure_model = [&] {
     // Released before the pipeline runs: an idle client would make its batches wait.
-    auto model = pool.acquire(f.detector, params);
+    auto model = pool.acquire(detector, params);
     return model_fps(*model, frame, f.iterations);
   };
   // Model and pipeline measurements alternate (M P M P ... M); each pipeline run is compared with the
@@ -119,15 +119,15 @@ int bench(const BenchFlags& f) {
   std::vector<double> models{measure_model()}, pipelines, ratios;
   PipelineRate last;
   for (int r = 0; r < f.rounds; ++r) {
-    last = pipeline_fps(f, params, pool);
+    last = pipeline_fps(f, algorithm, pool);
     models.push_back(measure_model());
     pipelines.push_back(last.fps);
     double around = (models[r] + models[r + 1]) / 2;
     ratios.push_back(around > 0 ? last.fps / around : 0);
   }
   double model_rate = median(models), pipeline_rate = median(pipelines), ratio = median(ratios);
-  std::printf("%s on %s (%dx%d), %d stream(s), %lld frames each, %d round(s)\n", f.detector.c_str(),
-              f.source.c_str(), frame.cols, frame.rows, f.streams, (long long)f.frames, f.rounds);
+  std::printf("%s on %s (%dx%d), %d stream(s), %lld frames each, %d round(s)\n", detector.c_str(),
+              source.c_str(), frame.cols, frame.rows, f.streams, (long long)f.source.max_frames, f.rounds);
   std::printf("model    %8.2f fps  (model time only, median of %zu x %d passes)\n", model_rate, models.size(),
               f.iterations);
   std::printf("pipeline %8.2f fps  (offline run: decode, pre/post-processing, JSONL sink; median)\n",
@@ -139,10 +139,8 @@ int bench(const BenchFlags& f) {
     std::printf("batches  %lld passes, %.2f images per pass (max %d)\n", (long long)b.batches,
                 b.batches ? double(b.items) / b.batches : 0, b.max_batch);
   if (f.json) {
-    nlohmann::ordered_json j{{"detector", f.detector},
-                             {"model_fps", model_rate},
-                             {"pipeline_fps", pipeline_rate},
-                             {"ratio", ratio}};
+    nlohmann::ordered_json j{
+        {"detector", detector}, {"model_fps", model_rate}, {"pipeline_fps", pipeline_rate}, {"ratio", ratio}};
     std::cout << j.dump() << std::endl;
   }
   return 0;
@@ -154,10 +152,9 @@ Command add_bench_command(CLI::App& app) {
   auto flags = std::make_shared<BenchFlags>();
   auto& f = *flags;
   auto* cmd = app.add_subcommand("bench", "Model-only rate vs. end-to-end pipeline rate for one detector");
-  cmd->add_option("--detector", f.detector, "built-in or catalog model")->capture_default_str();
-  cmd->add_option("--param", f.params, "model parameter NAME=VALUE (repeatable)");
-  cmd->add_option("--source", f.source, "video to run on")->capture_default_str();
-  cmd->add_option("--frames", f.frames, "frames per stream in the pipeline run")->capture_default_str();
+  f.algorithm.add_model_to(*cmd);
+  f.source.max_frames = 100;
+  f.source.add_plain_to(*cmd, "--frames,--max-frames");
   cmd->add_option("--iterations", f.iterations, "forward passes per model measurement")
       ->capture_default_str();
   cmd->add_option("--streams", f.streams, "copies of the source run at once (batching across streams)")

@@ -25,6 +25,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/interrupt_watch.hpp"
+#include "cli/source_flags.hpp"
 #include "http/http_url.hpp"
 #include "media/jpeg_codec.hpp"
 #include "sightflow/bounded_queue.hpp"
@@ -38,10 +39,9 @@ using Clock = std::chrono::steady_clock;
 struct ClientFlags {
   std::string url;
   std::string model;
-  std::string source = SIGHTFLOW_DEFAULT_VIDEO;
+  SourceFlags source;
   int batch_size = 1;
   bool client_batching = false;
-  int64_t max_frames = -1;
   int quality = 90;
   std::string summary_json;
   bool quiet = false;
@@ -197,8 +197,7 @@ class Client {
     for (int i = 0; i < senders; ++i) https_.push_back(make_http());
     ping(*https_.front());
 
-    SourceOptions options;
-    auto source = open_source(f_.source, options);
+    auto source = open_source(f_.source.source(SIGHTFLOW_DEFAULT_VIDEO), f_.source.options());
     // Files: the reader waits for the senders (no frame lost). Live sources: the oldest queued frame is
     // dropped instead, so what is sent stays current and the capture device is never left unread.
     auto policy = source->live() ? OverflowPolicy::DropOldest : OverflowPolicy::Block;
@@ -226,7 +225,7 @@ class Client {
 
     int64_t read = 0, dropped = 0;
     try {
-      while (!stop_ && (f_.max_frames < 0 || read < f_.max_frames)) {
+      while (!stop_ && (f_.source.max_frames < 0 || read < f_.source.max_frames)) {
         auto frame = source->read();
         if (!frame) break;
         std::optional<Encoded> evicted;
@@ -502,7 +501,7 @@ Command add_client_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("client", "Send a source's frames to a `sightflow serve` inference API");
   cmd->add_option("--url", f.url, "server, e.g. http://127.0.0.1:8080")->required();
   cmd->add_option("--model", f.model, "model name on the server (POST /predictions/MODEL)")->required();
-  cmd->add_option("--source", f.source, "file, URL or device (default: vtest.avi)");
+  f.source.add_to(*cmd, false);
   cmd->add_option("--batch-size", f.batch_size,
                   "server batching: requests in flight at once, one frame each; with --client-batching: "
                   "frames per request")
@@ -511,7 +510,6 @@ Command add_client_command(CLI::App& app) {
   cmd->add_flag(
       "--client-batching", f.client_batching,
       "send --batch-size frames in one request (JSON array of base64 JPEGs), one request at a time");
-  cmd->add_option("--max-frames", f.max_frames, "stop after this many frames");
   cmd->add_option("--quality", f.quality, "JPEG quality")->check(CLI::Range(1, 100))->capture_default_str();
   cmd->add_option("--summary-json", f.summary_json,
                   "write frames, seconds, fps, latency percentiles and errors as JSON to this file");

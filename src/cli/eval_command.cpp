@@ -6,6 +6,7 @@
 
 #include "cli/algorithm_flags.hpp"
 #include "cli/commands.hpp"
+#include "cli/source_flags.hpp"
 #include "sightflow/evaluation.hpp"
 
 namespace sf::cli {
@@ -13,38 +14,35 @@ namespace {
 
 struct EvalFlags {
   VideoEvalOptions options;
-  std::vector<std::string> params;
-  std::string motion = "off";
-  std::vector<std::string> motion_params;
+  SourceFlags source;
+  AlgorithmFlags algorithm;
   bool json = false;
-  bool track = false;
-  std::vector<std::string> track_params;
   std::string mot_out;
-  std::vector<std::string> lines;
 };
 
 int eval(EvalFlags& f) {
-  f.options.params = parse_params(f.params);
-  f.options.motion.mode = parse_motion_mode(f.motion);
-  for (const auto& [name, value] : parse_params(f.motion_params))
-    set_motion_option(f.options.motion, name, value);
-  validate(f.options.motion);
-  if (f.track) {
-    f.options.stages.push_back({"track", option_flags(f.track_params, "--track-param")});
-    f.options.score_tracks = true;
-  }
-  for (const auto& l : f.lines) f.options.lines.push_back(parse_named_points("--line", l));
+  f.options.source = f.source.source(SIGHTFLOW_DEFAULT_VIDEO);
+  f.options.max_frames = f.source.max_frames;
+  f.options.algorithm = f.algorithm.config();
+  const auto& stages = f.options.algorithm.stages;
+  // Tracks are scored whenever something tracks (--track, or lines and zones, which add a tracker).
+  f.options.score_tracks =
+      std::any_of(stages.begin(), stages.end(), [](const StageSpec& s) { return s.type == "track"; });
+  if (!f.mot_out.empty() && !f.options.score_tracks)
+    throw std::invalid_argument("--mot-out writes tracks: add --track");
+  for (const auto& l : f.algorithm.lines) f.options.lines.push_back(parse_named_points("--line", l));
   auto r = evaluate_on_video(f.options);
+  const std::string motion = f.algorithm.motion.empty() ? "off" : f.algorithm.motion;
   if (!f.mot_out.empty()) save_mot_tracks(f.mot_out, r.tracks);
   const auto& s = r.summary;
-  std::printf("%s on %s, every %d frame(s), IoU %.2f, label '%s'\n", f.options.detector.c_str(),
+  std::printf("%s on %s, every %d frame(s), IoU %.2f, label '%s'\n", f.options.algorithm.detector.c_str(),
               f.options.source.c_str(), f.options.every, f.options.iou, f.options.label.c_str());
   std::printf("frames %lld  TP %lld  FP %lld  FN %lld\n", (long long)s.frames, (long long)s.true_positives,
               (long long)s.false_positives, (long long)s.false_negatives);
   std::printf("precision %.3f  recall %.3f  AP50 %.3f  count MAE %.2f  fps %.2f\n", s.precision, s.recall,
               s.average_precision, s.count_mae, r.fps);
   std::printf("motion %s: recall (smallest third) %.3f  frames inferred %lld  pixels inferred %lld\n",
-              f.motion.c_str(), s.recall_small, (long long)r.frames_inferred, (long long)r.pixels_inferred);
+              motion.c_str(), s.recall_small, (long long)r.frames_inferred, (long long)r.pixels_inferred);
   if (r.tracking) {
     const auto& t = *r.tracking;
     std::printf(
@@ -62,14 +60,14 @@ int eval(EvalFlags& f) {
                 truth ? 100.0 * double(std::llabs(counted - truth)) / double(truth) : 0.0);
   }
   if (f.json) {
-    nlohmann::ordered_json j{{"detector", f.options.detector},
+    nlohmann::ordered_json j{{"detector", f.options.algorithm.detector},
                              {"precision", s.precision},
                              {"recall", s.recall},
                              {"ap50", s.average_precision},
                              {"count_mae", s.count_mae},
                              {"fps", r.fps},
                              {"frames", s.frames},
-                             {"motion", f.motion},
+                             {"motion", motion},
                              {"recall_small", s.recall_small},
                              {"frames_inferred", r.frames_inferred},
                              {"pixels_inferred", r.pixels_inferred}};
@@ -109,36 +107,14 @@ int eval(EvalFlags& f) {
 Command add_eval_command(CLI::App& app) {
   auto flags = std::make_shared<EvalFlags>();
   auto& o = flags->options;
-  o.source = SIGHTFLOW_DEFAULT_VIDEO;
   auto* cmd = app.add_subcommand("eval", "Score a detector's person boxes against MOT ground truth");
-  cmd->add_option("--source", o.source, "video to run on")->capture_default_str();
+  flags->source.add_plain_to(*cmd);
   cmd->add_option("--gt", o.ground_truth, "MOT gt.txt (1-based frames; flag 0 rows ignored)")->required();
-  cmd->add_option("--detector", o.detector, "built-in or catalog model (sightflow models)")
-      ->capture_default_str();
-  cmd->add_option("--param", flags->params, "model parameter NAME=VALUE (repeatable), e.g. input=416");
+  flags->algorithm.add_to(*cmd);
   cmd->add_option("--every", o.every, "evaluate every Nth frame")->capture_default_str();
   cmd->add_option("--iou", o.iou, "IoU for a match")->capture_default_str();
   cmd->add_option("--label", o.label, "label scored against the ground truth")->capture_default_str();
-  cmd->add_option("--min-score", o.min_score, "drop detections scoring lower")->capture_default_str();
-  cmd->add_option("--max-frames", o.max_frames, "stop after this many video frames");
-  cmd->add_option("--motion", flags->motion,
-                  "off: every scheduled frame in full; skip: only when something moves; roi: crops around "
-                  "motion (docs/MOTION.md)")
-      ->check(CLI::IsMember({"off", "skip", "roi"}))
-      ->capture_default_str();
-  cmd->add_option("--motion-param", flags->motion_params,
-                  "motion option NAME=VALUE (repeatable), e.g. min_crop=160 (docs/MOTION.md)");
-  auto* track = cmd->add_flag("--track", flags->track,
-                              "run the track stage after the detector and score its tracks against the "
-                              "ground truth's ids (MOTA, IDF1, IDSW, MT/ML)");
-  cmd->add_option("--track-param", flags->track_params,
-                  "track stage option NAME=VALUE (repeatable; numbers stay numbers)")
-      ->needs(track);
-  cmd->add_option("--mot-out", flags->mot_out, "write the tracks as MOTChallenge text (1-based frames)")
-      ->needs(track);
-  cmd->add_option("--line", flags->lines,
-                  "count crossings of NAME=x1,y1,x2,y2 by the tracks and by the ground truth (repeatable)")
-      ->needs(track);
+  cmd->add_option("--mot-out", flags->mot_out, "write the tracks as MOTChallenge text (1-based frames)");
   cmd->add_flag(
       "--json", flags->json,
       "end with one JSON line: precision, recall, ap50, count_mae, fps, frames, motion, "

@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/interrupt_watch.hpp"
 #include "cli/progress.hpp"
+#include "cli/source_flags.hpp"
 #include "cli/web_flags.hpp"
 #include "sightflow/config.hpp"
 
@@ -17,14 +18,10 @@ namespace {
 
 struct RunFlags {
   std::string config;
-  std::vector<std::string> sources, names;
+  SourceFlags source;
   AlgorithmFlags algorithm;
   std::string mode = "offline";
-  double fps = 0, start = 0;
-  bool loop = false, stop_at_end = false, no_progress = false;
-  std::string resize;
-  int64_t max_frames = -1;
-  int decode_threads = 1;
+  bool no_progress = false;
   int frame_count = 1, frame_step = 1;
   double interval = 0;
   std::string out, video_out, events_out, mot_out, summary_json;
@@ -35,21 +32,7 @@ struct RunFlags {
   std::string serve;
   WebFlags web;
   WebhookConfig webhook;
-  std::string motion;   // empty: as configured (off with flags)
-  std::string profile;  // camera profile from `sightflow tune` for every algorithm
 };
-
-// "640x480", "640x0" -> width, height
-std::pair<int, int> parse_size(const std::string& text) {
-  auto x = text.find('x');
-  try {
-    if (x == std::string::npos) throw std::invalid_argument(text);
-    return {std::stoi(text.substr(0, x)), std::stoi(text.substr(x + 1))};
-  } catch (const std::exception&) {
-    throw std::invalid_argument("--resize expects WIDTHxHEIGHT (0 keeps the aspect ratio), got '" + text +
-                                "'");
-  }
-}
 
 void apply_archive_flags(const RunFlags& f, RunConfig& c) {
   if (f.archive_dir.empty()) return;
@@ -72,29 +55,11 @@ void apply_analysis_outputs(const RunFlags& f, RunConfig& c) {
 RunConfig config_from_flags(const RunFlags& f, bool embedded_default) {
   RunConfig c;
   c.mode = parse_mode(f.mode);
-  c.max_frames = f.max_frames;
+  c.max_frames = f.source.max_frames;
   c.stats_interval = f.stats_interval;
-  auto sources = f.sources;
-  if (sources.empty()) sources.push_back(SIGHTFLOW_DEFAULT_VIDEO);
-  if (!f.names.empty() && f.names.size() != sources.size())
-    throw std::invalid_argument("give one --name per --source (" + std::to_string(sources.size()) +
-                                " sources, " + std::to_string(f.names.size()) + " names)");
-  for (size_t i = 0; i < sources.size(); ++i) {
-    StreamConfig s;
-    s.source = sources[i];
-    s.options.name = f.names.empty() ? "" : f.names[i];
-    s.options.target_fps = f.fps;
-    s.options.start = f.start;
-    s.options.loop = f.loop;
-    s.options.stop_at_end = f.stop_at_end;
-    s.options.decode_threads = f.decode_threads;
-    if (!f.resize.empty()) std::tie(s.options.width, s.options.height) = parse_size(f.resize);
-    c.streams.push_back(s);
-  }
+  c.streams = f.source.streams(SIGHTFLOW_DEFAULT_VIDEO);
   AlgorithmConfig a = f.algorithm.config();
   a.schedule = {f.frame_count, f.frame_step, f.interval};
-  if (!f.motion.empty()) a.motion.mode = parse_motion_mode(f.motion);
-  a.profile = f.profile;
   c.algorithms.push_back(a);
   c.sinks.jsonl = f.out.empty() ? "sightflow-out/results.jsonl" : f.out;
   c.sinks.video = f.video_out.empty() && embedded_default ? "sightflow-out/annotated.mp4" : f.video_out;
@@ -108,22 +73,22 @@ RunConfig config_from_flags(const RunFlags& f, bool embedded_default) {
 int run(const RunFlags& f, CLI::App& cmd) {
   RunConfig config;
   if (!f.config.empty()) {
-    for (const char* flag : {"--source", "--detector", "--param", "--fps", "--start", "--resize",
-                             "--frame-step", "--frame-count", "--interval", "--classes", "--name",
-                             "--decode-threads", "--min-score", "--algo-name"}) {
-      if (cmd.count(flag))
-        throw std::invalid_argument(std::string(flag) + " cannot be combined with --config");
+    auto described = SourceFlags::stream_flag_names();
+    for (const auto& flag : AlgorithmFlags::model_flag_names()) described.push_back(flag);
+    for (const char* flag : {"--frame-step", "--frame-count", "--interval", "--algo-name"})
+      described.push_back(flag);
+    for (const auto& flag : described) {
+      if (cmd.count(flag)) throw std::invalid_argument(flag + " cannot be combined with --config");
     }
     config = load_run_config(f.config);
     if (cmd.count("--mode")) config.mode = parse_mode(f.mode);
-    if (cmd.count("--max-frames")) config.max_frames = f.max_frames;
+    if (cmd.count("--max-frames")) config.max_frames = f.source.max_frames;
     if (cmd.count("--out")) config.sinks.jsonl = f.out;
     if (cmd.count("--video-out")) config.sinks.video = f.video_out;
     if (cmd.count("--db")) config.sinks.db = f.db;
     auto added_stages = f.algorithm.stage_specs();
     for (auto& a : config.algorithms) {
-      if (!f.motion.empty()) a.motion.mode = parse_motion_mode(f.motion);
-      if (!f.profile.empty()) a.profile = f.profile;
+      f.algorithm.apply_overrides(a);
       a.stages.insert(a.stages.end(), added_stages.begin(), added_stages.end());
     }
     apply_archive_flags(f, config);
@@ -132,7 +97,7 @@ int run(const RunFlags& f, CLI::App& cmd) {
     validate(config);
     if (cmd.count("--stats-interval")) config.stats_interval = f.stats_interval;
   } else {
-    config = config_from_flags(f, f.sources.empty());
+    config = config_from_flags(f, f.source.sources.empty());
     apply_webhook_flags(f, cmd, config);
   }
 
@@ -226,22 +191,10 @@ Command add_run_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Decode sources and run detectors on a schedule; write results");
   auto& f = *flags;
   cmd->add_option("--config", f.config, "YAML file with streams, algorithms and sinks (see docs/CONFIG.md)");
-  cmd->add_option(
-      "--source", f.sources,
-      "file, rtsp/http/tcp/udp URL, /dev/videoN, image or image folder (repeatable; default: vtest.avi)");
-  cmd->add_option("--name", f.names, "stream name for each --source, in order");
+  f.source.add_to(*cmd, true);
   f.algorithm.add_to(*cmd);
   cmd->add_option("--mode", f.mode, "offline (every frame, backpressure) or realtime (source pace, drop)")
       ->check(CLI::IsMember({"offline", "realtime"}))
-      ->capture_default_str();
-  cmd->add_option("--fps", f.fps, "downsample the source to at most this many frames per second");
-  cmd->add_option("--start", f.start, "start position in seconds (files)");
-  cmd->add_flag("--loop", f.loop, "start files again at their end");
-  cmd->add_flag("--stop-at-end", f.stop_at_end, "live sources: end at end-of-stream instead of reconnecting");
-  cmd->add_option("--resize", f.resize, "resize frames to WIDTHxHEIGHT (0 keeps the aspect ratio)");
-  cmd->add_option("--max-frames", f.max_frames, "stop each stream after this many frames");
-  cmd->add_option("--decode-threads", f.decode_threads, "FFmpeg decoder threads per stream (0: auto)")
-      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--frame-count", f.frame_count, "frames each run receives")->capture_default_str();
   cmd->add_option("--frame-step", f.frame_step, "take one frame every N")->capture_default_str();
@@ -271,12 +224,6 @@ Command add_run_command(CLI::App& app) {
       "serve the dashboard, live video, API and /metrics on HOST:PORT (e.g. 127.0.0.1:8090) while "
       "running, and after the run until Ctrl-C");
   add_web_flags(*cmd, f.web);
-  cmd->add_option("--motion", f.motion,
-                  "off, skip (infer only when something moves) or roi (infer on crops around motion); "
-                  "overrides every algorithm's motion mode (docs/MOTION.md)")
-      ->check(CLI::IsMember({"off", "skip", "roi"}));
-  cmd->add_option("--profile", f.profile,
-                  "camera profile from `sightflow tune` (thresholds, static regions)");
   return [flags, cmd] { return run(*flags, *cmd); };
 }
 

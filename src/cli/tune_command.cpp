@@ -50,7 +50,7 @@ Command add_tune_command(CLI::App& app) {
   auto& f = *flags;
   auto* cmd = app.add_subcommand("tune", "Tune an edge model's camera profile on a captured dataset");
   cmd->add_option("--dataset", f.dataset, "folder from `sightflow dataset capture`")->required();
-  cmd->add_option("--model", f.model, "edge model to tune (e.g. yolo-fastest-body)")->required();
+  cmd->add_option("--detector,--model", f.model, "edge model to tune (e.g. yolo-fastest-body)")->required();
   cmd->add_option("--param", f.params, "edge model parameter NAME=VALUE (repeatable)");
   cmd->add_option("--out", f.out, "profile file to write (JSON; run --profile reads it)")->required();
   cmd->add_option("--classes", f.classes, "classes to tune (default: those the reference annotated)");

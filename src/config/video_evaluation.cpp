@@ -1,7 +1,9 @@
-// Runs a detector through the pipeline over a video and scores what it finds against MOT ground truth.
+// Runs an algorithm (built by the one builder) through the pipeline over a video and scores what it finds
+// against MOT ground truth.
 #include <functional>
 #include <map>
 
+#include "sightflow/config.hpp"
 #include "sightflow/evaluation.hpp"
 #include "sightflow/model_pool.hpp"
 #include "sightflow/pipeline.hpp"
@@ -15,9 +17,12 @@ class CollectingSink : public Sink {
   void write(const Result& r) override {
     frames[r.frame] = r.detections;
     pts[r.frame] = r.pts;
-    if (auto it = r.values.find("inferred"); it != r.values.end()) {
+    if (auto it = r.values.find("inferred"); it != r.values.end()) {  // motion: frames or crops, or none
       frames_inferred += it->value("frames", int64_t(0));
       pixels_inferred += it->value("pixels", int64_t(0));
+    } else {  // no motion model: the whole frame
+      frames_inferred += 1;
+      pixels_inferred += int64_t(r.image.total());
     }
   }
   std::map<int64_t, std::vector<Detection>> frames;
@@ -64,27 +69,23 @@ VideoEvalResult evaluate_on_video(const VideoEvalOptions& o) {
   if (o.iou <= 0 || o.iou > 1) throw std::invalid_argument("--iou must be in (0, 1]");
   TrackFrames tracked_truth = load_mot_tracks_ground_truth(o.ground_truth);
   GroundTruth truth = without_ids(tracked_truth);
-  for (const auto& spec : o.stages) create_stage(spec);  // a bad stage fails here, before decoding
+  AlgorithmConfig algorithm = o.algorithm;
+  if (algorithm.name.empty()) algorithm.name = "eval";
+  if (algorithm.classes.empty()) algorithm.classes = {o.label};
+  algorithm.schedule = Schedule{1, o.every, 0};
+  algorithm.streams.clear();
+  build_stages(algorithm);  // a bad stage or profile fails here, before decoding
 
   PipelineOptions options;
   options.mode = Mode::Offline;
   options.max_frames = o.max_frames;
   Pipeline pipeline(options);
   pipeline.add_stream(o.source);
-  auto pool = std::make_shared<ModelPool>();
-  auto model = pool->acquire(o.detector, o.params);  // fails here, before decoding, on a bad name
+  ModelPool pool;
+  auto algorithm_instance = build_algorithm(algorithm, pool);  // fails here, before decoding, on a bad name
   pipeline.add_algorithm(
-      "eval",
-      [&] {
-        return std::make_unique<MotionAlgorithm>(std::move(model), o.motion, std::set<std::string>{o.label},
-                                                 o.min_score);
-      },
-      Schedule{1, o.every, 0}, {},
-      [&] {
-        StageList stages;
-        for (const auto& spec : o.stages) stages.push_back(create_stage(spec));
-        return stages;
-      });
+      algorithm.name, [&] { return std::move(algorithm_instance); }, algorithm.schedule, {},
+      [&] { return build_stages(algorithm); });
   auto sink = std::make_shared<CollectingSink>();
   pipeline.add_sink(sink);
   Stopwatch watch;
