@@ -189,7 +189,8 @@ TEST(TrackStage, RejectsUnknownOptionsByName) {
 }
 
 TEST(TrackStage, CarriedResultsAreRelabelledNotCounted) {
-  auto stage = create_stage({"track", {{"min_hits", 2}, {"max_gap", 0.5}}});
+  // keep_untracked: the unconfirmed first sighting stays in the result, so its missing id can be seen.
+  auto stage = create_stage({"track", {{"min_hits", 2}, {"max_gap", 0.5}, {"keep_untracked", true}}});
   Frame frame;
   auto result = [](double pts, bool carried) {
     Result r;
@@ -211,6 +212,39 @@ TEST(TrackStage, CarriedResultsAreRelabelledNotCounted) {
     stage->process(r, frame);
     EXPECT_EQ(r.detections[0].track_id, r2.detections[0].track_id);
   }
+}
+
+TEST(TrackStage, ATrackedResultHoldsTheTrackedObjectsUnlessAskedToKeepTheRest) {
+  // One confirmed person, one low-score box far away (second stage only: never starts a track) and one
+  // high-score box seen once with min_hits 2 (tentative): only the first is an object of the result.
+  auto detections = [](double dx) {
+    return std::vector<Detection>{person(100 + float(dx), 100), person(400, 100, 0.2f),
+                                  person(250 + float(dx) * 10, 300, 0.95f)};
+  };
+  Frame frame;
+  for (bool keep : {false, true}) {
+    auto stage = create_stage({"track", {{"min_hits", 2}, {"keep_untracked", keep}}});
+    Result r0, r1;
+    r0.pts = 0.0;
+    r0.detections = detections(0);
+    stage->process(r0, frame);
+    r1.pts = 0.1;
+    r1.detections = detections(2);
+    r1.detections.pop_back();                          // the third box is gone: its track stays tentative
+    r1.detections.push_back(person(600, 400, 0.95f));  // a new one, seen once
+    stage->process(r1, frame);
+    if (!keep) {
+      ASSERT_EQ(r1.detections.size(), 1u);
+      EXPECT_TRUE(r1.detections[0].track_id);
+      EXPECT_NEAR(r1.detections[0].box.x, 102, 3);
+    } else {
+      ASSERT_EQ(r1.detections.size(), 3u);
+      EXPECT_TRUE(r1.detections[0].track_id);
+      EXPECT_FALSE(r1.detections[1].track_id);
+      EXPECT_FALSE(r1.detections[2].track_id);
+    }
+  }
+  EXPECT_THROW(create_stage({"track", {{"keep_untracked", 1}}}), std::invalid_argument);
 }
 
 }  // namespace

@@ -10,7 +10,8 @@ namespace {
 
 class TrackStage : public Stage {
  public:
-  explicit TrackStage(ByteTrackerOptions options) : tracker_(options) {}
+  TrackStage(ByteTrackerOptions options, bool keep_untracked)
+      : tracker_(options), keep_untracked_(keep_untracked) {}
 
   void process(Result& result, const Frame&) override {
     // Motion's skip mode repeats the last run's detections without looking: not new sightings, so they
@@ -22,10 +23,15 @@ class TrackStage : public Stage {
       tracker_.relabel(result.detections);
     else
       tracker_.update(result.detections, result.pts);
+    // What a tracked result reports is the tracked objects (as ByteTrack and Frigate do): low-score boxes
+    // and tentative tracks were evidence for the tracker, not objects, and would inflate counts.
+    if (!keep_untracked_)
+      std::erase_if(result.detections, [](const Detection& d) { return !d.track_id.has_value(); });
   }
 
  private:
   ByteTracker tracker_;
+  bool keep_untracked_;
 };
 
 template <typename T>
@@ -75,7 +81,15 @@ ByteTrackerOptions track_options_from_json(const nlohmann::json& options) {
 }
 
 std::unique_ptr<Stage> make_track_stage(const nlohmann::json& options) {
-  return std::make_unique<TrackStage>(track_options_from_json(options));
+  nlohmann::json tracker = options;
+  bool keep_untracked = false;
+  if (options.is_object() && options.contains("keep_untracked")) {
+    if (!options["keep_untracked"].is_boolean())
+      throw std::invalid_argument("option 'keep_untracked' must be true or false");
+    keep_untracked = options["keep_untracked"].get<bool>();
+    tracker.erase("keep_untracked");
+  }
+  return std::make_unique<TrackStage>(track_options_from_json(tracker), keep_untracked);
 }
 
 }  // namespace sf

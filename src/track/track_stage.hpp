@@ -12,6 +12,8 @@ namespace sf {
 // tentative_gap (seconds), occlusion_iou, occlusion_noise, smooth_boxes (bool), measurement_noise,
 // position_noise, velocity_noise (BoxNoise). Throws std::invalid_argument naming an unknown or bad option.
 ByteTrackerOptions track_options_from_json(const nlohmann::json& options);
+// The stage takes those and keep_untracked (bool, default false): by default a tracked result holds only
+// detections with a track_id; true keeps the others too (without an id).
 std::unique_ptr<Stage> make_track_stage(const nlohmann::json& options);
 
 }  // namespace sf
