@@ -58,6 +58,23 @@ class Tally : public Stage {
   int64_t seen_ = 0;
 };
 
+// Boxes as SeqBoxes, but while frame `at` runs another worker takes the lease: as if this one had paused
+// past its ttl.
+class LosesTheLease : public SeqBoxes {
+ public:
+  LosesTheLease(RedisConnection& redis, std::string key, int64_t at)
+      : redis_(redis), key_(std::move(key)), at_(at) {}
+  AlgorithmOutput run(std::span<const Frame> frames, StageTimes& times) override {
+    if (frames.back().seq == at_) redis_.command({"SET", key_, "usurper", "PX", "60000"});
+    return SeqBoxes::run(frames, times);
+  }
+
+ private:
+  RedisConnection& redis_;
+  std::string key_;
+  int64_t at_;
+};
+
 class StreamOwnership : public ::testing::Test {
  protected:
   RedisConnection connect() { return RedisConnection(parse_redis_url(server.url())); }
@@ -68,14 +85,16 @@ class StreamOwnership : public ::testing::Test {
     FramePublisher publisher(redis, options);
     for (int i = 0; i < frames; ++i) publisher.publish(numbered_frame(stream, i));
   }
-  std::unique_ptr<FrameProcessor> ordered_processor(const std::string& stream) {
+  std::unique_ptr<FrameProcessor> ordered_processor(const std::string& stream,
+                                                    std::unique_ptr<Algorithm> algorithm = nullptr) {
     ProcessorOptions options;
     options.stream = stream;
     options.algo = "tally";
     options.log_stage_inputs = true;
     StageList stages;
     stages.push_back(std::make_unique<Tally>());
-    return std::make_unique<FrameProcessor>(std::make_unique<SeqBoxes>(), nullptr, options, nullptr,
+    if (!algorithm) algorithm = std::make_unique<SeqBoxes>();
+    return std::make_unique<FrameProcessor>(std::move(algorithm), nullptr, options, nullptr,
                                             std::move(stages));
   }
   static WorkerOptions ordered_worker(const std::string& name) {
@@ -148,6 +167,25 @@ TEST_F(StreamOwnership, CommitsOnlyUnderTheLeaseAndOnlyOnce) {
   // A batch without stage inputs (acknowledgements only) always runs.
   EXPECT_TRUE(fenced_commit(redis, owner, log, -1, {{"SET", "sf:test", "1"}}));
   EXPECT_EQ(reply_string(redis.command({"GET", "sf:test"}).get()), "1");
+}
+
+// The owner's second batch is refused: nothing of it is published, logged or acknowledged, the worker
+// stops, and the usurper keeps its lease.
+TEST_F(StreamOwnership, AWorkerThatLostItsLeasePublishesNothingMoreAndStops) {
+  auto redis = connect();
+  auto side = connect();
+  publish(redis, "cam", 12);
+  auto processor =
+      ordered_processor("cam", std::make_unique<LosesTheLease>(side, lease_key("cam", "workers"), 5));
+  FrameWorker worker(redis, *processor, ordered_worker("paused"));  // batches of 4
+  std::atomic<bool> stop{false};
+  EXPECT_THROW(worker.run(stop), LeaseLost);
+  EXPECT_EQ(reply_integer(redis.command({"XLEN", results_key("cam")}).get()), 4);
+  EXPECT_EQ(reply_integer(redis.command({"XLEN", stage_log_key("cam", "tally")}).get()), 4);
+  auto groups = read_groups(redis, frames_key("cam"));
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].pending, 4);  // frames 4..7, for the new owner
+  EXPECT_EQ(reply_string(redis.command({"GET", lease_key("cam", "workers")}).get()), "usurper");
 }
 
 TEST(StageInput, RoundTripsEveryValueExactly) {
