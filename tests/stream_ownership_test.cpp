@@ -9,7 +9,7 @@
 #include <set>
 #include <thread>
 
-#include "bus/fenced_commit.hpp"
+#include "bus/fenced_commands.hpp"
 #include "bus/frame_publisher.hpp"
 #include "bus/frame_worker.hpp"
 #include "bus/group_info.hpp"
@@ -149,11 +149,18 @@ TEST_F(StreamOwnership, OneOwnerAtATimeUntilReleasedOrExpired) {
   EXPECT_EQ(b.holder(), "a");
 }
 
-TEST_F(StreamOwnership, CommitsOnlyUnderTheLeaseAndOnlyOnce) {
+TEST_F(StreamOwnership, ReadsAndCommitsOnlyUnderTheLeaseAndCommitsOnce) {
   auto redis = connect();
+  publish(redis, "cam", 3);
   StreamLease owner(redis, lease_key("cam", "workers"), "owner", 5);
   StreamLease zombie(redis, lease_key("cam", "workers"), "zombie", 5);
   ASSERT_TRUE(owner.hold());
+  // Entries reach only the lease's holder.
+  EXPECT_THROW(fenced_read(redis, zombie, frames_key("cam"), "workers", 10, ">"), LeaseLost);
+  EXPECT_EQ(read_groups(redis, frames_key("cam"))[0].pending, 0);
+  EXPECT_EQ(fenced_read(redis, owner, frames_key("cam"), "workers", 2, ">").size(), 2u);
+  EXPECT_EQ(fenced_read(redis, owner, frames_key("cam"), "workers", 10, "0").size(), 2u);  // its pending
+  EXPECT_EQ(read_groups(redis, frames_key("cam"))[0].pending, 2);
   auto log = stage_log_key("cam", "tally");
   std::vector<OwnedCommand> batch = {{"XADD", results_key("cam"), "*", "frame", "5"},
                                      {"XADD", log, "*", "frame", "5", "input", "{}"}};

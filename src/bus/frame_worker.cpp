@@ -5,7 +5,7 @@
 
 #include <thread>
 
-#include "bus/fenced_commit.hpp"
+#include "bus/fenced_commands.hpp"
 #include "bus/group_info.hpp"
 #include "bus/stage_input.hpp"
 #include "bus/stream_keys.hpp"
@@ -31,7 +31,7 @@ FrameWorker::FrameWorker(RedisConnection& redis, FrameProcessor& processor, Work
   if (options_.ordered) {
     lease_ = std::make_unique<StreamLease>(redis_, lease_key(processor_.options().stream, options_.group),
                                            options_.consumer, options_.lease_s);
-    // The owner renews its lease before each read: a read must not outlast it.
+    // The owner's reads renew its lease: waiting for entries must not outlast it.
     options_.block_s = std::min(options_.block_s, options_.lease_s / 3);
   }
   // A new group starts at the beginning: the frames already retained are processed too.
@@ -46,8 +46,26 @@ std::vector<StreamEntry> FrameWorker::read_own_pending() {
                                std::to_string(options_.batch), "STREAMS", key_, "0"});
   auto entries = parse_read_reply(reply.get());
   if (entries.empty()) pending_first_ = false;
-  if (lease_) fill_deliveries(entries);  // a new owner reads its predecessor's entries here
   return entries;
+}
+
+std::vector<StreamEntry> FrameWorker::read_as_owner() {
+  if (pending_first_) {
+    auto entries = fenced_read(redis_, *lease_, key_, options_.group, options_.batch, "0");
+    if (entries.empty()) pending_first_ = false;
+    fill_deliveries(entries);  // a new owner reads its predecessor's entries here
+    return entries;
+  }
+  auto entries = fenced_read(redis_, *lease_, key_, options_.group, options_.batch, ">");
+  if (!entries.empty()) {
+    last_delivered_ = entries.back().id;
+    return entries;
+  }
+  // Nothing new: wait (a script cannot) for an entry after the last one delivered; the next fenced read
+  // takes it.
+  redis_.command({"XREAD", "COUNT", "1", "BLOCK", std::to_string(int64_t(options_.block_s * 1000)), "STREAMS",
+                  key_, last_delivered_});
+  return {};
 }
 
 std::vector<StreamEntry> FrameWorker::claim_idle() {
@@ -92,6 +110,8 @@ bool FrameWorker::try_become_owner() {
   rebuild_stages();
   claim_all_pending();
   pending_first_ = true;  // the claimed entries first, in stream order
+  for (const auto& g : read_groups(redis_, key_))
+    if (g.name == options_.group) last_delivered_ = g.last_delivered.to_string();
   return true;
 }
 
@@ -220,13 +240,13 @@ void FrameWorker::loop(const std::atomic<bool>& stop) {
       wait_as_standby(stop);
       continue;
     }
-    if (lease_ && !lease_->hold())
-      throw LeaseLost("lost the lease " + lease_->key() + " to " + lease_->holder() + ": stopping");
     std::vector<StreamEntry> entries;
-    if (pending_first_) {
+    if (lease_) {
+      entries = read_as_owner();
+    } else if (pending_first_) {
       entries = read_own_pending();
-    } else if (!lease_ && steady_now() >= next_claim_) {
-      entries = claim_idle();  // an owner took every pending entry when it took the lease
+    } else if (steady_now() >= next_claim_) {
+      entries = claim_idle();
     } else {
       entries = read_new();
     }

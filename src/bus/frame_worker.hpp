@@ -11,7 +11,7 @@
 // and one state, so one member of the group owns the stream at a time, by a lease in Redis, and the others
 // wait as standbys. A new owner replays the stage log to rebuild the stages, claims every entry the group
 // still has pending (the old owner's, in stream order) and goes on; each batch is committed by
-// fenced_commit. docs/BUS.md says why this design.
+// fenced_read and fenced_commit, which only work while the lease names it. docs/BUS.md says why.
 #include <atomic>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -55,6 +55,7 @@ class FrameWorker {
   std::vector<StreamEntry> read_own_pending();
   std::vector<StreamEntry> claim_idle();
   std::vector<StreamEntry> read_new();
+  std::vector<StreamEntry> read_as_owner();
   void fill_deliveries(std::vector<StreamEntry>& entries);
   bool group_drained();
   void handle(const std::vector<StreamEntry>& entries);
@@ -77,6 +78,7 @@ class FrameWorker {
   int64_t handled_ = 0;
   std::unique_ptr<StreamLease> lease_;  // ordered only
   bool owner_ = false;
+  std::string last_delivered_ = "0-0";  // ordered: the group's newest delivered entry
 };
 
 // The default consumer name: hostname-pid, distinct for every worker process.
