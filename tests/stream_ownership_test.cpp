@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "bus/bus_metrics.hpp"
 #include "bus/fenced_commands.hpp"
 #include "bus/frame_publisher.hpp"
 #include "bus/frame_worker.hpp"
@@ -261,6 +262,16 @@ TEST_F(StreamOwnership, ANewOwnerRebuildsTheStagesAndGivesWhatOneWorkerGives) {
   EXPECT_EQ(stats["claimed"], 5) << stats;
   EXPECT_EQ(stats["processed"], 30 - committed) << stats;
   EXPECT_EQ(stats["already_done"], 0) << stats;
+  EXPECT_EQ(stats["owner"], false) << stats;  // released when it stopped
+  auto metrics = worker_metrics_text(stats, stream_stats_json(redis, "cam"));
+  EXPECT_NE(
+      metrics.find("sightflow_worker_replayed_total{stream=\"cam\",group=\"workers\",consumer=\"third\"} " +
+                   std::to_string(committed)),
+      std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("sightflow_worker_owner{stream=\"cam\",group=\"workers\",consumer=\"third\"} 0"),
+            std::string::npos)
+      << metrics;
 
   size_t entries = 0;
   auto expected = results(redis, "ref");

@@ -261,19 +261,21 @@ void FrameWorker::loop(const std::atomic<bool>& stop) {
 
 nlohmann::json FrameWorker::stats_json() const {
   auto& s = processor_.stats();
-  return {{"consumer", options_.consumer},
-          {"group", options_.group},
-          {"processed", s.processed.load()},
-          {"stored_new", s.stored_new.load()},
-          {"claimed", counters_.claimed.load()},
-          {"acked", counters_.acked.load()},
-          {"dead_lettered", s.dead_lettered.load()},
-          {"skipped_old", s.skipped_old.load()},
-          {"trimmed", s.trimmed.load()},
-          {"reconnects", redis_.reconnects()},
-          {"already_done", s.already_done.load()},
-          {"replayed", s.replayed.load()},
-          {"became_owner", counters_.became_owner.load()}};
+  nlohmann::json stats = {{"consumer", options_.consumer},
+                          {"group", options_.group},
+                          {"processed", s.processed.load()},
+                          {"stored_new", s.stored_new.load()},
+                          {"claimed", counters_.claimed.load()},
+                          {"acked", counters_.acked.load()},
+                          {"dead_lettered", s.dead_lettered.load()},
+                          {"skipped_old", s.skipped_old.load()},
+                          {"trimmed", s.trimmed.load()},
+                          {"reconnects", redis_.reconnects()},
+                          {"already_done", s.already_done.load()},
+                          {"replayed", s.replayed.load()},
+                          {"became_owner", counters_.became_owner.load()}};
+  if (lease_) stats["owner"] = owner_.load();
+  return stats;
 }
 
 }  // namespace sf

@@ -77,7 +77,7 @@ class FrameWorker {
   WorkerCounters counters_;
   int64_t handled_ = 0;
   std::unique_ptr<StreamLease> lease_;  // ordered only
-  bool owner_ = false;
+  std::atomic<bool> owner_{false};
   std::string last_delivered_ = "0-0";  // ordered: the group's newest delivered entry
 };
 
