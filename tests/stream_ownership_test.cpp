@@ -76,6 +76,15 @@ class LosesTheLease : public SeqBoxes {
   int64_t at_;
 };
 
+// SeqBoxes at about 100 frames a second, so that a run lasts long enough to restart Redis under it.
+class SlowBoxes : public SeqBoxes {
+ public:
+  AlgorithmOutput run(std::span<const Frame> frames, StageTimes& times) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return SeqBoxes::run(frames, times);
+  }
+};
+
 class StreamOwnership : public ::testing::Test {
  protected:
   RedisConnection connect() { return RedisConnection(parse_redis_url(server.url())); }
@@ -194,6 +203,45 @@ TEST_F(StreamOwnership, AWorkerThatLostItsLeasePublishesNothingMoreAndStops) {
   ASSERT_EQ(groups.size(), 1u);
   EXPECT_EQ(groups[0].pending, 4);  // frames 4..7, for the new owner
   EXPECT_EQ(reply_string(redis.command({"GET", lease_key("cam", "workers")}).get()), "usurper");
+}
+
+// Redis restarts (AOF) while the owner works: it reconnects, keeps its lease and order, and every frame is
+// committed once with what one worker produces.
+TEST_F(StreamOwnership, AnOwnerRidesOutARestartOfRedisInOrder) {
+  {
+    auto redis = connect();
+    publish(redis, "ref", 60);
+    publish(redis, "cam", 60);
+    auto processor = ordered_processor("ref");
+    std::atomic<bool> stop{false};
+    FrameWorker(redis, *processor, ordered_worker("solo")).run(stop);
+  }
+  RedisConnection redis(parse_redis_url(server.url()));  // retries forever
+  auto processor = ordered_processor("cam", std::make_unique<SlowBoxes>());
+  FrameWorker worker(redis, *processor, ordered_worker("owner"));
+  std::atomic<bool> stop{false};
+  std::exception_ptr error;
+  std::thread thread([&] {
+    try {
+      worker.run(stop);
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  for (int i = 0; i < 500 && processor->stats().processed < 12; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  server.stop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  server.start();
+  thread.join();
+  ASSERT_FALSE(error);
+  EXPECT_GE(worker.stats_json()["reconnects"].get<int64_t>(), 1);
+  auto check = connect();
+  size_t entries = 0;
+  auto expected = results(check, "ref");
+  ASSERT_EQ(expected.size(), 60u);
+  EXPECT_EQ(results(check, "cam", &entries), expected);
+  EXPECT_EQ(entries, 60u);
 }
 
 TEST(StageInput, RoundTripsEveryValueExactly) {

@@ -50,13 +50,20 @@ std::vector<StreamEntry> FrameWorker::read_own_pending() {
 }
 
 std::vector<StreamEntry> FrameWorker::read_as_owner() {
+  const auto reconnects = redis_.reconnects();
+  auto entries =
+      fenced_read(redis_, *lease_, key_, options_.group, options_.batch, pending_first_ ? "0" : ">");
+  if (redis_.reconnects() != reconnects) {
+    // The read was sent again after a reconnect: if the first one ran, its entries are pending to us and
+    // these come after them. Read our pending entries again, in order, instead.
+    pending_first_ = true;
+    return {};
+  }
   if (pending_first_) {
-    auto entries = fenced_read(redis_, *lease_, key_, options_.group, options_.batch, "0");
     if (entries.empty()) pending_first_ = false;
     fill_deliveries(entries);  // a new owner reads its predecessor's entries here
     return entries;
   }
-  auto entries = fenced_read(redis_, *lease_, key_, options_.group, options_.batch, ">");
   if (!entries.empty()) {
     last_delivered_ = entries.back().id;
     return entries;
