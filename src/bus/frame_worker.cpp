@@ -69,7 +69,7 @@ std::vector<StreamEntry> FrameWorker::read_as_owner() {
     return entries;
   }
   // Nothing new: wait (a script cannot) for an entry after the last one delivered; the next fenced read
-  // takes it.
+  // takes it. XREAD sends that entry too: one frame more on the wire per wait, only while caught up.
   redis_.command({"XREAD", "COUNT", "1", "BLOCK", std::to_string(int64_t(options_.block_s * 1000)), "STREAMS",
                   key_, last_delivered_});
   return {};
@@ -149,7 +149,7 @@ void FrameWorker::claim_all_pending() {
   std::string cursor = "0-0";
   int64_t claimed = 0;
   do {
-    // JUSTID: the entries are read again, in order, by read_own_pending; it counts the delivery.
+    // JUSTID: the entries are read again, in order, by read_as_owner; that read counts the delivery.
     auto reply = redis_.command(
         {"XAUTOCLAIM", key_, options_.group, options_.consumer, "0", cursor, "COUNT", "1000", "JUSTID"});
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2)
