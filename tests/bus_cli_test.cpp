@@ -1,12 +1,19 @@
 // `sightflow capture` and `sightflow worker` as separate processes over a real redis-server (AOF on): every
 // frame of vtest.avi gets exactly one result with two workers, with one worker killed by SIGKILL mid-run,
-// and across a restart of the server.
+// and across a restart of the server; with tracking, a line and a zone, several workers (one of them
+// killed mid-run) give the same tracks, counts and events as one worker.
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
+#include <map>
+#include <memory>
+#include <set>
 #include <thread>
 
+#include "bus/redis_connection.hpp"
+#include "bus/stream_entry.hpp"
+#include "bus/stream_keys.hpp"
 #include "redis_server.hpp"
 #include "sightflow/store.hpp"
 #include "test_support.hpp"
@@ -61,6 +68,14 @@ struct BusRun {
             "--summary-json",
             (dir / (name + ".json")).string()};
   }
+  // A worker that tracks, counts a line across the walkway and a zone over the left half.
+  std::vector<std::string> staged_worker(const std::string& name) const {
+    auto args = worker(name);
+    for (const char* a : {"--track", "--line", "walkway=0,300,768,300", "--zone",
+                          "left=0,0,384,0,384,576,0,576", "--lease", "1.5"})
+      args.emplace_back(a);
+    return args;
+  }
   std::string log(const std::string& name) const { return (dir / (name + ".log")).string(); }
   nlohmann::json summary(const std::string& name) const {
     return nlohmann::json::parse(test::read_file(dir / (name + ".json")));
@@ -77,6 +92,34 @@ struct BusRun {
     } catch (const std::exception&) {
       return 0;  // not created yet
     }
+  }
+  // What the stages produced, in the store: every event, and every detection with its track id.
+  std::vector<std::vector<nlohmann::json>> events() const {
+    return open_store(db)
+        ->query(
+            "SELECT frame, type, name, track_id, label, direction, dwell FROM events"
+            " ORDER BY frame, type, name, track_id")
+        .rows;
+  }
+  std::vector<std::vector<nlohmann::json>> tracked_detections() const {
+    return open_store(db)
+        ->query("SELECT frame, label, score, x, y, w, h, track_id FROM detections ORDER BY frame, x, y, w")
+        .rows;
+  }
+  // frame -> the "lines" and "zones" of its entry in sf:results:cam; `entries` counts them all.
+  std::map<int64_t, nlohmann::json> published_counts(size_t& entries) const {
+    RedisConnection redis(parse_redis_url(this->redis.url()));
+    auto list = parse_entries(redis.command({"XRANGE", results_key("cam"), "-", "+"}).get());
+    entries = list.size();
+    std::map<int64_t, nlohmann::json> out;
+    for (const auto& e : list) {
+      auto json = nlohmann::json::parse(*e.field("json"));
+      out[json["frame"].get<int64_t>()] = {json["lines"], json["zones"],
+                                           json.value("events", nlohmann::json())};
+    }
+    for (auto& [frame, value] : out)
+      for (auto& event : value[2]) event.erase("ts");
+    return out;
   }
   void wait_for_stored(int64_t n) const {
     for (int i = 0; i < 1200 && stored() < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -163,6 +206,87 @@ TEST(BusCli, BadInputGetsAClearError) {
       test::run_command({bin, "replay", "--stream", "x", "--algo-name", "y", "--from", "last week"}, &out),
       1);
   EXPECT_NE(out.find("'last week' is not a stream ID"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace sf
+
+namespace sf {
+namespace {
+
+constexpr int64_t kStagedFrames = 200;
+
+// One worker alone: the reference the groups below must reproduce.
+struct StagedReference {
+  BusRun run;
+  StagedReference() {
+    test::ChildProcess solo(run.staged_worker("solo"), "/dev/null", run.log("solo"));
+    test::ChildProcess capture(run.capture(kStagedFrames), "/dev/null", run.log("capture"));
+    EXPECT_EQ(capture.wait_exit(300), 0) << test::read_file(run.log("capture"));
+    EXPECT_EQ(solo.wait_exit(300), 0) << test::read_file(run.log("solo"));
+  }
+};
+
+void expect_same_stage_output(const BusRun& run, const BusRun& reference) {
+  EXPECT_EQ(run.result_rows(),
+            (std::vector<nlohmann::json>{kStagedFrames, kStagedFrames, 0, kStagedFrames - 1}));
+  auto events = reference.events();
+  std::set<std::string> types;
+  for (const auto& e : events) types.insert(e[1].get<std::string>());
+  EXPECT_TRUE(types.count("line") && types.count("enter") && types.count("exit")) << events.size();
+  EXPECT_EQ(run.events(), events);
+  EXPECT_EQ(run.tracked_detections(), reference.tracked_detections());
+  size_t entries = 0, reference_entries = 0;
+  EXPECT_EQ(run.published_counts(entries), reference.published_counts(reference_entries));
+  EXPECT_EQ(entries, size_t(kStagedFrames));  // each result published once
+  EXPECT_EQ(reference_entries, size_t(kStagedFrames));
+}
+
+TEST(BusCli, ThreeWorkersTrackCountAndRaiseEventsAsOneWorkerDoes) {
+  StagedReference reference;
+  BusRun run;
+  std::map<std::string, std::unique_ptr<test::ChildProcess>> workers;
+  for (const char* name : {"a", "b", "c"})
+    workers[name] = std::make_unique<test::ChildProcess>(run.staged_worker(name), "/dev/null", run.log(name));
+  test::ChildProcess capture(run.capture(kStagedFrames), "/dev/null", run.log("capture"));
+  ASSERT_EQ(capture.wait_exit(300), 0) << test::read_file(run.log("capture"));
+  for (auto& [name, worker] : workers) ASSERT_EQ(worker->wait_exit(300), 0) << test::read_file(run.log(name));
+  expect_same_stage_output(run, reference.run);
+  int64_t processed = 0, owners = 0;
+  for (const char* name : {"a", "b", "c"}) {
+    auto s = run.summary(name);
+    processed += s["processed"].get<int64_t>();
+    owners += s["became_owner"].get<int64_t>();
+  }
+  EXPECT_EQ(processed, kStagedFrames);
+  EXPECT_EQ(owners, 1);  // one owner from start to end; the others stood by
+}
+
+TEST(BusCli, AnOwnerKilledMidRunLosesNoEventAndDoublesNone) {
+  StagedReference reference;
+  BusRun run;
+  std::map<std::string, std::unique_ptr<test::ChildProcess>> workers;
+  for (const char* name : {"a", "b"})
+    workers[name] = std::make_unique<test::ChildProcess>(run.staged_worker(name), "/dev/null", run.log(name));
+  test::ChildProcess capture(run.capture(kStagedFrames), "/dev/null", run.log("capture"));
+  run.wait_for_stored(60);
+  std::string owner;
+  {
+    RedisConnection redis(parse_redis_url(run.redis.url()));
+    owner = reply_string(redis.command({"GET", lease_key("cam", "workers")}).get());
+  }
+  ASSERT_EQ(workers.count(owner), 1u) << owner;
+  ::kill(workers[owner]->pid(), SIGKILL);
+  workers[owner]->wait_exit(10);
+  std::string survivor = owner == "a" ? "b" : "a";
+  ASSERT_EQ(capture.wait_exit(300), 0) << test::read_file(run.log("capture"));
+  ASSERT_EQ(workers[survivor]->wait_exit(300), 0) << test::read_file(run.log(survivor));
+  expect_same_stage_output(run, reference.run);
+  auto s = run.summary(survivor);
+  EXPECT_EQ(s["became_owner"], 1) << s;
+  EXPECT_GE(s["replayed"].get<int64_t>(), 50) << s;  // the stages rebuilt from the dead owner's log
+  EXPECT_LE(s["processed"].get<int64_t>(), kStagedFrames - 50) << s;
+  EXPECT_EQ(s["bus"]["groups"][0]["pending"], 0) << s;
 }
 
 }  // namespace

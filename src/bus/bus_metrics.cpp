@@ -14,10 +14,16 @@ void add_worker_metrics(PrometheusText& out, const nlohmann::json& worker, const
       {"dead_lettered", "Messages moved to the dead-letter stream."},
       {"skipped_old", "Frames skipped as older than --max-age."},
       {"trimmed", "Pending entries trimmed from the stream before they were handled."},
-      {"reconnects", "Reconnections to Redis."}};
+      {"reconnects", "Reconnections to Redis."},
+      {"became_owner", "Times the worker took the stream's lease (stages across workers)."},
+      {"replayed", "Logged stage inputs replayed to rebuild the stages."},
+      {"already_done", "Frames acknowledged without processing: the stages had seen them."}};
   for (const auto& [key, help] : counters)
     out.counter(std::string("sightflow_worker_") + key + "_total", help, labels,
                 double(worker.value(key, int64_t(0))));
+  if (worker.contains("owner"))
+    out.gauge("sightflow_worker_owner", "1 while the worker owns the stream (stages across workers).", labels,
+              worker["owner"].get<bool>() ? 1.0 : 0.0);
 }
 
 void add_bus_stream_metrics(PrometheusText& out, const nlohmann::json& stream) {

@@ -3,7 +3,9 @@
 // streams `sightflow serve --redis` shows):
 //   sightflow_worker_<counter>_total{stream, group, consumer}   processed, stored_new, claimed, acked,
 //                                                                dead_lettered, skipped_old, trimmed,
-//                                                                reconnects
+//                                                                reconnects, became_owner, replayed,
+//                                                                already_done
+//   sightflow_worker_owner{stream, group, consumer}              ordered workers: 1 while it owns the stream
 //   sightflow_bus_stream_length{stream}, sightflow_bus_dead_letters{stream}
 //   sightflow_bus_group_{consumers,pending,lag}{stream, group},
 //   sightflow_bus_group_oldest_pending_age_seconds

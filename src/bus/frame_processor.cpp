@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "bus/frame_message.hpp"
+#include "bus/stage_input.hpp"
 #include "bus/stream_keys.hpp"
 
 namespace sf {
@@ -21,6 +24,7 @@ ProcessedBatch FrameProcessor::process(const std::vector<StreamEntry>& entries) 
   ProcessedBatch batch;
   std::vector<Result> results;
   std::vector<FrameRecord> frames;
+  std::vector<std::string> stage_inputs;  // aligned with results when logging
   auto maxlen = std::to_string(options_.results_maxlen);
   for (const auto& entry : entries) {
     batch.handled.push_back(entry.id);
@@ -51,6 +55,10 @@ ProcessedBatch FrameProcessor::process(const std::vector<StreamEntry>& entries) 
       ++stats_.dead_lettered;
       continue;
     }
+    if (options_.log_stage_inputs && frame.seq <= last_staged_frame_) {
+      ++stats_.already_done;  // its result was committed with the stages' state that follows it
+      continue;
+    }
     if (options_.max_age_s > 0 && unix_now() - frame.wall_ts > options_.max_age_s) {
       ++stats_.skipped_old;
       continue;
@@ -70,6 +78,11 @@ ProcessedBatch FrameProcessor::process(const std::vector<StreamEntry>& entries) 
     r.labels = std::move(output.labels);
     r.values = std::move(output.values);
     r.times = times;
+    if (options_.log_stage_inputs) {
+      stage_inputs.push_back(stage_input_json(r));
+      if (batch.first_logged_frame < 0) batch.first_logged_frame = r.frame;
+      last_staged_frame_ = r.frame;
+    }
     run_stages(stages_, r, frame);
     r.times.total = watch.seconds();
     frames.push_back(
@@ -82,15 +95,32 @@ ProcessedBatch FrameProcessor::process(const std::vector<StreamEntry>& entries) 
     stats_.stored_new += int64_t(store_->write(results, frames));
     if (metrics_) metrics_->store_commit(results.size(), watch.seconds());
   }
-  for (const auto& r : results) {
+  auto log_maxlen = std::to_string(options_.stage_log_maxlen);
+  for (size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
     batch.commands.push_back({"XADD", results_key(options_.stream), "MAXLEN", "~", maxlen, "*", "algo",
                               r.algo, "frame", std::to_string(r.frame), "pts", std::to_string(r.pts), "count",
                               std::to_string(r.detections.size()), "json", to_json(r).dump()});
+    if (i < stage_inputs.size())
+      batch.commands.push_back({"XADD", stage_log_key(options_.stream, options_.algo), "MAXLEN", "~",
+                                log_maxlen, "*", "frame", std::to_string(r.frame), "input", stage_inputs[i]});
     if (metrics_)
       metrics_->run_done(r.stream, r.algo, r.times.resize, r.times.model, r.times.post, 0,
                          unix_now() - r.capture_ts, r.detections.size(), steady_now());
   }
   return batch;
+}
+
+void FrameProcessor::replay_stage_input(const Result& input) {
+  Result r = input;
+  Frame frame;  // no pixels: the stages that run across workers work on results alone
+  frame.stream = r.stream;
+  frame.seq = r.frame;
+  frame.pts = r.pts;
+  frame.wall_ts = r.capture_ts;
+  run_stages(stages_, r, frame);
+  last_staged_frame_ = std::max(last_staged_frame_, r.frame);
+  ++stats_.replayed;
 }
 
 void send_commands(RedisConnection& redis, const std::vector<OwnedCommand>& commands) {

@@ -6,6 +6,12 @@
 // consumer died: XAUTOCLAIM), otherwise new entries (XREADGROUP >). Each batch is processed, its results
 // stored, published, and only then acknowledged: delivery is at-least-once, and the store's idempotent
 // writes make the results exactly-once.
+//
+// Ordered (an algorithm with stages: tracking, lines, zones): the stages need the stream's frames in order
+// and one state, so one member of the group owns the stream at a time, by a lease in Redis, and the others
+// wait as standbys. A new owner replays the stage log to rebuild the stages, claims every entry the group
+// still has pending (the old owner's, in stream order) and goes on; each batch is committed by
+// fenced_read and fenced_commit, which only work while the lease names it. docs/BUS.md says why.
 #include <atomic>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -13,6 +19,7 @@
 
 #include "bus/frame_processor.hpp"
 #include "bus/redis_connection.hpp"
+#include "bus/stream_lease.hpp"
 
 namespace sf {
 
@@ -25,11 +32,14 @@ struct WorkerOptions {
   double claim_interval_s = 5;  // how often to look for them
   double idle_exit_s = 0;       // >0: exit once nothing arrived this long and the group has nothing left
   int64_t max_frames = -1;      // exit after handling this many entries (-1: no limit)
+  bool ordered = false;         // one owner at a time, by a lease (the processor logs its stage inputs)
+  double lease_s = 10;          // an owner that stops renewing loses the stream this long after
 };
 
 struct WorkerCounters {
   std::atomic<int64_t> claimed{0};  // entries taken over from other consumers
   std::atomic<int64_t> acked{0};
+  std::atomic<int64_t> became_owner{0};  // ordered: times this worker took the stream's lease
 };
 
 class FrameWorker {
@@ -45,8 +55,17 @@ class FrameWorker {
   std::vector<StreamEntry> read_own_pending();
   std::vector<StreamEntry> claim_idle();
   std::vector<StreamEntry> read_new();
+  std::vector<StreamEntry> read_as_owner();
+  void fill_deliveries(std::vector<StreamEntry>& entries);
   bool group_drained();
   void handle(const std::vector<StreamEntry>& entries);
+  // Ordered: takes the lease if free, rebuilds the stages and claims the group's pending entries.
+  bool try_become_owner();
+  void rebuild_stages();
+  void claim_all_pending();
+  void wait_as_standby(const std::atomic<bool>& stop);
+  void give_up_lease();
+  void loop(const std::atomic<bool>& stop);
 
   RedisConnection& redis_;
   FrameProcessor& processor_;
@@ -57,6 +76,9 @@ class FrameWorker {
   double next_claim_ = 0;
   WorkerCounters counters_;
   int64_t handled_ = 0;
+  std::unique_ptr<StreamLease> lease_;  // ordered only
+  std::atomic<bool> owner_{false};
+  std::string last_delivered_ = "0-0";  // ordered: the group's newest delivered entry
 };
 
 // The default consumer name: hostname-pid, distinct for every worker process.

@@ -1,5 +1,6 @@
 // `sightflow worker`: one member of a consumer group; runs an algorithm on the frames it is handed and
-// writes results to sf:results:NAME and, with --db, to the results store.
+// writes results to sf:results:NAME and, with --db, to the results store. With stages (--track, --line,
+// --zone, --stage), one worker of the group owns the stream at a time and the others stand by.
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -26,6 +27,7 @@ struct WorkerFlags {
   std::string db;
   double max_age_s = 0;
   int64_t results_maxlen = 100000;
+  int64_t stage_log_maxlen = 1000000;
   int64_t max_deliveries = 5;
   std::string metrics_listen;
 };
@@ -37,15 +39,22 @@ int work(WorkerFlags f) {
   options.max_age_s = f.max_age_s;
   options.results_maxlen = f.results_maxlen;
   options.max_deliveries = f.max_deliveries;
+  options.stage_log_maxlen = f.stage_log_maxlen;
+  auto stages = f.algorithm.create_stages();
+  // Stages need the stream's frames in order and one state: one owner at a time (docs/BUS.md).
+  options.log_stage_inputs = f.worker.ordered = !stages.empty();
   Metrics metrics;
   FrameProcessor processor(f.algorithm.create(),
                            f.db.empty() ? nullptr : std::shared_ptr<Store>(open_store(f.db)), options,
-                           &metrics, f.algorithm.create_stages());
+                           &metrics, std::move(stages));
   RedisConnection redis(parse_redis_url(f.bus.redis), f.bus.retry_policy());
   FrameWorker worker(redis, processor, f.worker);
   spdlog::info("worker: {} of group {} on {} at {}, algorithm {}{}",
                worker.stats_json()["consumer"].get<std::string>(), f.worker.group, frames_key(f.bus.stream),
                redis.endpoint().describe(), options.algo, f.db.empty() ? "" : ", results store " + f.db);
+  if (f.worker.ordered)
+    spdlog::info("worker: the algorithm has stages: one worker of the group owns the stream at a time ({})",
+                 lease_key(f.bus.stream, f.worker.group));
 
   std::atomic<bool> stop{false};
   InterruptWatch interrupt_watch([&] {
@@ -138,6 +147,14 @@ Command add_worker_command(CLI::App& app) {
   cmd->add_option("--max-deliveries", f.max_deliveries,
                   "dead-letter an entry delivered this many times without an acknowledgement (0: never)")
       ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--lease", w.lease_s,
+                  "with stages: seconds after which a standby takes over the stream from a silent owner")
+      ->check(CLI::Range(0.3, 3600.0))
+      ->capture_default_str();
+  cmd->add_option("--stage-log-maxlen", f.stage_log_maxlen,
+                  "with stages: approximate cap of sf:stagelog:NAME:ALGO, what a new owner replays")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--max-frames", w.max_frames, "exit after handling this many entries");
   cmd->add_option("--results-maxlen", f.results_maxlen, "approximate cap of sf:results:NAME")
