@@ -207,6 +207,94 @@ TEST(WebServer, StreamsStartAndStopWithATokenAndArchivedFramesStayInTheirFolder)
                    .empty());
 }
 
+// A run that tracks and counts: its events (from the store, with thumbnails), the crossings and
+// occupancy series, the geometry the drawing uses, and the counting metrics, which promtool accepts with a
+// zone name that needs escaping.
+TEST(WebServer, CountingRunsServeEventsSeriesAndPrometheusCounters) {
+  test::TempDir dir;
+  const std::string zone = "all \"of\" it";
+  auto args = run_args(dir, "hog");
+  args.insert(args.end(), {"--track", "--line", "door=0,300,768,300", "--zone",
+                           zone + "=0,0,768,0,768,576,0,576", "--db", (dir / "store.db").string()});
+  test::WebProcess web(args, "--serve", dir);
+
+  auto has_events = [](const std::string& body) {
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    return j.is_object() && !j["events"].empty();
+  };
+  auto listed = web.wait_for("/api/events?stream=vtest", has_events, 300);
+  ASSERT_FALSE(listed.empty()) << web.log();
+  auto events = nlohmann::json::parse(listed);
+  EXPECT_EQ(events["source"], "store");
+  double newest = 1e300;
+  bool thumbnail_seen = false;
+  for (const auto& e : events["events"]) {
+    EXPECT_EQ(e["stream"], "vtest");
+    EXPECT_EQ(e["algo"], "hog");
+    EXPECT_TRUE(e["type"] == "enter" || e["type"] == "exit" || e["type"] == "line") << e;
+    EXPECT_TRUE(e.contains("track_id")) << e;
+    EXPECT_LE(e["ts"].get<double>(), newest) << "newest first";
+    newest = e["ts"].get<double>();
+    if (e.contains("thumbnail") && !thumbnail_seen) {
+      auto jpeg = web.client().Get(e["thumbnail"].get<std::string>().c_str());
+      ASSERT_TRUE(jpeg);
+      ASSERT_EQ(jpeg->status, 200) << e;
+      auto image = decode_jpeg(reinterpret_cast<const unsigned char*>(jpeg->body.data()), jpeg->body.size());
+      EXPECT_EQ(image.cols, 240);
+      EXPECT_EQ(image.rows, 180);
+      thumbnail_seen = true;
+    }
+  }
+  EXPECT_TRUE(thumbnail_seen) << listed;
+  auto enters = get_json(web, "/api/events?stream=vtest&type=enter&limit=1");
+  ASSERT_EQ(enters["events"].size(), 1u) << enters;
+  EXPECT_EQ(enters["events"][0]["type"], "enter");
+  EXPECT_EQ(enters["events"][0]["name"], zone);
+  EXPECT_TRUE(get_json(web, "/api/events?stream=vtest&to=1000")["events"].empty());
+  int status = 0;
+  get_json(web, "/api/events?limit=0", &status);
+  EXPECT_EQ(status, 400);
+  get_json(web, "/api/lines?step=1s", &status);
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(web.client().Get("/api/events/999999999.jpg")->status, 404);
+
+  // Crossings and occupancy over time: one point per second of results, zeros included.
+  auto lines = web.wait_for("/api/lines?stream=vtest", [](const std::string& body) {
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    return j.is_object() && j["lines"].contains("door") && j["lines"]["door"].size() >= 2;
+  });
+  ASSERT_FALSE(lines.empty()) << get_json(web, "/api/lines?stream=vtest");
+  auto door = nlohmann::json::parse(lines)["lines"]["door"];
+  EXPECT_TRUE(door[0].contains("in") && door[0].contains("out") && door[0]["samples"].get<int>() > 0) << door;
+  auto zones = get_json(web, "/api/zones?stream=vtest&step=1m");
+  ASSERT_TRUE(zones["zones"].contains(zone)) << zones;
+  EXPECT_GE(zones["zones"][zone][0]["max"].get<int>(), zones["zones"][zone][0]["min"].get<int>());
+
+  // The stages publish where the lines and zones are, which the live video draws.
+  auto latest = get_json(web, "/api/streams/vtest/latest")["results"][0];
+  EXPECT_EQ(latest["geometry"]["lines"]["door"], nlohmann::json({0, 300, 768, 300})) << latest;
+  EXPECT_EQ(latest["geometry"]["zones"][zone].size(), 8u) << latest;
+
+  auto metrics = web.client().Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("# TYPE sightflow_line_crossings_total counter"), std::string::npos);
+  for (const char* direction : {"in", "out"})
+    EXPECT_NE(
+        metrics->body.find("sightflow_line_crossings_total{stream=\"vtest\",line=\"door\",direction=\"" +
+                           std::string(direction) + "\"}"),
+        std::string::npos)
+        << metrics->body;
+  EXPECT_NE(metrics->body.find("sightflow_zone_occupancy{stream=\"vtest\",zone=\"all \\\"of\\\" it\"}"),
+            std::string::npos)
+      << metrics->body;
+  std::ofstream(dir / "metrics.txt") << metrics->body;
+  std::string output;
+  EXPECT_EQ(
+      test::run_command({"sh", "-c", "promtool check metrics < " + (dir / "metrics.txt").string()}, &output),
+      0)
+      << output;
+}
+
 TEST(WebServer, RefusesToListenBeyondLoopbackWithoutAToken) {
   std::string output;
   int status = test::run_command(
