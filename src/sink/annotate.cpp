@@ -89,7 +89,15 @@ void draw_shapes(cv::Mat& image, const std::vector<AnnotationShape>& shapes, int
     } else {
       continue;
     }
-    draw_caption(image, s.caption, points[0], color, font_scale, font_thick, pad);
+    // A line's caption sits at A; a zone's at the mean of its corners, clear of the overlay panel that
+    // covers the top-left corner, where a zone drawn over the whole frame begins.
+    cv::Point at = points[0];
+    if (s.zone) {
+      cv::Point2f mean(0, 0);
+      for (const auto& p : s.points) mean += p;
+      at = pixel_points({mean / float(s.points.size())}, W, H)[0];
+    }
+    draw_caption(image, s.caption, at, color, font_scale, font_thick, pad);
   }
 }
 

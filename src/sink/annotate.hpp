@@ -39,8 +39,8 @@ std::vector<AnnotationShape> analytics_shapes(const Result& result);
 // and runs) and "label 0.87" on a filled background above it, moved inside the image when it would leave it.
 // The overlay lines go top-left on a semi-transparent dark panel. Line width and text size follow the image
 // size. Works on 8-bit BGR images (grey images get grey levels); an empty image is left alone.
-// Shapes go under the boxes: a zone as a translucent polygon with its outline, a line as a segment with an
-// arrow from its middle towards its `in` side; each captioned near its first point.
+// Shapes go under the boxes: a zone as a translucent polygon with its outline, captioned at its middle, a
+// line as a segment with an arrow from its middle towards its `in` side, captioned at its first point.
 void draw_annotations(cv::Mat& image, const std::vector<AnnotationBox>& boxes,
                       const std::vector<std::string>& overlay_lines,
                       const std::vector<AnnotationShape>& shapes = {});
