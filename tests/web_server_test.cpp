@@ -5,12 +5,15 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <thread>
 
 #include "media/jpeg_codec.hpp"
 #include "redis_server.hpp"
+#include "sightflow/frame.hpp"
+#include "sightflow/store.hpp"
 #include "test_support.hpp"
 #include "web_process.hpp"
 
@@ -293,6 +296,77 @@ TEST(WebServer, CountingRunsServeEventsSeriesAndPrometheusCounters) {
       test::run_command({"sh", "-c", "promtool check metrics < " + (dir / "metrics.txt").string()}, &output),
       0)
       << output;
+}
+
+// A server over a store that others wrote: events, crossings, occupancy and counts come from the store,
+// and an event whose frame the archive kept has that frame as its thumbnail.
+TEST(WebServer, StoredEventsAndSeriesAreServedWithArchivedFramesAsThumbnails) {
+  test::TempDir dir;
+  const std::string db = (dir / "store.db").string();
+  const auto archive = dir / "archive";
+  std::filesystem::create_directories(archive / "cam");
+  auto jpeg = encode_jpeg(cv::Mat(48, 64, CV_8UC3, cv::Scalar(0, 128, 255)));
+  std::ofstream(archive / "cam/x-5.jpg", std::ios::binary)
+      .write(reinterpret_cast<const char*>(jpeg.data()), std::streamsize(jpeg.size()));
+  {
+    auto store = open_store(db);
+    std::vector<Result> results;
+    const double start = unix_now() - 30;
+    for (int64_t f = 0; f < 30; ++f) {
+      Result r;
+      r.stream = "cam";
+      r.algo = "people";
+      r.frame = f;
+      r.pts = double(f) / 2;
+      r.ts = r.capture_ts = start + double(f) / 2;
+      r.detections.push_back({"person", 0, 0.9f, {10, 10, 20, 40}, {}, 4});
+      r.analytics["lines"] = {{"door", {{"in", f >= 5 ? 1 : 0}, {"out", 0}}}};
+      r.analytics["zones"] = {{"lawn", {{"count", f >= 12 ? 1 : 0}}}};
+      if (f == 5) r.events.push_back({"line", "door", 4, "person", "in", std::nullopt});
+      if (f == 12) r.events.push_back({"enter", "lawn", 4, "person", "", std::nullopt});
+      results.push_back(std::move(r));
+    }
+    store->write(results, {{"cam", 5, 2.5, start + 2.5, 64, 48, "cam/x-5.jpg", int64_t(jpeg.size())}});
+  }
+  test::WebProcess web({"serve", "--db", db, "--archive", archive.string()}, "--listen", dir);
+
+  auto events = get_json(web, "/api/events?stream=cam");
+  EXPECT_EQ(events["source"], "store") << events;
+  ASSERT_EQ(events["events"].size(), 2u) << events;
+  EXPECT_EQ(events["events"][0]["type"], "enter");
+  EXPECT_FALSE(events["events"][0].contains("thumbnail")) << "frame 12 was not archived";
+  auto line = events["events"][1];
+  EXPECT_EQ(line["direction"], "in");
+  EXPECT_EQ(line["track_id"], 4);
+  EXPECT_EQ(line["frame"], 5);
+  ASSERT_EQ(line["thumbnail"], "/api/frames/cam/5.jpg") << line;
+  auto thumbnail = web.client().Get("/api/frames/cam/5.jpg");
+  ASSERT_TRUE(thumbnail);
+  ASSERT_EQ(thumbnail->status, 200);
+  EXPECT_EQ(
+      decode_jpeg(reinterpret_cast<const unsigned char*>(thumbnail->body.data()), thumbnail->body.size())
+          .cols,
+      64);
+  EXPECT_EQ(get_json(web, "/api/events?stream=cam&type=line")["events"].size(), 1u);
+
+  auto lines = get_json(web, "/api/lines?stream=cam");
+  EXPECT_EQ(lines["source"], "store") << lines;
+  EXPECT_EQ(lines["algo"], "people");
+  int64_t in = 0, samples = 0;
+  for (const auto& p : lines["lines"]["door"]) {
+    in += p["in"].get<int64_t>();
+    samples += p["samples"].get<int64_t>();
+  }
+  EXPECT_EQ(in, 1) << lines;
+  EXPECT_EQ(samples, 30);
+  auto zones = get_json(web, "/api/zones?stream=cam&step=1h&from=0");
+  EXPECT_EQ(zones["source"], "store") << zones;
+  ASSERT_FALSE(zones["zones"]["lawn"].empty()) << zones;
+  EXPECT_EQ(zones["zones"]["lawn"].back()["max"], 1);
+  EXPECT_EQ(get_json(web, "/api/counts?stream=cam")["source"], "store");
+  auto frames = get_json(web, "/api/frames?stream=cam");
+  ASSERT_EQ(frames["frames"].size(), 1u) << frames;
+  EXPECT_EQ(frames["frames"][0]["url"], "/api/frames/cam/5.jpg");
 }
 
 TEST(WebServer, RefusesToListenBeyondLoopbackWithoutAToken) {
