@@ -40,12 +40,14 @@ class Dashboard : public ::testing::Test {
  protected:
   void SetUp() override {
     fs::create_directories(kArtifacts);
-    web = std::make_unique<test::WebProcess>(
-        std::vector<std::string>{"run", "--source", test::vtest_path(), "--detector", "hog", "--loop",
-                                 "--mode", "realtime", "--no-progress", "--token", kToken},
-        "--serve", dir);
+    std::vector<std::string> args{"run",    "--source", test::vtest_path(), "--detector", "hog", "--loop",
+                                  "--mode", "realtime", "--no-progress",    "--token",    kToken};
+    auto more = extra_run_flags();
+    args.insert(args.end(), more.begin(), more.end());
+    web = std::make_unique<test::WebProcess>(args, "--serve", dir);
     client = std::make_unique<httplib::Client>(web->client());
   }
+  virtual std::vector<std::string> extra_run_flags() const { return {}; }
 
   std::string url() const { return web->url() + "/"; }
 
@@ -191,6 +193,39 @@ TEST_F(Dashboard, AStreamStartedThroughTheApiProducesResultsAndAppearsInTheDashb
     if (state != "stopped") std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_EQ(state, "stopped");
+}
+
+// The run tracks people and counts a line across the walkway and a zone over the whole floor, with no
+// store: the events and crossings come from the server's memory.
+class CountingDashboard : public Dashboard {
+ protected:
+  std::vector<std::string> extra_run_flags() const override {
+    return {"--track", "--line", "door=0,300,768,300", "--zone", "floor=0,0,768,0,768,576,0,576"};
+  }
+};
+
+TEST_F(CountingDashboard, ListsEventsWithThumbnailsAndChartsCrossings) {
+  require_browser_tools();
+  if (HasFatalFailure()) return;
+  auto screenshot = kArtifacts / "dashboard-events.png";
+  fs::remove(screenshot);
+  auto seen = browser("dashboard_events.mjs", {url(), screenshot.string(), "vtest"});
+  EXPECT_EQ(seen["stream"], "vtest") << seen;
+  EXPECT_EQ(seen["video_width"], 768);
+  ASSERT_TRUE(seen["events"].is_array()) << seen;
+  EXPECT_GE(seen["events"].size(), 1u) << seen;
+  for (const auto& type : seen["events"])
+    EXPECT_TRUE(type == "enter" || type == "exit" || type == "line") << seen;
+  EXPECT_GE(seen.value("event_thumbnails", 0), 1);
+  EXPECT_GT(seen.value("crossing_points", 0), 1);
+  expect_png(screenshot);
+
+  // The page shows what the API answers: events kept in memory, a thumbnail per event.
+  auto events = get_json("/api/events?stream=vtest");
+  ASSERT_TRUE(events.is_object()) << events;
+  EXPECT_EQ(events["source"], "memory");
+  ASSERT_FALSE(events["events"].empty());
+  EXPECT_TRUE(events["events"][0].contains("thumbnail")) << events;
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <opencv2/core.hpp>
+#include <opencv2/videoio.hpp>
 #include <set>
 #include <sstream>
 
@@ -227,6 +229,33 @@ TEST(Stages, RunFlagsTrackCountAndWriteEventsAndMotText) {
     }
   }
   EXPECT_FALSE(entered.empty());
+}
+
+// The annotated video draws the lines from the geometry the stage publishes: along the line's row the
+// video differs from the source frame far more than along a row where nothing is drawn.
+TEST(Stages, TheAnnotatedVideoShowsTheCountingLines) {
+  test::TempDir dir;
+  std::string output;
+  auto video = (dir / "annotated.mp4").string();
+  ASSERT_EQ(test::run_command({test::sightflow_bin(), "run", "--source", test::vtest_path(), "--detector",
+                               "hog", "--max-frames", "3", "--track", "--line", "walkway=0,500,768,500",
+                               "--out", (dir / "r.jsonl").string(), "--video-out", video, "--no-progress"},
+                              &output),
+            0)
+      << output;
+  cv::VideoCapture annotated(video), source(test::vtest_path());
+  cv::Mat drawn, plain;
+  ASSERT_TRUE(annotated.read(drawn)) << video;
+  ASSERT_TRUE(source.read(plain));
+  ASSERT_EQ(drawn.size(), plain.size());
+  auto row_difference = [&](int y) {
+    cv::Mat diff;
+    cv::absdiff(drawn.row(y).colRange(300, 760), plain.row(y).colRange(300, 760), diff);
+    auto sum = cv::sum(diff);
+    return (sum[0] + sum[1] + sum[2]) / 460.0;  // per pixel, all channels
+  };
+  EXPECT_GT(row_difference(500), 60.0) << "the line is drawn at y = 500";
+  EXPECT_LT(row_difference(540), 25.0) << "compression alone changes little";
 }
 
 }  // namespace

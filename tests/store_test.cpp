@@ -228,6 +228,171 @@ TEST_P(StoreTest, ReopeningKeepsDataAndSchemaVersion) {
   EXPECT_EQ(store_->write(vtest_results()), 0u);
 }
 
+// vtest_results() with what the counting stages add: line "door" crossed in on every 13th frame and out on
+// every 29th, zone "lawn" holding frame % 5 tracks, and an enter event on every 10th frame.
+std::vector<Result> counted_results() {
+  auto results = vtest_results();
+  for (auto& r : results) {
+    r.analytics["lines"] = {{"door", {{"in", r.frame / 13}, {"out", r.frame / 29}}}};
+    r.analytics["zones"] = {{"lawn", {{"count", r.frame % 5}}}};
+    if (r.frame % 13 == 0) r.events.push_back({"line", "door", r.frame, "person", "in", std::nullopt});
+    if (r.frame % 29 == 0) r.events.push_back({"line", "door", r.frame + 1, "person", "out", std::nullopt});
+    if (r.frame % 10 == 0) r.events.push_back({"enter", "lawn", r.frame, "person", "", std::nullopt});
+    if (r.frame % 10 == 5) r.events.push_back({"exit", "lawn", r.frame - 5, "person", "", 0.5});
+  }
+  return results;
+}
+
+TEST_P(StoreTest, LineAndZoneRollupsEqualARecomputationAndRewritingChangesNothing) {
+  auto results = counted_results();
+  for (size_t i = 0; i < results.size(); i += 64)
+    store_->write({results.begin() + long(i), results.begin() + long(std::min(i + 64, results.size()))});
+  EXPECT_EQ(store_->write(results), 0u);  // a redelivery adds nothing to any roll-up
+
+  for (const auto& level : kRollupLevels) {
+    struct Expected {
+      int64_t samples = 0, in = 0, out = 0, sum = 0, min = 1 << 30, max = -1;
+    };
+    std::map<double, Expected> expected;
+    for (const auto& r : results) {
+      auto& e = expected[bucket_start(r.capture_ts, level.seconds)];
+      ++e.samples;
+      e.in += r.frame % 13 == 0;
+      e.out += r.frame % 29 == 0;
+      e.sum += r.frame % 5;
+      e.min = std::min<int64_t>(e.min, r.frame % 5);
+      e.max = std::max<int64_t>(e.max, r.frame % 5);
+    }
+    SeriesQuery q{"vtest", "people", level.name, kStart - 3600, kStart + 3600, ""};
+    auto lines = store_->line_series(q);
+    auto zones = store_->zone_series(q);
+    ASSERT_EQ(lines.size(), expected.size()) << level.name;
+    ASSERT_EQ(zones.size(), expected.size()) << level.name;
+    size_t i = 0;
+    for (const auto& [bucket, e] : expected) {
+      EXPECT_EQ(lines[i].line, "door");
+      EXPECT_EQ(lines[i].t, bucket) << level.name;
+      EXPECT_EQ(lines[i].samples, e.samples) << level.name << " " << bucket;
+      EXPECT_EQ(lines[i].in, e.in) << level.name << " " << bucket;
+      EXPECT_EQ(lines[i].out, e.out) << level.name << " " << bucket;
+      EXPECT_EQ(zones[i].zone, "lawn");
+      EXPECT_EQ(zones[i].samples, e.samples);
+      EXPECT_DOUBLE_EQ(zones[i].avg, double(e.sum) / double(e.samples)) << level.name << " " << bucket;
+      EXPECT_EQ(zones[i].min, e.min);
+      EXPECT_EQ(zones[i].max, e.max);
+      ++i;
+    }
+  }
+  // Totals over the whole run agree with the events table.
+  SeriesQuery minutes{"vtest", "people", "1m", kStart - 3600, kStart + 3600, "door"};
+  int64_t in = 0, out = 0;
+  for (const auto& b : store_->line_series(minutes)) {
+    in += b.in;
+    out += b.out;
+  }
+  EXPECT_EQ(in, scalar(*store_, "SELECT count(*) FROM events WHERE type = 'line' AND direction = 'in'"));
+  EXPECT_EQ(out, scalar(*store_, "SELECT count(*) FROM events WHERE type = 'line' AND direction = 'out'"));
+  minutes.name = "window";
+  EXPECT_TRUE(store_->line_series(minutes).empty());
+
+  // Retention drops their buckets with the detection counts' buckets.
+  RetentionPolicy policy;
+  policy.rollup_seconds[0] = 30;  // 1 s buckets younger than 30 s at kStart + 100
+  store_->apply_retention(policy, kStart + 100);
+  auto seconds = store_->line_series({"vtest", "people", "1s", kStart - 3600, kStart + 3600, ""});
+  ASSERT_FALSE(seconds.empty());
+  EXPECT_GE(seconds.front().t, kStart + 70);
+  EXPECT_GE(store_->zone_series({"vtest", "people", "1s", kStart - 3600, kStart + 3600, ""}).front().t,
+            kStart + 70);
+  EXPECT_EQ(store_->line_series({"vtest", "people", "1m", kStart - 3600, kStart + 3600, ""}).size(), 2u);
+}
+
+TEST_P(StoreTest, TypedReadsAnswerCountsFramesAndEvents) {
+  auto results = counted_results();
+  std::vector<FrameRecord> frames;
+  for (int64_t f = 0; f < 100; ++f)
+    frames.push_back({"vtest", f, f / 10.0, kStart + double(f) / 10, 768, 576,
+                      f % 10 == 0 ? "vtest/x-" + std::to_string(f) + ".jpg" : "", f % 10 == 0 ? 100 + f : 0});
+  frames.push_back({"other", 7, 0.7, kStart + 0.7, 320, 240, "other/x-7.jpg", 5});
+  store_->write(results, frames);
+  Result other = results[0];
+  other.algo = "cars";
+  other.frame = 0;
+  store_->write({other});
+
+  EXPECT_EQ(store_->algorithms("vtest"), (std::vector<std::string>{"cars", "people"}));
+  EXPECT_TRUE(store_->algorithms("nope").empty());
+
+  // Count series: the counts view, per bucket, from the bucket holding `from` up to `to`.
+  auto series = store_->count_series({"vtest", "people", "1s", kStart + 10.7, kStart + 20, "*"});
+  ASSERT_EQ(series.size(), 10u);  // the buckets of whole seconds from that of kStart + 10.7 to kStart + 20
+  EXPECT_DOUBLE_EQ(series[0].t, bucket_start(kStart + 10.7, 1));
+  auto view = store_->query(
+      "SELECT avg, min, max, samples FROM counts WHERE stream = 'vtest' AND algo = 'people' AND label = '*'"
+      " AND level = '1s' AND bucket = " +
+      std::to_string(int64_t(series[3].t)));
+  ASSERT_EQ(view.rows.size(), 1u);
+  EXPECT_DOUBLE_EQ(series[3].avg, view.rows[0][0].get<double>());
+  EXPECT_EQ(series[3].min, view.rows[0][1].get<int64_t>());
+  EXPECT_EQ(series[3].max, view.rows[0][2].get<int64_t>());
+  EXPECT_EQ(series[3].samples, 10);
+  auto bags = store_->count_series({"vtest", "people", "1m", kStart - 60, kStart + 100, "bag"});
+  ASSERT_FALSE(bags.empty());
+  EXPECT_EQ(bags[0].min, 0);  // absent from most results of the minute
+  EXPECT_THROW(store_->count_series({"vtest", "people", "5s", kStart, kStart + 1, "*"}),
+               std::invalid_argument);
+
+  // Archived frames, newest first, by stream, time and limit; one frame's path.
+  auto archived = store_->frames({});
+  ASSERT_EQ(archived.size(), 11u);
+  EXPECT_EQ(archived[0].seq, 90);
+  EXPECT_EQ(archived[0].archive_path, "vtest/x-90.jpg");
+  EXPECT_EQ(archived[0].archive_bytes, 190);
+  EXPECT_EQ(archived.back().seq, 0);
+  auto some = store_->frames({"vtest", kStart + 2, kStart + 5, 2});
+  ASSERT_EQ(some.size(), 2u);
+  EXPECT_EQ(some[0].seq, 50);
+  EXPECT_EQ(some[1].seq, 40);
+  EXPECT_EQ(store_->frames({"other", std::nullopt, std::nullopt, 100}).size(), 1u);
+  EXPECT_EQ(store_->archive_path("vtest", 30), "vtest/x-30.jpg");
+  EXPECT_EQ(store_->archive_path("vtest", 31), std::nullopt);
+  EXPECT_EQ(store_->archive_path("nope", 30), std::nullopt);
+
+  // Events: newest first, filtered by stream, type and time, with their fields and archive flag.
+  auto all = store_->events({"vtest", "", std::nullopt, std::nullopt, 10000});
+  EXPECT_EQ(int64_t(all.size()), scalar(*store_, "SELECT count(*) FROM events"));
+  ASSERT_GE(all.size(), 2u);
+  EXPECT_GE(all[0].ts, all[1].ts);
+  auto lines = store_->events({"vtest", "line", kStart, kStart + 10, 100});
+  ASSERT_FALSE(lines.empty());
+  for (const auto& e : lines) {
+    EXPECT_EQ(e.event.type, "line");
+    EXPECT_GE(e.ts, kStart);
+    EXPECT_LE(e.ts, kStart + 10);
+  }
+  const auto& newest = lines.front();  // frame 91 (13 * 7): in
+  EXPECT_EQ(newest.frame, 91);
+  EXPECT_EQ(newest.algo, "people");
+  EXPECT_DOUBLE_EQ(newest.pts, 9.1);
+  EXPECT_EQ(newest.event.name, "door");
+  EXPECT_EQ(newest.event.direction, "in");
+  EXPECT_EQ(newest.event.label, "person");
+  EXPECT_EQ(newest.event.track_id, 91);
+  EXPECT_FALSE(newest.event.dwell);
+  EXPECT_FALSE(newest.archived);
+  auto exits = store_->events({"vtest", "exit", std::nullopt, std::nullopt, 3});
+  ASSERT_EQ(exits.size(), 3u);
+  EXPECT_EQ(exits[0].frame, 795 - 795 % 10 - 5);
+  EXPECT_DOUBLE_EQ(exits[0].event.dwell.value_or(-1), 0.5);
+  EXPECT_EQ(exits[0].event.direction, "");
+  auto enters = store_->events({"vtest", "enter", kStart, kStart + 3, 100});
+  ASSERT_EQ(enters.size(), 5u);  // frames 30, 20, 10, 0 of people and 0 of cars: all archived
+  EXPECT_TRUE(enters[0].archived);
+  EXPECT_EQ(enters[0].frame, 30);
+  EXPECT_TRUE(enters.back().archived);
+  EXPECT_TRUE(store_->events({"nope", "", std::nullopt, std::nullopt, 100}).empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(test::store_backends()),
                          [](const auto& info) { return info.param; });
 

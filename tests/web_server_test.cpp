@@ -5,12 +5,15 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <thread>
 
 #include "media/jpeg_codec.hpp"
 #include "redis_server.hpp"
+#include "sightflow/frame.hpp"
+#include "sightflow/store.hpp"
 #include "test_support.hpp"
 #include "web_process.hpp"
 
@@ -205,6 +208,165 @@ TEST(WebServer, StreamsStartAndStopWithATokenAndArchivedFramesStayInTheirFolder)
                               return nlohmann::json::parse(b, nullptr, false).value("state", "") == "stopped";
                             })
                    .empty());
+}
+
+// A run that tracks and counts: its events (from the store, with thumbnails), the crossings and
+// occupancy series, the geometry the drawing uses, and the counting metrics, which promtool accepts with a
+// zone name that needs escaping.
+TEST(WebServer, CountingRunsServeEventsSeriesAndPrometheusCounters) {
+  test::TempDir dir;
+  const std::string zone = "all \"of\" it";
+  auto args = run_args(dir, "hog");
+  args.insert(args.end(), {"--track", "--line", "door=0,300,768,300", "--zone",
+                           zone + "=0,0,768,0,768,576,0,576", "--db", (dir / "store.db").string()});
+  test::WebProcess web(args, "--serve", dir);
+
+  auto has_events = [](const std::string& body) {
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    return j.is_object() && !j["events"].empty();
+  };
+  auto listed = web.wait_for("/api/events?stream=vtest", has_events, 300);
+  ASSERT_FALSE(listed.empty()) << web.log();
+  auto events = nlohmann::json::parse(listed);
+  EXPECT_EQ(events["source"], "store");
+  double newest = 1e300;
+  bool thumbnail_seen = false;
+  for (const auto& e : events["events"]) {
+    EXPECT_EQ(e["stream"], "vtest");
+    EXPECT_EQ(e["algo"], "hog");
+    EXPECT_TRUE(e["type"] == "enter" || e["type"] == "exit" || e["type"] == "line") << e;
+    EXPECT_TRUE(e.contains("track_id")) << e;
+    EXPECT_LE(e["ts"].get<double>(), newest) << "newest first";
+    newest = e["ts"].get<double>();
+    if (e.contains("thumbnail") && !thumbnail_seen) {
+      auto jpeg = web.client().Get(e["thumbnail"].get<std::string>().c_str());
+      ASSERT_TRUE(jpeg);
+      ASSERT_EQ(jpeg->status, 200) << e;
+      auto image = decode_jpeg(reinterpret_cast<const unsigned char*>(jpeg->body.data()), jpeg->body.size());
+      EXPECT_EQ(image.cols, 240);
+      EXPECT_EQ(image.rows, 180);
+      thumbnail_seen = true;
+    }
+  }
+  EXPECT_TRUE(thumbnail_seen) << listed;
+  auto enters = get_json(web, "/api/events?stream=vtest&type=enter&limit=1");
+  ASSERT_EQ(enters["events"].size(), 1u) << enters;
+  EXPECT_EQ(enters["events"][0]["type"], "enter");
+  EXPECT_EQ(enters["events"][0]["name"], zone);
+  EXPECT_TRUE(get_json(web, "/api/events?stream=vtest&to=1000")["events"].empty());
+  int status = 0;
+  get_json(web, "/api/events?limit=0", &status);
+  EXPECT_EQ(status, 400);
+  get_json(web, "/api/lines?step=1s", &status);
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(web.client().Get("/api/events/999999999.jpg")->status, 404);
+
+  // Crossings and occupancy over time: one point per second of results, zeros included.
+  auto lines = web.wait_for("/api/lines?stream=vtest", [](const std::string& body) {
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    return j.is_object() && j["lines"].contains("door") && j["lines"]["door"].size() >= 2;
+  });
+  ASSERT_FALSE(lines.empty()) << get_json(web, "/api/lines?stream=vtest");
+  auto door = nlohmann::json::parse(lines)["lines"]["door"];
+  EXPECT_TRUE(door[0].contains("in") && door[0].contains("out") && door[0]["samples"].get<int>() > 0) << door;
+  auto zones = get_json(web, "/api/zones?stream=vtest&step=1m");
+  ASSERT_TRUE(zones["zones"].contains(zone)) << zones;
+  EXPECT_GE(zones["zones"][zone][0]["max"].get<int>(), zones["zones"][zone][0]["min"].get<int>());
+
+  // The stages publish where the lines and zones are, which the live video draws.
+  auto latest = get_json(web, "/api/streams/vtest/latest")["results"][0];
+  EXPECT_EQ(latest["geometry"]["lines"]["door"], nlohmann::json({0, 300, 768, 300})) << latest;
+  EXPECT_EQ(latest["geometry"]["zones"][zone].size(), 8u) << latest;
+
+  auto metrics = web.client().Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("# TYPE sightflow_line_crossings_total counter"), std::string::npos);
+  for (const char* direction : {"in", "out"})
+    EXPECT_NE(
+        metrics->body.find("sightflow_line_crossings_total{stream=\"vtest\",line=\"door\",direction=\"" +
+                           std::string(direction) + "\"}"),
+        std::string::npos)
+        << metrics->body;
+  EXPECT_NE(metrics->body.find("sightflow_zone_occupancy{stream=\"vtest\",zone=\"all \\\"of\\\" it\"}"),
+            std::string::npos)
+      << metrics->body;
+  std::ofstream(dir / "metrics.txt") << metrics->body;
+  std::string output;
+  EXPECT_EQ(
+      test::run_command({"sh", "-c", "promtool check metrics < " + (dir / "metrics.txt").string()}, &output),
+      0)
+      << output;
+}
+
+// A server over a store that others wrote: events, crossings, occupancy and counts come from the store,
+// and an event whose frame the archive kept has that frame as its thumbnail.
+TEST(WebServer, StoredEventsAndSeriesAreServedWithArchivedFramesAsThumbnails) {
+  test::TempDir dir;
+  const std::string db = (dir / "store.db").string();
+  const auto archive = dir / "archive";
+  std::filesystem::create_directories(archive / "cam");
+  auto jpeg = encode_jpeg(cv::Mat(48, 64, CV_8UC3, cv::Scalar(0, 128, 255)));
+  std::ofstream(archive / "cam/x-5.jpg", std::ios::binary)
+      .write(reinterpret_cast<const char*>(jpeg.data()), std::streamsize(jpeg.size()));
+  {
+    auto store = open_store(db);
+    std::vector<Result> results;
+    const double start = unix_now() - 30;
+    for (int64_t f = 0; f < 30; ++f) {
+      Result r;
+      r.stream = "cam";
+      r.algo = "people";
+      r.frame = f;
+      r.pts = double(f) / 2;
+      r.ts = r.capture_ts = start + double(f) / 2;
+      r.detections.push_back({"person", 0, 0.9f, {10, 10, 20, 40}, {}, 4});
+      r.analytics["lines"] = {{"door", {{"in", f >= 5 ? 1 : 0}, {"out", 0}}}};
+      r.analytics["zones"] = {{"lawn", {{"count", f >= 12 ? 1 : 0}}}};
+      if (f == 5) r.events.push_back({"line", "door", 4, "person", "in", std::nullopt});
+      if (f == 12) r.events.push_back({"enter", "lawn", 4, "person", "", std::nullopt});
+      results.push_back(std::move(r));
+    }
+    store->write(results, {{"cam", 5, 2.5, start + 2.5, 64, 48, "cam/x-5.jpg", int64_t(jpeg.size())}});
+  }
+  test::WebProcess web({"serve", "--db", db, "--archive", archive.string()}, "--listen", dir);
+
+  auto events = get_json(web, "/api/events?stream=cam");
+  EXPECT_EQ(events["source"], "store") << events;
+  ASSERT_EQ(events["events"].size(), 2u) << events;
+  EXPECT_EQ(events["events"][0]["type"], "enter");
+  EXPECT_FALSE(events["events"][0].contains("thumbnail")) << "frame 12 was not archived";
+  auto line = events["events"][1];
+  EXPECT_EQ(line["direction"], "in");
+  EXPECT_EQ(line["track_id"], 4);
+  EXPECT_EQ(line["frame"], 5);
+  ASSERT_EQ(line["thumbnail"], "/api/frames/cam/5.jpg") << line;
+  auto thumbnail = web.client().Get("/api/frames/cam/5.jpg");
+  ASSERT_TRUE(thumbnail);
+  ASSERT_EQ(thumbnail->status, 200);
+  EXPECT_EQ(
+      decode_jpeg(reinterpret_cast<const unsigned char*>(thumbnail->body.data()), thumbnail->body.size())
+          .cols,
+      64);
+  EXPECT_EQ(get_json(web, "/api/events?stream=cam&type=line")["events"].size(), 1u);
+
+  auto lines = get_json(web, "/api/lines?stream=cam");
+  EXPECT_EQ(lines["source"], "store") << lines;
+  EXPECT_EQ(lines["algo"], "people");
+  int64_t in = 0, samples = 0;
+  for (const auto& p : lines["lines"]["door"]) {
+    in += p["in"].get<int64_t>();
+    samples += p["samples"].get<int64_t>();
+  }
+  EXPECT_EQ(in, 1) << lines;
+  EXPECT_EQ(samples, 30);
+  auto zones = get_json(web, "/api/zones?stream=cam&step=1h&from=0");
+  EXPECT_EQ(zones["source"], "store") << zones;
+  ASSERT_FALSE(zones["zones"]["lawn"].empty()) << zones;
+  EXPECT_EQ(zones["zones"]["lawn"].back()["max"], 1);
+  EXPECT_EQ(get_json(web, "/api/counts?stream=cam")["source"], "store");
+  auto frames = get_json(web, "/api/frames?stream=cam");
+  ASSERT_EQ(frames["frames"].size(), 1u) << frames;
+  EXPECT_EQ(frames["frames"][0]["url"], "/api/frames/cam/5.jpg");
 }
 
 TEST(WebServer, RefusesToListenBeyondLoopbackWithoutAToken) {

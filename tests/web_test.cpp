@@ -5,11 +5,14 @@
 #include <fstream>
 #include <opencv2/imgproc.hpp>
 
+#include "draw/annotate.hpp"
 #include "http/http_json.hpp"
 #include "media/jpeg_codec.hpp"
 #include "pipeline/prometheus_text.hpp"
 #include "test_support.hpp"
+#include "web/analytics_history.hpp"
 #include "web/count_history.hpp"
+#include "web/event_log.hpp"
 #include "web/live_view.hpp"
 #include "web/stream_controller.hpp"
 #include "web/web_server.hpp"
@@ -167,6 +170,110 @@ TEST(Web, LiveViewEncodesEachVersionOnceAndSkipsToTheNewest) {
   EXPECT_EQ(live.viewers(), 0);
   live.close();
   EXPECT_FALSE(live.next_frame("cam", 5, 5.0));  // returns at once after close()
+}
+
+// A result of the counting stages: the line "door" and zone "lawn" with `inside` tracks, and its events.
+Result counted_result(int64_t frame, double ts, int64_t inside, std::vector<Event> events,
+                      cv::Mat image = {}) {
+  Result r = make_result("cam", "hog", frame, ts, {"person", "person"}, image);
+  r.detections[0].track_id = 7;
+  r.analytics["lines"] = {{"door", {{"in", 0}, {"out", 0}}}};
+  r.analytics["zones"] = {{"lawn", {{"count", inside}}}};
+  r.analytics["geometry"] = {{"lines", {{"door", {0, 120, 320, 120}}}},
+                             {"zones", {{"lawn", {10, 10, 150, 10, 150, 100, 10, 100}}}}};
+  r.events = std::move(events);
+  return r;
+}
+
+TEST(Web, EventLogKeepsTheNewestEventsWithThumbnailsOfTheirFrames) {
+  EventLog log(3, 160);
+  cv::Mat image(240, 320, CV_8UC3, cv::Scalar(40, 90, 160));
+  double t0 = 1'800'000'000;
+  log.add(counted_result(1, t0, 1, {{"enter", "lawn", 7, "person", "", std::nullopt}}, image), image);
+  log.add(counted_result(2, t0 + 1, 1, {{"line", "door", 7, "person", "in", std::nullopt}}), cv::Mat());
+  log.add(counted_result(
+              3, t0 + 2, 0,
+              {{"exit", "lawn", 7, "person", "", 2.0}, {"line", "door", 7, "person", "out", std::nullopt}},
+              image),
+          image);
+  // At most 3 per stream: the first enter is gone; newest first.
+  auto all = log.recent({"cam", "", std::nullopt, std::nullopt, 100});
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].event.frame, 3);
+  EXPECT_EQ(all[2].event.event.direction, "in");
+  EXPECT_FALSE(all[2].thumbnail);  // that result came without a frame
+  auto exits = log.recent({"cam", "exit", t0 + 1.5, t0 + 3, 100});
+  ASSERT_EQ(exits.size(), 1u);
+  EXPECT_EQ(exits[0].event.event.dwell.value_or(-1), 2.0);
+  EXPECT_TRUE(log.recent({"other", "", std::nullopt, std::nullopt, 100}).empty());
+  EXPECT_EQ(log.recent({"", "", std::nullopt, std::nullopt, 1}).size(), 1u);
+  auto jpeg = log.thumbnail(exits[0].id);
+  ASSERT_TRUE(jpeg);
+  auto thumbnail = decode_jpeg(*jpeg);
+  EXPECT_EQ(thumbnail.cols, 160);
+  EXPECT_EQ(thumbnail.rows, 120);
+  EXPECT_FALSE(log.thumbnail(1));  // dropped with its event
+  // A stored event finds its logged twin (and so its thumbnail); another does not.
+  StoredEvent stored = exits[0].event;
+  EXPECT_EQ(log.find(stored).value_or(-1), exits[0].id);
+  stored.event.track_id = 8;
+  EXPECT_FALSE(log.find(stored));
+  auto json = event_json(exits[0].event);
+  EXPECT_EQ(json["type"], "exit");
+  EXPECT_EQ(json["dwell"], 2.0);
+  EXPECT_EQ(json["ts"], t0 + 2);
+  EXPECT_FALSE(json.contains("direction"));
+}
+
+TEST(Web, AnalyticsHistorySumsCrossingsAndAveragesOccupancyPerBucket) {
+  AnalyticsHistory history;
+  double t0 = 1'800'000'000;  // a whole minute
+  history.add(counted_result(1, t0 + 0.1, 2, {{"line", "door", 7, "person", "in", std::nullopt}}));
+  history.add(counted_result(2, t0 + 0.6, 4,
+                             {{"line", "door", 7, "person", "in", std::nullopt},
+                              {"line", "door", 8, "person", "out", std::nullopt}}));
+  history.add(counted_result(3, t0 + 1.2, 0, {}));
+  history.add(make_result("cam", "hog", 4, t0 + 2, {"person"}));  // no counting: adds nothing
+  auto lines = history.lines({"cam", "hog", "1s", t0, t0 + 10, ""}, 1);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].line, "door");
+  EXPECT_EQ(lines[0].t, t0);
+  EXPECT_EQ(lines[0].in, 2);
+  EXPECT_EQ(lines[0].out, 1);
+  EXPECT_EQ(lines[0].samples, 2);
+  EXPECT_EQ(lines[1].in + lines[1].out, 0);  // a second without crossings still has its point
+  auto minute = history.zones({"cam", "hog", "1m", t0, t0 + 10, "lawn"}, 60);
+  ASSERT_EQ(minute.size(), 1u);
+  EXPECT_DOUBLE_EQ(minute[0].avg, 2.0);
+  EXPECT_EQ(minute[0].min, 0);
+  EXPECT_EQ(minute[0].max, 4);
+  EXPECT_EQ(minute[0].samples, 3);
+  EXPECT_TRUE(history.lines({"cam", "hog", "1s", t0, t0 + 10, "gate"}, 1).empty());
+  EXPECT_EQ(history.algorithms("cam"), std::vector<std::string>{"hog"});
+}
+
+TEST(Web, LiveViewDrawsLinesAndZonesWithTheirCounters) {
+  LiveView live;
+  cv::Mat image(240, 320, CV_8UC3, cv::Scalar(40, 40, 40));
+  Result plain = counted_result(1, 1e9, 3, {}, image);
+  plain.analytics.erase("geometry");
+  live.publish_result(plain);
+  auto without = decode_jpeg(*live.next_frame("cam", 0, 1.0)->bytes);
+  live.publish_result(counted_result(2, 1e9 + 0.1, 3, {}, image));
+  auto with = decode_jpeg(*live.next_frame("cam", 1, 1.0)->bytes);
+  // The line y = 120 is drawn across the frame, away from the boxes and the overlay panel.
+  cv::Mat diff;
+  cv::absdiff(with.row(120).colRange(200, 310), without.row(120).colRange(200, 310), diff);
+  EXPECT_GT(cv::sum(diff)[0] + cv::sum(diff)[1] + cv::sum(diff)[2], 110 * 30.0);
+  // The zone is tinted inside.
+  cv::absdiff(with(cv::Rect(100, 60, 40, 30)), without(cv::Rect(100, 60, 40, 30)), diff);
+  EXPECT_GT(cv::mean(diff)[0] + cv::mean(diff)[1] + cv::mean(diff)[2], 10.0);
+  auto shapes = analytics_shapes(counted_result(3, 1e9, 3, {}));
+  ASSERT_EQ(shapes.size(), 2u);
+  EXPECT_EQ(shapes[0].caption, "lawn 3");  // zones first, under the lines
+  EXPECT_EQ(shapes[1].caption, "door in 0 out 0");
+  EXPECT_EQ(shapes[1].points.size(), 2u);
+  live.close();
 }
 
 TEST(Web, StreamRequestsAreCheckedFieldByField) {

@@ -7,12 +7,14 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "sightflow/result.hpp"
 #include "sightflow/sink.hpp"
+#include "sightflow/store_reads.hpp"
 
 namespace sf {
 
@@ -53,6 +55,18 @@ struct RollupSample {
   int64_t value = 0;
 };
 
+// One line's crossings in one result, per direction (0, 0 when none: the bucket still has a sample).
+struct LineRollupSample {
+  std::string line;
+  int64_t in = 0, out = 0;
+};
+
+// One zone's occupancy in one result.
+struct ZoneRollupSample {
+  std::string zone;
+  int64_t count = 0;
+};
+
 // Rows of a query: column names, then values typed as JSON (numbers, strings, null).
 struct QueryRows {
   std::vector<std::string> columns;
@@ -79,6 +93,21 @@ class Store {
   virtual QueryRows query(const std::string& sql) = 0;
 
   virtual std::string describe() const = 0;  // "sqlite:PATH" or the PostgreSQL URL without password
+
+  // Typed reads (store_reads.hpp), the same SQL on every backend (written once, over select()).
+  // Algorithms of `stream` that have roll-ups, by name.
+  std::vector<std::string> algorithms(const std::string& stream);
+  std::vector<CountBucket> count_series(const SeriesQuery& query);
+  std::vector<LineBucket> line_series(const SeriesQuery& query);  // by line, then time
+  std::vector<ZoneBucket> zone_series(const SeriesQuery& query);  // by zone, then time
+  std::vector<FrameRecord> frames(const FrameQuery& query);       // archived only, newest first
+  // The archive path of frame `seq` of `stream` (relative to the archive folder); nullopt: not archived.
+  std::optional<std::string> archive_path(const std::string& stream, int64_t seq);
+  std::vector<StoredEvent> events(const EventQuery& query);
+
+ protected:
+  // One reading statement with parameters $1, $2, ... (strings, integers, reals), rows typed as in query().
+  virtual QueryRows select(const std::string& sql, const std::vector<nlohmann::json>& params) = 0;
 };
 
 // Opens (creating and migrating as needed) a store: a file path (SQLite; its folder is created too) or a
@@ -87,6 +116,10 @@ std::unique_ptr<Store> open_store(const std::string& where);
 
 // The roll-up samples of one result: "*" with the total count, and one per label present.
 std::vector<RollupSample> rollup_samples(const Result& result);
+// The line crossings of one result (from its "line" events), one per line it reports in "lines".
+std::vector<LineRollupSample> line_rollup_samples(const Result& result);
+// The occupancy of each zone the result reports in "zones".
+std::vector<ZoneRollupSample> zone_rollup_samples(const Result& result);
 // The start of the bucket of `level_seconds` that contains unix time `ts`.
 double bucket_start(double ts, double level_seconds);
 

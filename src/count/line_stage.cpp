@@ -10,7 +10,8 @@ namespace {
 
 class LineStage : public Stage {
  public:
-  explicit LineStage(LineCounterOptions options) : counter_(std::move(options)) {}
+  explicit LineStage(LineCounterOptions options)
+      : geometry_(geometry_of(options)), counter_(std::move(options)) {}
 
   void process(Result& result, const Frame&) override {
     if (!count::is_carried(result)) {
@@ -21,9 +22,20 @@ class LineStage : public Stage {
     auto& lines = result.analytics["lines"];
     if (!lines.is_object()) lines = nlohmann::json::object();
     lines.update(counter_.summary());
+    // Where the lines are, so that drawing sinks (video, live view, archive) show them.
+    auto& geometry = result.analytics["geometry"]["lines"];
+    if (!geometry.is_object()) geometry = nlohmann::json::object();
+    geometry.update(geometry_);
   }
 
  private:
+  static nlohmann::json geometry_of(const LineCounterOptions& options) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& l : options.lines) out[l.name] = {l.a.x, l.a.y, l.b.x, l.b.y};
+    return out;
+  }
+
+  nlohmann::json geometry_;  // {"door": [x1, y1, x2, y2]}
   LineCounter counter_;
   count::MediaClock clock_;
 };

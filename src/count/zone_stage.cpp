@@ -12,7 +12,8 @@ namespace {
 
 class ZoneStage : public Stage {
  public:
-  explicit ZoneStage(ZoneCounterOptions options) : counter_(std::move(options)) {}
+  explicit ZoneStage(ZoneCounterOptions options)
+      : geometry_(geometry_of(options)), counter_(std::move(options)) {}
 
   void process(Result& result, const Frame&) override {
     if (!count::is_carried(result)) {
@@ -23,9 +24,26 @@ class ZoneStage : public Stage {
     auto& zones = result.analytics["zones"];
     if (!zones.is_object()) zones = nlohmann::json::object();
     zones.update(counter_.summary());
+    // Where the zones are, so that drawing sinks (video, live view, archive) show them.
+    auto& geometry = result.analytics["geometry"]["zones"];
+    if (!geometry.is_object()) geometry = nlohmann::json::object();
+    geometry.update(geometry_);
   }
 
  private:
+  static nlohmann::json geometry_of(const ZoneCounterOptions& options) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& z : options.zones) {
+      auto& points = out[z.name] = nlohmann::json::array();
+      for (const auto& p : z.polygon) {
+        points.push_back(p.x);
+        points.push_back(p.y);
+      }
+    }
+    return out;
+  }
+
+  nlohmann::json geometry_;  // {"lawn": [x1, y1, x2, y2, ...]}
   ZoneCounter counter_;
   count::MediaClock clock_;
 };

@@ -37,7 +37,7 @@ class VideoSink : public Sink {
     char fps_text[32];
     std::snprintf(fps_text, sizeof fps_text, "fps %.1f", out.rate.rate(now));
     lines.push_back(fps_text);
-    draw_annotations(canvas, boxes, lines);
+    draw_annotations(canvas, boxes, lines, analytics_shapes(r));
     out.encoder->write(canvas, r.pts);
     out.last_frame = r.frame;
     out.written_any = true;

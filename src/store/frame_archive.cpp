@@ -157,7 +157,7 @@ cv::Mat annotated_copy(const Result& r, const cv::Mat& image, const std::string&
     std::snprintf(score, sizeof(score), " %.2f", static_cast<double>(r.labels[i].score));
     lines.push_back(r.labels[i].label + score);
   }
-  draw_annotations(copy, boxes, lines);
+  draw_annotations(copy, boxes, lines, analytics_shapes(r));
   return copy;
 }
 

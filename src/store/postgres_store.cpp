@@ -86,6 +86,19 @@ constexpr Prepared kUpsertRollup{
     " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (stream, algo, label, level, bucket)"
     " DO UPDATE SET samples = rollups.samples + excluded.samples, sum = rollups.sum + excluded.sum,"
     " min = LEAST(rollups.min, excluded.min), max = GREATEST(rollups.max, excluded.max)"};
+constexpr Prepared kUpsertLineRollup{
+    "sf_upsert_line_rollup",
+    "INSERT INTO line_rollups(stream, algo, line, level, bucket, samples, crossings_in, crossings_out)"
+    " VALUES($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (stream, algo, line, level, bucket) DO UPDATE SET"
+    " samples = line_rollups.samples + excluded.samples,"
+    " crossings_in = line_rollups.crossings_in + excluded.crossings_in,"
+    " crossings_out = line_rollups.crossings_out + excluded.crossings_out"};
+constexpr Prepared kUpsertZoneRollup{
+    "sf_upsert_zone_rollup",
+    "INSERT INTO zone_rollups(stream, algo, zone, level, bucket, samples, sum, min, max)"
+    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (stream, algo, zone, level, bucket)"
+    " DO UPDATE SET samples = zone_rollups.samples + excluded.samples, sum = zone_rollups.sum + excluded.sum,"
+    " min = LEAST(zone_rollups.min, excluded.min), max = GREATEST(zone_rollups.max, excluded.max)"};
 constexpr Prepared kUpsertStream{
     "sf_upsert_stream",
     "INSERT INTO streams(name, first_ts, last_ts) VALUES($1, $2, $3) ON CONFLICT (name) DO UPDATE SET"
@@ -97,8 +110,8 @@ constexpr Prepared kUpsertFrame{
     " VALUES($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (stream, seq) DO UPDATE SET"
     " archive_path = coalesce(excluded.archive_path, frames.archive_path),"
     " archive_bytes = coalesce(excluded.archive_bytes, frames.archive_bytes)"};
-constexpr Prepared kStatements[] = {kInsertResult, kInsertDetection, kInsertEvent,
-                                    kUpsertRollup, kUpsertStream,    kUpsertFrame};
+constexpr Prepared kStatements[] = {kInsertResult,     kInsertDetection,  kInsertEvent,  kUpsertRollup,
+                                    kUpsertLineRollup, kUpsertZoneRollup, kUpsertStream, kUpsertFrame};
 
 [[noreturn]] void fail(const std::string& where, std::string_view what, const char* message) {
   throw StoreError("PostgreSQL " + where + ": " + std::string(what.substr(0, 120)) + ": " + trimmed(message));
@@ -335,8 +348,8 @@ size_t PostgresStore::write(const std::vector<Result>& results, const std::vecto
   connected();
   auto* conn = conn_.get();
   RollbackOnExit rollback(conn);
-  // Row locks are taken in one global order (results, roll-ups, streams, frames; each sorted by key), so
-  // two workers writing overlapping batches wait for each other but never deadlock.
+  // Row locks are taken in one global order (results; roll-ups of counts, lines and zones; streams; frames;
+  // each sorted by key), so two workers writing overlapping batches wait for each other but never deadlock.
   std::vector<size_t> order(results.size());
   std::iota(order.begin(), order.end(), size_t(0));
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
@@ -370,18 +383,35 @@ size_t PostgresStore::write(const std::vector<Result>& results, const std::vecto
     int64_t samples = 0, sum = 0;
     int64_t min = std::numeric_limits<int64_t>::max(), max = std::numeric_limits<int64_t>::min();
   };
-  std::map<std::tuple<std::string, std::string, std::string, std::string, double>, Sum> rollups;
+  using BucketKey = std::tuple<std::string, std::string, std::string, std::string, double>;
+  std::map<BucketKey, Sum> rollups;
+  std::map<BucketKey, Sum> zone_rollups;  // the same sums over zone occupancy, keyed by zone
+  struct Crossings {
+    int64_t samples = 0, in = 0, out = 0;
+  };
+  std::map<BucketKey, Crossings> line_rollups;               // keyed by line
   std::map<std::string, std::pair<double, double>> streams;  // first and last ts
+  auto add = [](Sum& sum, int64_t value) {
+    ++sum.samples;
+    sum.sum += value;
+    sum.min = std::min(sum.min, value);
+    sum.max = std::max(sum.max, value);
+  };
   for (const Result* r : added) {
     double ts = frame_time(*r);
+    const auto lines = line_rollup_samples(*r);
+    const auto zones = zone_rollup_samples(*r);
     for (const auto& level : kRollupLevels) {
       double bucket = bucket_start(ts, level.seconds);
-      for (const auto& s : rollup_samples(*r)) {
-        auto& sum = rollups[{r->stream, r->algo, s.label, level.name, bucket}];
-        ++sum.samples;
-        sum.sum += s.value;
-        sum.min = std::min(sum.min, s.value);
-        sum.max = std::max(sum.max, s.value);
+      for (const auto& s : rollup_samples(*r))
+        add(rollups[{r->stream, r->algo, s.label, level.name, bucket}], s.value);
+      for (const auto& z : zones)
+        add(zone_rollups[{r->stream, r->algo, z.zone, level.name, bucket}], z.count);
+      for (const auto& l : lines) {
+        auto& c = line_rollups[{r->stream, r->algo, l.line, level.name, bucket}];
+        ++c.samples;
+        c.in += l.in;
+        c.out += l.out;
       }
     }
     auto [span, fresh] = streams.try_emplace(r->stream, ts, ts);
@@ -436,6 +466,31 @@ size_t PostgresStore::write(const std::vector<Result>& results, const std::vecto
                                      .integer(sum.sum)
                                      .integer(sum.min)
                                      .integer(sum.max));
+  }
+  for (const auto& [key, c] : line_rollups) {
+    const auto& [stream, algo, line, level, bucket] = key;
+    pipeline.send(kUpsertLineRollup, Params()
+                                         .text(stream)
+                                         .text(algo)
+                                         .text(line)
+                                         .text(level)
+                                         .real(bucket)
+                                         .integer(c.samples)
+                                         .integer(c.in)
+                                         .integer(c.out));
+  }
+  for (const auto& [key, sum] : zone_rollups) {
+    const auto& [stream, algo, zone, level, bucket] = key;
+    pipeline.send(kUpsertZoneRollup, Params()
+                                         .text(stream)
+                                         .text(algo)
+                                         .text(zone)
+                                         .text(level)
+                                         .real(bucket)
+                                         .integer(sum.samples)
+                                         .integer(sum.sum)
+                                         .integer(sum.min)
+                                         .integer(sum.max));
   }
   for (const auto& [stream, span] : streams)
     pipeline.send(kUpsertStream, Params().text(stream).real(span.first).real(span.second));
@@ -492,6 +547,22 @@ QueryRows PostgresStore::query(const std::string& sql) {
   return rows_of(run(conn_.get(), shown_url_, sql).get());  // the extended protocol runs one statement only
 }
 
+QueryRows PostgresStore::select(const std::string& sql, const std::vector<nlohmann::json>& params) {
+  connected();
+  Params p;
+  for (const auto& value : params) {
+    if (value.is_number_integer())
+      p.integer(value.get<int64_t>());
+    else if (value.is_number())
+      p.real(value.get<double>());
+    else if (value.is_string())
+      p.text(value.get_ref<const std::string&>());
+    else
+      p.null();
+  }
+  return rows_of(run(conn_.get(), shown_url_, sql, p).get());
+}
+
 QueryRows postgres_read_only_query(const std::string& url, const std::string& sql) {
   // Its own connection, without the store's migrations: reading must not create or upgrade a schema.
   std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(url.c_str()), &PQfinish);
@@ -528,8 +599,9 @@ void PostgresStore::apply_retention(const RetentionPolicy& policy, double now) {
   }
   for (size_t i = 0; i < std::size(kRollupLevels); ++i) {
     if (policy.rollup_seconds[i] <= 0) continue;
-    run(conn, shown_url_, "DELETE FROM rollups WHERE level = $1 AND bucket < $2",
-        Params().text(kRollupLevels[i].name).real(now - policy.rollup_seconds[i]));
+    for (const char* table : {"rollups", "line_rollups", "zone_rollups"})
+      run(conn, shown_url_, std::string("DELETE FROM ") + table + " WHERE level = $1 AND bucket < $2",
+          Params().text(kRollupLevels[i].name).real(now - policy.rollup_seconds[i]));
   }
   run(conn, shown_url_, "COMMIT");
 }

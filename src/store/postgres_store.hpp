@@ -28,6 +28,9 @@ class PostgresStore : public Store {
   QueryRows query(const std::string& sql) override;
   std::string describe() const override { return shown_url_; }
 
+ protected:
+  QueryRows select(const std::string& sql, const std::vector<nlohmann::json>& params) override;
+
  private:
   void connected();  // resets a broken connection once, and prepares the statements of a new one
   void setup_session();

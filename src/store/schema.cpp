@@ -51,7 +51,20 @@ std::vector<std::string> migrations(Dialect dialect) {
                    ");\n"
                    "CREATE INDEX events_ts ON events(ts);\n"
                    "CREATE INDEX events_result ON events(stream, algo, frame);\n";
-  return {v1, v2};
+  // v3: roll-ups of what the counting stages report, per bucket like `rollups`: line crossings (sums of
+  // the "line" events of the bucket's results) and zone occupancy (samples, sum, min, max of the counts).
+  // `samples` counts the results of the bucket, so a bucket without crossings reads 0, not nothing.
+  std::string v3 =
+      "CREATE TABLE line_rollups(stream TEXT NOT NULL, algo TEXT NOT NULL, line TEXT NOT NULL, level TEXT "
+      "NOT NULL, bucket " +
+      real + " NOT NULL, samples " + integer + " NOT NULL, crossings_in " + integer +
+      " NOT NULL, crossings_out " + integer +
+      " NOT NULL, PRIMARY KEY(stream, algo, line, level, bucket));\n"
+      "CREATE TABLE zone_rollups(stream TEXT NOT NULL, algo TEXT NOT NULL, zone TEXT NOT NULL, level TEXT "
+      "NOT NULL, bucket " +
+      real + " NOT NULL, samples " + integer + " NOT NULL, sum " + integer + " NOT NULL, min " + integer +
+      " NOT NULL, max " + integer + " NOT NULL, PRIMARY KEY(stream, algo, zone, level, bucket));\n";
+  return {v1, v2, v3};
 }
 
 }  // namespace sf::schema

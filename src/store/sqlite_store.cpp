@@ -2,6 +2,8 @@
 // writer), batched transactions, idempotent upserts.
 #include "store/sqlite_store.hpp"
 
+#include <cctype>
+
 #include "store/schema.hpp"
 #include "store/store_rows.hpp"
 
@@ -71,6 +73,16 @@ size_t SqliteStore::write(const std::vector<Result>& results, const std::vector<
       " VALUES(?, ?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT(stream, algo, label, level, bucket) DO UPDATE SET"
       " samples = samples + 1, sum = sum + excluded.sum, min = min(min, excluded.min),"
       " max = max(max, excluded.max)");
+  auto upsert_line_rollup = db_.prepare(
+      "INSERT INTO line_rollups(stream, algo, line, level, bucket, samples, crossings_in, crossings_out)"
+      " VALUES(?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT(stream, algo, line, level, bucket) DO UPDATE SET"
+      " samples = samples + 1, crossings_in = crossings_in + excluded.crossings_in,"
+      " crossings_out = crossings_out + excluded.crossings_out");
+  auto upsert_zone_rollup = db_.prepare(
+      "INSERT INTO zone_rollups(stream, algo, zone, level, bucket, samples, sum, min, max)"
+      " VALUES(?, ?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT(stream, algo, zone, level, bucket) DO UPDATE SET"
+      " samples = samples + 1, sum = sum + excluded.sum, min = min(min, excluded.min),"
+      " max = max(max, excluded.max)");
   auto upsert_stream = db_.prepare(
       "INSERT INTO streams(name, first_ts, last_ts) VALUES(?, ?, ?) ON CONFLICT(name) DO UPDATE SET"
       " first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts)");
@@ -110,11 +122,21 @@ size_t SqliteStore::write(const std::vector<Result>& results, const std::vector<
         insert_event.bind_null(11);
       insert_event.run();
     }
+    const auto lines = line_rollup_samples(r);
+    const auto zones = zone_rollup_samples(r);
     for (const auto& level : kRollupLevels) {
       double bucket = bucket_start(ts, level.seconds);
       for (const auto& s : rollup_samples(r)) {
         upsert_rollup.bind(1, r.stream).bind(2, r.algo).bind(3, s.label).bind(4, level.name).bind(5, bucket);
         upsert_rollup.bind(6, s.value).bind(7, s.value).bind(8, s.value).run();
+      }
+      for (const auto& l : lines) {
+        upsert_line_rollup.bind(1, r.stream).bind(2, r.algo).bind(3, l.line).bind(4, level.name);
+        upsert_line_rollup.bind(5, bucket).bind(6, l.in).bind(7, l.out).run();
+      }
+      for (const auto& z : zones) {
+        upsert_zone_rollup.bind(1, r.stream).bind(2, r.algo).bind(3, z.zone).bind(4, level.name);
+        upsert_zone_rollup.bind(5, bucket).bind(6, z.count).bind(7, z.count).bind(8, z.count).run();
       }
     }
     upsert_stream.bind(1, r.stream).bind(2, ts).bind(3, ts).run();
@@ -153,8 +175,9 @@ void SqliteStore::clear_archive(const std::string& stream, int64_t seq) {
       .run();
 }
 
-QueryRows SqliteStore::query(const std::string& sql) {
-  auto q = db_.prepare(sql);
+namespace {
+
+QueryRows rows_of(sqlite::Statement& q) {
   QueryRows out;
   for (int i = 0; i < q.column_count(); ++i) out.columns.push_back(q.column_name(i));
   while (q.step()) {
@@ -178,6 +201,38 @@ QueryRows SqliteStore::query(const std::string& sql) {
   return out;
 }
 
+// "$1" -> "?1": the typed reads are written once with PostgreSQL's parameters; SQLite's ?NNN is the same.
+std::string numbered_parameters(const std::string& sql) {
+  std::string out = sql;
+  for (size_t i = 0; i + 1 < out.size(); ++i)
+    if (out[i] == '$' && std::isdigit(static_cast<unsigned char>(out[i + 1]))) out[i] = '?';
+  return out;
+}
+
+}  // namespace
+
+QueryRows SqliteStore::query(const std::string& sql) {
+  auto q = db_.prepare(sql);
+  return rows_of(q);
+}
+
+QueryRows SqliteStore::select(const std::string& sql, const std::vector<nlohmann::json>& params) {
+  auto q = db_.prepare(numbered_parameters(sql));
+  for (size_t i = 0; i < params.size(); ++i) {
+    const auto& p = params[i];
+    int index = int(i) + 1;
+    if (p.is_number_integer())
+      q.bind(index, p.get<int64_t>());
+    else if (p.is_number())
+      q.bind(index, p.get<double>());
+    else if (p.is_string())
+      q.bind(index, p.get_ref<const std::string&>());
+    else
+      q.bind_null(index);
+  }
+  return rows_of(q);
+}
+
 void SqliteStore::apply_retention(const RetentionPolicy& policy, double now) {
   Transaction t(db_);
   if (policy.raw_seconds > 0) {
@@ -193,10 +248,11 @@ void SqliteStore::apply_retention(const RetentionPolicy& policy, double now) {
   }
   for (size_t i = 0; i < std::size(kRollupLevels); ++i) {
     if (policy.rollup_seconds[i] <= 0) continue;
-    db_.prepare("DELETE FROM rollups WHERE level = ? AND bucket < ?")
-        .bind(1, kRollupLevels[i].name)
-        .bind(2, now - policy.rollup_seconds[i])
-        .run();
+    for (const char* table : {"rollups", "line_rollups", "zone_rollups"})
+      db_.prepare(std::string("DELETE FROM ") + table + " WHERE level = ? AND bucket < ?")
+          .bind(1, kRollupLevels[i].name)
+          .bind(2, now - policy.rollup_seconds[i])
+          .run();
   }
   t.commit();
 }

@@ -15,6 +15,9 @@ class SqliteStore : public Store {
   QueryRows query(const std::string& sql) override;
   std::string describe() const override { return "sqlite:" + db_.path(); }
 
+ protected:
+  QueryRows select(const std::string& sql, const std::vector<nlohmann::json>& params) override;
+
  private:
   void migrate();
   sqlite::Database db_;

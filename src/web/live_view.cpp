@@ -36,6 +36,16 @@ void LiveView::publish_frame(const std::string& stream, const cv::Mat& image) {
 
 void LiveView::publish_result(const Result& result) {
   history_.add(result);
+  analytics_.add(result);
+  if (!result.events.empty()) {
+    // A result read from Redis comes without its frame: its events are shown on the stream's newest.
+    cv::Mat frame = result.image;
+    if (frame.empty()) {
+      std::lock_guard lock(mutex_);
+      if (auto it = streams_.find(result.stream); it != streams_.end()) frame = it->second.image;
+    }
+    events_.add(result, frame);
+  }
   {
     std::lock_guard lock(mutex_);
     auto& view = streams_[result.stream];
@@ -81,8 +91,10 @@ LiveJpeg LiveView::encode(const std::string& stream, StreamView& view, std::uniq
   cv::Mat canvas = view.image.clone();
   std::vector<AnnotationBox> boxes;
   std::vector<std::string> lines{stream};
+  std::vector<AnnotationShape> shapes;
   for (const auto& [algo, result] : view.latest) {
     add_annotation_boxes(boxes, result.detections);
+    for (auto& shape : analytics_shapes(result)) shapes.push_back(std::move(shape));
     lines.push_back(algo + ": count " + std::to_string(result.detections.size()));
     for (auto& line : analytics_lines(result)) lines.push_back(std::move(line));
   }
@@ -91,7 +103,7 @@ LiveJpeg LiveView::encode(const std::string& stream, StreamView& view, std::uniq
   lines.push_back(fps);
   lock.unlock();
 
-  draw_annotations(canvas, boxes, lines);
+  draw_annotations(canvas, boxes, lines, shapes);
   LiveJpeg jpeg{version,
                 std::make_shared<const std::vector<unsigned char>>(encode_jpeg(canvas, jpeg_quality_)),
                 canvas.cols, canvas.rows};

@@ -1,6 +1,7 @@
 #pragma once
 // What the browser sees live: per stream the newest frame with the newest detections of each algorithm
-// drawn on it, as a JPEG shared by every viewer, the newest result per algorithm, and counts over time.
+// drawn on it, as a JPEG shared by every viewer, the newest result per algorithm, counts, crossings and
+// occupancy over time, and the recent events with their thumbnails.
 //
 // Inference never waits for viewers: publishing stores a reference to the frame and bumps a version
 // (no drawing, no encoding). A viewer asking for a version it has not seen draws and encodes it once; the
@@ -20,7 +21,9 @@
 #include "sightflow/metrics.hpp"
 #include "sightflow/result.hpp"
 #include "sightflow/sink.hpp"
+#include "web/analytics_history.hpp"
 #include "web/count_history.hpp"
+#include "web/event_log.hpp"
 
 namespace sf {
 
@@ -55,6 +58,8 @@ class LiveView {
   // Results per second of `stream` over the last seconds (the video's effective frame rate).
   double result_rate(const std::string& stream) const;
   const CountHistory& history() const { return history_; }
+  const AnalyticsHistory& analytics_history() const { return analytics_; }
+  const EventLog& events() const { return events_; }
 
   // Viewers currently watching `stream` (the MJPEG route counts them).
   void viewer_joined(const std::string& stream);
@@ -84,6 +89,8 @@ class LiveView {
   std::condition_variable changed_;
   std::map<std::string, StreamView> streams_;
   CountHistory history_;
+  AnalyticsHistory analytics_;
+  EventLog events_;
   bool closed_ = false;
 };
 

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
+#include <map>
 
 #include "http/http_json.hpp"
 #include "http/listen.hpp"
@@ -20,18 +20,34 @@ namespace {
 
 constexpr const char* kBoundary = "sightflowframe";
 
-// A string literal for SQL: quotes doubled (the store's query() takes one statement without parameters).
-std::string sql_text(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
+// The roll-up level a `step` names, in seconds; 400 for anything else.
+double step_seconds(const std::string& step) {
+  for (const auto& level : kRollupLevels)
+    if (step == level.name) return level.seconds;
+  throw HttpError(400, "BadRequestException", "step must be 1s, 1m or 1h, got '" + step + "'");
 }
 
-std::string sql_number(double value) {
-  std::ostringstream out;
-  out.precision(17);
-  out << value;
-  return out.str();
+std::string param(const httplib::Request& req, const char* name, const std::string& fallback = "") {
+  return req.has_param(name) ? req.get_param_value(name) : fallback;
+}
+
+// A series' question from ?stream=&algo=&from=&to=&step= (the last 300 s in 1 s buckets by default).
+SeriesQuery series_query(const httplib::Request& req, const char* name_param) {
+  if (!req.has_param("stream")) throw HttpError(400, "BadRequestException", "give stream=NAME");
+  SeriesQuery q;
+  q.stream = req.get_param_value("stream");
+  q.algo = param(req, "algo");
+  q.level = param(req, "step", "1s");
+  step_seconds(q.level);
+  q.to = query_number(req, "to").value_or(unix_now());
+  q.from = query_number(req, "from").value_or(q.to - 300);
+  if (!(q.from <= q.to)) throw HttpError(400, "BadRequestException", "from must not be after to");
+  q.name = param(req, name_param);
+  return q;
+}
+
+std::string frame_url(const std::string& stream, int64_t seq) {
+  return "/api/frames/" + httplib::detail::encode_query_param(stream) + "/" + std::to_string(seq) + ".jpg";
 }
 
 bool same_token(const std::string& given, const std::string& expected) {
@@ -105,9 +121,10 @@ void WebServer::stop() {
 
 std::string WebServer::url() const { return "http://" + options_.host + ":" + std::to_string(port_); }
 
-QueryRows WebServer::query(const std::string& sql) {
+template <typename Read>
+auto WebServer::read_store(Read&& read) {
   std::lock_guard lock(store_mutex_);
-  return store_->query(sql);
+  return read(*store_);
 }
 
 void WebServer::routes() {
@@ -239,15 +256,35 @@ void WebServer::api_routes() {
     });
   });
   s.Get("/api/counts", [this](const httplib::Request& req, httplib::Response& res) {
+    answer(res, [&] { send_json(res, counts(series_query(req, "label"))); });
+  });
+  s.Get("/api/lines", [this](const httplib::Request& req, httplib::Response& res) {
+    answer(res, [&] { send_json(res, line_series(series_query(req, "line"))); });
+  });
+  s.Get("/api/zones", [this](const httplib::Request& req, httplib::Response& res) {
+    answer(res, [&] { send_json(res, zone_series(series_query(req, "zone"))); });
+  });
+  s.Get("/api/events", [this](const httplib::Request& req, httplib::Response& res) {
     answer(res, [&] {
-      if (!req.has_param("stream")) throw HttpError(400, "BadRequestException", "give stream=NAME");
-      double now = unix_now();
-      double to = query_number(req, "to").value_or(now);
-      double from = query_number(req, "from").value_or(to - 300);
-      std::string step = req.has_param("step") ? req.get_param_value("step") : "1s";
-      std::string label = req.has_param("label") ? req.get_param_value("label") : "*";
-      std::string algo = req.has_param("algo") ? req.get_param_value("algo") : "";
-      send_json(res, counts(req.get_param_value("stream"), algo, label, from, to, step));
+      EventQuery q;
+      q.stream = param(req, "stream");
+      q.type = param(req, "type");
+      q.from = query_number(req, "from");
+      q.to = query_number(req, "to");
+      auto limit = query_number(req, "limit").value_or(50);
+      if (limit < 1 || limit > 1000) throw HttpError(400, "BadRequestException", "limit must be 1..1000");
+      q.limit = int64_t(limit);
+      if (q.from && q.to && !(*q.from <= *q.to))
+        throw HttpError(400, "BadRequestException", "from must not be after to");
+      send_json(res, events(q));
+    });
+  });
+  s.Get(R"(/api/events/(\d{1,18})\.jpg)", [this](const httplib::Request& req, httplib::Response& res) {
+    answer(res, [&] {
+      auto jpeg = live_.events().thumbnail(std::stoll(req.matches[1]));
+      if (!jpeg) throw HttpError(404, "NotFound", "no thumbnail of event " + std::string(req.matches[1]));
+      res.set_header("Cache-Control", "max-age=3600");  // an event's thumbnail never changes
+      res.set_content(reinterpret_cast<const char*>(jpeg->data()), jpeg->size(), "image/jpeg");
     });
   });
   s.Get("/api/metrics", [this](const httplib::Request&, httplib::Response& res) {
@@ -255,40 +292,93 @@ void WebServer::api_routes() {
   });
 }
 
-nlohmann::ordered_json WebServer::counts(const std::string& stream, std::string algo,
-                                         const std::string& label, double from, double to,
-                                         const std::string& step) {
-  double step_s = 0;
-  for (const auto& level : kRollupLevels)
-    if (step == level.name) step_s = level.seconds;
-  if (step_s == 0)
-    throw HttpError(400, "BadRequestException", "step must be 1s, 1m or 1h, got '" + step + "'");
-  if (!(from <= to)) throw HttpError(400, "BadRequestException", "from must not be after to");
-  if (algo.empty()) {
-    auto algos = live_.history().algorithms(stream);
-    if (!algos.empty()) algo = algos.front();
-    if (algo.empty() && store_) {
-      auto rows = query("SELECT DISTINCT algo FROM rollups WHERE stream = " + sql_text(stream) + " LIMIT 1");
-      if (!rows.rows.empty()) algo = rows.rows[0][0].get<std::string>();
+std::string WebServer::default_algorithm(const std::string& stream, const std::vector<std::string>& live) {
+  if (!live.empty()) return live.front();
+  if (!store_) return "";
+  auto stored = read_store([&](Store& store) { return store.algorithms(stream); });
+  return stored.empty() ? "" : stored.front();
+}
+
+nlohmann::ordered_json WebServer::counts(SeriesQuery q) {
+  const double step_s = step_seconds(q.level);
+  if (q.name.empty()) q.name = "*";
+  if (q.algo.empty()) q.algo = default_algorithm(q.stream, live_.history().algorithms(q.stream));
+  std::vector<CountBucket> buckets;
+  std::string source = "memory";
+  if (store_ && !q.algo.empty()) {
+    buckets = read_store([&](Store& store) { return store.count_series(q); });
+    if (!buckets.empty()) source = "store";
+  }
+  if (buckets.empty())
+    for (const auto& p : live_.history().points(q.stream, q.algo, q.name, q.from, q.to, step_s))
+      buckets.push_back({p.t, p.avg, p.min, p.max, p.samples});
+  nlohmann::ordered_json points = nlohmann::ordered_json::array();
+  for (const auto& b : buckets)
+    points.push_back({{"t", b.t}, {"avg", b.avg}, {"min", b.min}, {"max", b.max}, {"samples", b.samples}});
+  return {{"stream", q.stream}, {"algo", q.algo},   {"label", q.name},
+          {"step", q.level},    {"source", source}, {"points", points}};
+}
+
+nlohmann::ordered_json WebServer::line_series(SeriesQuery q) {
+  const double step_s = step_seconds(q.level);
+  if (q.algo.empty()) q.algo = default_algorithm(q.stream, live_.analytics_history().algorithms(q.stream));
+  std::vector<LineBucket> buckets;
+  std::string source = "memory";
+  if (store_ && !q.algo.empty()) {
+    buckets = read_store([&](Store& store) { return store.line_series(q); });
+    if (!buckets.empty()) source = "store";
+  }
+  if (buckets.empty()) buckets = live_.analytics_history().lines(q, step_s);
+  nlohmann::ordered_json lines = nlohmann::ordered_json::object();
+  for (const auto& b : buckets) {
+    auto& points = lines[b.line];
+    if (points.is_null()) points = nlohmann::ordered_json::array();
+    points.push_back({{"t", b.t}, {"in", b.in}, {"out", b.out}, {"samples", b.samples}});
+  }
+  return {{"stream", q.stream}, {"algo", q.algo}, {"step", q.level}, {"source", source}, {"lines", lines}};
+}
+
+nlohmann::ordered_json WebServer::zone_series(SeriesQuery q) {
+  const double step_s = step_seconds(q.level);
+  if (q.algo.empty()) q.algo = default_algorithm(q.stream, live_.analytics_history().algorithms(q.stream));
+  std::vector<ZoneBucket> buckets;
+  std::string source = "memory";
+  if (store_ && !q.algo.empty()) {
+    buckets = read_store([&](Store& store) { return store.zone_series(q); });
+    if (!buckets.empty()) source = "store";
+  }
+  if (buckets.empty()) buckets = live_.analytics_history().zones(q, step_s);
+  nlohmann::ordered_json zones = nlohmann::ordered_json::object();
+  for (const auto& b : buckets) {
+    auto& points = zones[b.zone];
+    if (points.is_null()) points = nlohmann::ordered_json::array();
+    points.push_back({{"t", b.t}, {"avg", b.avg}, {"min", b.min}, {"max", b.max}, {"samples", b.samples}});
+  }
+  return {{"stream", q.stream}, {"algo", q.algo}, {"step", q.level}, {"source", source}, {"zones", zones}};
+}
+
+nlohmann::ordered_json WebServer::events(const EventQuery& q) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  const auto& log = live_.events();
+  std::string source = store_ ? "store" : "memory";
+  if (store_) {
+    for (const auto& e : read_store([&](Store& store) { return store.events(q); })) {
+      auto json = event_json(e);
+      // A thumbnail while the event is recent; the archived frame when the archive kept it.
+      if (auto id = log.find(e); id && log.thumbnail(*id))
+        json["thumbnail"] = "/api/events/" + std::to_string(*id) + ".jpg";
+      else if (e.archived && !options_.archive_dir.empty())
+        json["thumbnail"] = frame_url(e.stream, e.frame);
+      list.push_back(std::move(json));
+    }
+  } else {
+    for (const auto& l : log.recent(q)) {
+      auto json = event_json(l.event);
+      if (l.thumbnail) json["thumbnail"] = "/api/events/" + std::to_string(l.id) + ".jpg";
+      list.push_back(std::move(json));
     }
   }
-  nlohmann::ordered_json points = nlohmann::ordered_json::array();
-  std::string source = "memory";
-  if (store_ && !algo.empty()) {
-    auto rows = query("SELECT bucket, avg, min, max, samples FROM counts WHERE stream = " + sql_text(stream) +
-                      " AND algo = " + sql_text(algo) + " AND label = " + sql_text(label) + " AND level = " +
-                      sql_text(step) + " AND bucket >= " + sql_number(bucket_start(from, step_s)) +
-                      " AND bucket <= " + sql_number(to) + " ORDER BY bucket");
-    for (const auto& r : rows.rows)
-      points.push_back({{"t", r[0]}, {"avg", r[1]}, {"min", r[2]}, {"max", r[3]}, {"samples", r[4]}});
-    if (!points.empty()) source = "store";
-  }
-  if (points.empty()) {
-    for (const auto& p : live_.history().points(stream, algo, label, from, to, step_s))
-      points.push_back({{"t", p.t}, {"avg", p.avg}, {"min", p.min}, {"max", p.max}, {"samples", p.samples}});
-  }
-  return {{"stream", stream}, {"algo", algo},     {"label", label},
-          {"step", step},     {"source", source}, {"points", points}};
+  return {{"source", source}, {"events", list}};
 }
 
 void WebServer::frame_routes() {
@@ -296,27 +386,21 @@ void WebServer::frame_routes() {
   s.Get("/api/frames", [this](const httplib::Request& req, httplib::Response& res) {
     answer(res, [&] {
       if (!store_) throw HttpError(404, "NotFound", "this server has no results store (--db)");
-      std::string where = "archive_path IS NOT NULL";
-      if (req.has_param("stream")) where += " AND stream = " + sql_text(req.get_param_value("stream"));
-      if (auto from = query_number(req, "from")) where += " AND ts >= " + sql_number(*from);
-      if (auto to = query_number(req, "to")) where += " AND ts <= " + sql_number(*to);
+      FrameQuery q;
+      q.stream = param(req, "stream");
+      q.from = query_number(req, "from");
+      q.to = query_number(req, "to");
       auto limit = query_number(req, "limit").value_or(100);
       if (limit < 1 || limit > 10000) throw HttpError(400, "BadRequestException", "limit must be 1..10000");
-      auto rows = query("SELECT stream, seq, ts, width, height FROM frames WHERE " + where +
-                        " ORDER BY ts DESC LIMIT " + std::to_string(int64_t(limit)));
+      q.limit = int64_t(limit);
       nlohmann::ordered_json frames = nlohmann::ordered_json::array();
-      for (const auto& r : rows.rows) {
-        auto stream = r[0].get<std::string>();
-        auto seq = r[1].get<int64_t>();
-        frames.push_back(
-            nlohmann::ordered_json{{"stream", stream},
-                                   {"seq", seq},
-                                   {"ts", r[2]},
-                                   {"width", r[3]},
-                                   {"height", r[4]},
-                                   {"url", "/api/frames/" + httplib::detail::encode_query_param(stream) +
-                                               "/" + std::to_string(seq) + ".jpg"}});
-      }
+      for (const auto& f : read_store([&](Store& store) { return store.frames(q); }))
+        frames.push_back(nlohmann::ordered_json{{"stream", f.stream},
+                                                {"seq", f.seq},
+                                                {"ts", f.ts},
+                                                {"width", f.width},
+                                                {"height", f.height},
+                                                {"url", frame_url(f.stream, f.seq)}});
       send_json(res, {{"frames", frames}});
     });
   });
@@ -326,14 +410,12 @@ void WebServer::frame_routes() {
         throw HttpError(404, "NotFound", "this server has no frame archive (--db and --archive)");
       std::string stream = req.matches[1];
       std::string seq = req.matches[2];
-      auto rows = query("SELECT archive_path FROM frames WHERE stream = " + sql_text(stream) +
-                        " AND seq = " + seq + " AND archive_path IS NOT NULL");
-      if (rows.rows.empty())
-        throw HttpError(404, "NotFound", "no archived frame " + seq + " of stream '" + stream + "'");
+      auto path = read_store([&](Store& store) { return store.archive_path(stream, std::stoll(seq)); });
+      if (!path) throw HttpError(404, "NotFound", "no archived frame " + seq + " of stream '" + stream + "'");
       namespace fs = std::filesystem;
       std::error_code ec;
       auto root = fs::weakly_canonical(options_.archive_dir, ec);
-      auto file = fs::weakly_canonical(root / rows.rows[0][0].get<std::string>(), ec);
+      auto file = fs::weakly_canonical(root / *path, ec);
       auto relative = file.lexically_relative(root);
       // Only files inside the archive folder are served, whatever path the row holds.
       if (ec || relative.empty() || *relative.begin() == "..")
@@ -360,6 +442,7 @@ std::string WebServer::metrics_text() {
         text.gauge("sightflow_latest_detections", "Detections in the newest result (people counted now).",
                    {{"stream", stream}, {"algo", algo}}, count);
     }
+  add_counting_metrics(text);
   std::string out = text.str();
   for (const auto& render : extra_metrics_) {
     try {
@@ -369,6 +452,29 @@ std::string WebServer::metrics_text() {
     }
   }
   return out;
+}
+
+void WebServer::add_counting_metrics(PrometheusText& text) {
+  // From the totals in each algorithm's newest result: the stages count from the stream's start, so the
+  // crossings only grow (a restarted stream starts again at 0, which Prometheus reads as a reset).
+  for (const auto& stream : live_.streams()) {
+    std::map<std::pair<std::string, std::string>, int64_t> crossings;  // (line, direction)
+    std::map<std::string, int64_t> occupancy;
+    for (const auto& result : live_.latest_results(stream)) {
+      if (auto lines = result.find("lines"); lines != result.end() && lines->is_object())
+        for (const auto& [line, totals] : lines->items())
+          for (const char* direction : {"in", "out"})
+            crossings[{line, direction}] += totals.value(direction, int64_t(0));
+      if (auto zones = result.find("zones"); zones != result.end() && zones->is_object())
+        for (const auto& [zone, z] : zones->items()) occupancy[zone] += z.value("count", int64_t(0));
+    }
+    for (const auto& [key, count] : crossings)
+      text.counter("sightflow_line_crossings_total", "Tracks that crossed the line, per direction.",
+                   {{"stream", stream}, {"line", key.first}, {"direction", key.second}}, double(count));
+    for (const auto& [zone, count] : occupancy)
+      text.gauge("sightflow_zone_occupancy", "Tracks counted inside the zone in the newest result.",
+                 {{"stream", stream}, {"zone", zone}}, double(count));
+  }
 }
 
 }  // namespace sf

@@ -22,13 +22,15 @@ class Server;
 
 namespace sf {
 
+class PrometheusText;
+
 struct WebOptions {
   std::string host = "127.0.0.1";
   int port = 8090;          // 0: any free port (see port())
   std::string token;        // needed by POST/DELETE routes; required to bind a non-loopback address
   double video_fps = 10;    // MJPEG frames per second per viewer, at most (a viewer may ask for fewer)
   int threads = 64;         // connections served at once (each MJPEG viewer holds one)
-  std::string db;           // results store for counts and archived frames ("" none)
+  std::string db;           // results store for counts, events and archived frames ("" none)
   std::string archive_dir;  // where archived frames are (the store holds paths relative to it)
   size_t max_body_bytes = 16 << 20;
 };
@@ -62,9 +64,16 @@ class WebServer {
   void api_routes();
   void frame_routes();
   std::string metrics_text();
-  nlohmann::ordered_json counts(const std::string& stream, std::string algo, const std::string& label,
-                                double from, double to, const std::string& step);
-  QueryRows query(const std::string& sql);
+  void add_counting_metrics(PrometheusText& text);
+  // The algorithm a series shows when the request names none: the first the live view has, else the store's.
+  std::string default_algorithm(const std::string& stream, const std::vector<std::string>& live);
+  // Series from the store's roll-ups when it has points, else from the live view's memory.
+  nlohmann::ordered_json counts(SeriesQuery query);
+  nlohmann::ordered_json line_series(SeriesQuery query);
+  nlohmann::ordered_json zone_series(SeriesQuery query);
+  nlohmann::ordered_json events(const EventQuery& query);
+  template <typename Read>
+  auto read_store(Read&& read);  // runs read(store) under the store's mutex
 
   WebOptions options_;
   LiveView& live_;

@@ -29,6 +29,10 @@ export function describe(page) {
       video_height: card.querySelector('img.live-video')?.naturalHeight ?? 0,
       chart_points: Number(card.querySelector('canvas.count-chart')?.dataset.points ?? 0),
       latency_stages: [...card.querySelectorAll('.latency-segment')].map((s) => s.dataset.stage),
+      crossing_points: Number(card.querySelector('canvas.crossings-chart')?.dataset.points ?? 0),
+      events: [...card.querySelectorAll('.event-item')].map((item) => item.dataset.type),
+      event_thumbnails: [...card.querySelectorAll('img.event-thumb')]
+        .filter((img) => img.complete && img.naturalWidth > 0).length,
     })),
   }));
 }

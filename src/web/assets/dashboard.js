@@ -1,5 +1,6 @@
-// The sightflow dashboard: a card per stream (live MJPEG video, counts over time, fps, per-stage
-// latency) and the controls that start and stop streams. Everything comes from the JSON API of
+// The sightflow dashboard: a card per stream (live MJPEG video, counts over time, line crossings over
+// time, recent events with thumbnails, fps, per-stage latency) and the controls that start and stop
+// streams. Everything comes from the JSON API of
 // docs/WEB.md, polled; data from the server enters the page only as text (textContent, attributes).
 
 const STREAMS_POLL_MS = 1000;
@@ -9,6 +10,7 @@ const CHART_GAP_S = 3; // buckets are 1 s: farther apart than this, the line bre
 const VIDEO_RETRY_MS = 2000;
 const TOKEN_KEY = 'sightflow.token';
 const MAX_MESSAGES = 5;
+const MAX_EVENTS = 12; // shown per card, newest first
 // `remote`: a stream that other machines capture and infer (serve --redis).
 const LIVE_STATES = new Set(['starting', 'running', 'remote']);
 // Per-stage latency, in pipeline order: `read` is the stream's, the others each algorithm's.
@@ -139,30 +141,7 @@ class CountChart {
     const x = (t) => plot.left + ((t - start) / CHART_WINDOW_S) * (plot.right - plot.left);
     const y = (v) => plot.bottom - (v / top) * (plot.bottom - plot.top);
 
-    context.font = '11px system-ui, sans-serif';
-    context.fillStyle = axisColor;
-    context.strokeStyle = axisColor;
-    context.lineWidth = 1;
-    context.globalAlpha = 0.35;
-    context.beginPath();
-    for (const value of [0, top / 2, top]) {
-      context.moveTo(plot.left, Math.round(y(value)) + 0.5);
-      context.lineTo(plot.right, Math.round(y(value)) + 0.5);
-    }
-    context.stroke();
-    context.globalAlpha = 1;
-
-    context.textAlign = 'right';
-    context.textBaseline = 'middle';
-    for (const value of [0, top / 2, top]) {
-      context.fillText(Number.isInteger(value) ? String(value) : value.toFixed(1), plot.left - 4, y(value));
-    }
-    context.textBaseline = 'top';
-    for (let secondsAgo = CHART_WINDOW_S; secondsAgo >= 0; secondsAgo -= 60) {
-      context.textAlign = secondsAgo === CHART_WINDOW_S ? 'left' : secondsAgo === 0 ? 'right' : 'center';
-      const label = secondsAgo === 0 ? 'now' : `-${secondsAgo / 60}m`;
-      context.fillText(label, x(end - secondsAgo), plot.bottom + 5);
-    }
+    drawAxes(context, plot, x, y, top, end, axisColor);
 
     if (visible.length === 0) {
       context.textAlign = 'center';
@@ -187,6 +166,180 @@ class CountChart {
       context.fill();
     }
     canvas.dataset.points = String(visible.length);
+  }
+}
+
+// Line crossings over the last CHART_WINDOW_S seconds: per direction, the running total of the window's
+// crossings (all lines together) as a step line; data-points says how many buckets it drew.
+class CrossingsChart {
+  constructor(canvas) {
+    this.canvas = canvas;
+    this.lines = {};
+    this.canvas.dataset.points = '0';
+    new ResizeObserver(() => this.draw()).observe(canvas);
+  }
+
+  setLines(lines) {
+    this.lines = lines && typeof lines === 'object' ? lines : {};
+    this.draw();
+  }
+
+  draw() {
+    const canvas = this.canvas;
+    const ratio = window.devicePixelRatio || 1;
+    const width = canvas.clientWidth;
+    const height = canvas.clientHeight;
+    if (width === 0 || height === 0) return;
+    canvas.width = Math.round(width * ratio);
+    canvas.height = Math.round(height * ratio);
+    const context = canvas.getContext('2d');
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    context.clearRect(0, 0, width, height);
+    const style = getComputedStyle(canvas);
+    const axisColor = style.getPropertyValue('--chart-axis').trim() || '#888';
+    const colors = {
+      in: style.getPropertyValue('--chart-in').trim() || '#2a7de1',
+      out: style.getPropertyValue('--chart-out').trim() || '#f28e2b',
+    };
+    const plot = { left: 34, right: width - 8, top: 8, bottom: height - 20 };
+
+    // Buckets of every line merged by time.
+    const buckets = new Map();
+    for (const points of Object.values(this.lines)) {
+      if (!Array.isArray(points)) continue;
+      for (const p of points) {
+        if (typeof p.t !== 'number') continue;
+        const b = buckets.get(p.t) ?? { t: p.t, in: 0, out: 0 };
+        b.in += Number(p.in) || 0;
+        b.out += Number(p.out) || 0;
+        buckets.set(p.t, b);
+      }
+    }
+    const sorted = [...buckets.values()].sort((a, b) => a.t - b.t);
+    const newest = sorted.length ? sorted[sorted.length - 1].t : 0;
+    const end = Math.max(Date.now() / 1000, newest);
+    const start = end - CHART_WINDOW_S;
+    const visible = sorted.filter((b) => b.t >= start);
+    let totalIn = 0;
+    let totalOut = 0;
+    const running = visible.map((b) => ({ t: b.t, in: (totalIn += b.in), out: (totalOut += b.out) }));
+    const top = niceCeiling(Math.max(1, totalIn, totalOut));
+    const x = (t) => plot.left + ((t - start) / CHART_WINDOW_S) * (plot.right - plot.left);
+    const y = (v) => plot.bottom - (v / top) * (plot.bottom - plot.top);
+    drawAxes(context, plot, x, y, top, end, axisColor);
+
+    if (visible.length === 0) {
+      context.textAlign = 'center';
+      context.textBaseline = 'middle';
+      context.fillText('no crossings counted yet', (plot.left + plot.right) / 2, (plot.top + plot.bottom) / 2);
+    } else {
+      context.lineWidth = 2;
+      for (const direction of ['in', 'out']) {
+        context.strokeStyle = colors[direction];
+        context.beginPath();
+        running.forEach((p, i) => {
+          if (i === 0) context.moveTo(x(p.t), y(p[direction]));
+          else {
+            context.lineTo(x(p.t), y(running[i - 1][direction]));
+            context.lineTo(x(p.t), y(p[direction]));
+          }
+        });
+        context.stroke();
+      }
+      context.textAlign = 'left';
+      context.textBaseline = 'top';
+      context.fillStyle = colors.in;
+      context.fillText(`in ${totalIn}`, plot.left + 6, plot.top);
+      context.fillStyle = colors.out;
+      context.fillText(`out ${totalOut}`, plot.left + 56, plot.top);
+    }
+    canvas.dataset.points = String(visible.length);
+    canvas.dataset.in = String(totalIn);
+    canvas.dataset.out = String(totalOut);
+  }
+}
+
+// Grid lines at 0, top/2 and top, their values, and minute marks along the time axis.
+function drawAxes(context, plot, x, y, top, end, axisColor) {
+  context.font = '11px system-ui, sans-serif';
+  context.fillStyle = axisColor;
+  context.strokeStyle = axisColor;
+  context.lineWidth = 1;
+  context.globalAlpha = 0.35;
+  context.beginPath();
+  for (const value of [0, top / 2, top]) {
+    context.moveTo(plot.left, Math.round(y(value)) + 0.5);
+    context.lineTo(plot.right, Math.round(y(value)) + 0.5);
+  }
+  context.stroke();
+  context.globalAlpha = 1;
+  context.textAlign = 'right';
+  context.textBaseline = 'middle';
+  for (const value of [0, top / 2, top]) {
+    context.fillText(Number.isInteger(value) ? String(value) : value.toFixed(1), plot.left - 4, y(value));
+  }
+  context.textBaseline = 'top';
+  for (let secondsAgo = CHART_WINDOW_S; secondsAgo >= 0; secondsAgo -= 60) {
+    context.textAlign = secondsAgo === CHART_WINDOW_S ? 'left' : secondsAgo === 0 ? 'right' : 'center';
+    const label = secondsAgo === 0 ? 'now' : `-${secondsAgo / 60}m`;
+    context.fillText(label, x(end - secondsAgo), plot.bottom + 5);
+  }
+}
+
+// --- the event list ------------------------------------------------------------------------------
+
+function eventKey(e) {
+  return [e.algo, e.frame, e.type, e.name, e.track_id ?? ''].join('|');
+}
+
+// "door in", "lawn enter", "lawn exit after 4.2 s", then the track: "#3 person".
+function eventText(e) {
+  let what = `${e.name ?? ''} ${e.type === 'line' ? e.direction ?? '' : e.type}`.trim();
+  if (typeof e.dwell === 'number') what += ` after ${e.dwell.toFixed(1)} s`;
+  const track = [e.track_id !== undefined ? `#${e.track_id}` : '', e.label ?? ''].join(' ').trim();
+  return track ? `${what} · ${track}` : what;
+}
+
+// The stream's newest events, each with the thumbnail of its frame when the server has one; items are
+// kept by event, so a poll that brings nothing new changes nothing on the page.
+class EventList {
+  constructor() {
+    this.root = element('ul', { class: 'event-list' });
+    this.empty = element('p', { class: 'no-events' }, 'no events yet');
+    this.items = new Map(); // key -> <li>
+  }
+
+  setEvents(events) {
+    const shown = events.slice(0, MAX_EVENTS);
+    const keys = new Set(shown.map(eventKey));
+    for (const [key, item] of this.items) {
+      if (!keys.has(key)) {
+        item.remove();
+        this.items.delete(key);
+      }
+    }
+    shown.forEach((e, index) => {
+      const key = eventKey(e);
+      let item = this.items.get(key);
+      if (!item) item = this.makeItem(e, key);
+      if (this.root.children[index] !== item) this.root.insertBefore(item, this.root.children[index] ?? null);
+    });
+    this.empty.hidden = shown.length > 0;
+  }
+
+  makeItem(e, key) {
+    const item = element('li', { class: 'event-item', 'data-type': String(e.type ?? '') });
+    if (typeof e.thumbnail === 'string' && e.thumbnail.startsWith('/api/')) {
+      item.append(element('img', { class: 'event-thumb', src: e.thumbnail, alt: eventText(e), loading: 'lazy' }));
+    } else {
+      item.append(element('span', { class: 'event-thumb no-thumb' }));
+    }
+    const time = typeof e.ts === 'number' ? new Date(e.ts * 1000).toLocaleTimeString() : '';
+    const text = element('div', { class: 'event-text' });
+    text.append(element('span', { class: 'event-what' }, eventText(e)), element('span', { class: 'event-time' }, time));
+    item.append(text);
+    this.items.set(key, item);
+    return item;
   }
 }
 
@@ -269,10 +422,17 @@ class StreamCard {
     const canvas = element('canvas', { class: 'count-chart', 'aria-label': `counts over time of ${name}` });
     this.chart = new CountChart(canvas);
     this.countsError = element('p', { class: 'counts-error', hidden: '' });
+    // Shown once the stream counts line crossings.
+    this.crossings = element('section', { class: 'crossings', hidden: '' });
+    const crossingsCanvas = element('canvas', { class: 'crossings-chart', 'aria-label': `line crossings of ${name}` });
+    this.crossingsChart = new CrossingsChart(crossingsCanvas);
+    this.crossings.append(element('h3', {}, 'Line crossings over the last 5 minutes'), crossingsCanvas);
+    this.events = new EventList();
     this.latency = element('div', { class: 'latencies' });
 
     this.root.append(header, this.video, this.stats, this.source, this.error,
-      element('h3', {}, 'Count over the last 5 minutes'), canvas, this.countsError,
+      element('h3', {}, 'Count over the last 5 minutes'), canvas, this.countsError, this.crossings,
+      element('h3', {}, 'Events'), this.events.root, this.events.empty,
       element('h3', {}, 'Latency per stage'), this.latency);
   }
 
@@ -347,9 +507,16 @@ class StreamCard {
     if (!this.algorithm) return;
     const from = Math.floor(Date.now() / 1000) - CHART_WINDOW_S;
     const query = new URLSearchParams({ stream: this.name, algo: this.algorithm, step: '1s', from: String(from) });
+    const lines = new URLSearchParams({ stream: this.name, algo: this.algorithm, step: '1s', from: String(from) });
+    const events = new URLSearchParams({ stream: this.name, limit: String(MAX_EVENTS) });
     try {
-      const answer = await api('GET', `/api/counts?${query}`);
-      this.chart.setPoints(Array.isArray(answer?.points) ? answer.points : []);
+      const [counts, crossings, recent] = await Promise.all([
+        api('GET', `/api/counts?${query}`), api('GET', `/api/lines?${lines}`), api('GET', `/api/events?${events}`)]);
+      this.chart.setPoints(Array.isArray(counts?.points) ? counts.points : []);
+      const perLine = crossings?.lines && typeof crossings.lines === 'object' ? crossings.lines : {};
+      this.crossings.hidden = Object.keys(perLine).length === 0;
+      this.crossingsChart.setLines(perLine);
+      this.events.setEvents(Array.isArray(recent?.events) ? recent.events : []);
       this.countsError.hidden = true;
     } catch (error) {
       this.countsError.hidden = false;
