@@ -20,6 +20,7 @@
 #include "bus/frame_processor.hpp"
 #include "sightflow/config.hpp"
 #include "sightflow/sink.hpp"
+#include "sightflow/sink_options.hpp"
 #include "sightflow/store.hpp"
 #include "test_support.hpp"
 #include "web/http_json.hpp"
@@ -221,13 +222,11 @@ class CollectSink : public Sink {
   std::atomic<int64_t> written_{0};
 };
 
+// {into: NAME} or just NAME, read as a program's own sink would read its options.
 std::string read_collect_options(const nlohmann::json& options) {
-  if (!options.is_object()) throw SinkOptionError("", "expected a mapping with into");
-  for (const auto& [key, value] : options.items())
-    if (key != "into") throw SinkOptionError(key, "unknown key (expected into)");
-  if (!options.contains("into") || !options["into"].is_string())
-    throw SinkOptionError("into", "missing (the collection's name)");
-  return options["into"].get<std::string>();
+  SinkOptionReader r(options, "into");
+  r.only_keys({"into"});
+  return r.required_text("into", "the collection's name");
 }
 
 void register_collect_sink() {

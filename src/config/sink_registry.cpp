@@ -5,7 +5,7 @@
 
 #include "sightflow/sink.hpp"
 #include "sightflow/store.hpp"
-#include "sink/sink_options.hpp"
+#include "sightflow/sink_options.hpp"
 #include "sink/webhook_sink.hpp"
 #include "store/store_sink_options.hpp"
 

@@ -1,4 +1,4 @@
-#include "sink/sink_options.hpp"
+#include "sightflow/sink_options.hpp"
 
 #include <cmath>
 

@@ -13,7 +13,7 @@
 #include <stdexcept>
 
 #include "sightflow/metrics.hpp"
-#include "sink/sink_options.hpp"
+#include "sightflow/sink_options.hpp"
 
 namespace sf {
 namespace {

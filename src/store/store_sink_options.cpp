@@ -1,6 +1,6 @@
 #include "store/store_sink_options.hpp"
 
-#include "sink/sink_options.hpp"
+#include "sightflow/sink_options.hpp"
 
 namespace sf {
 

@@ -1,6 +1,7 @@
 #pragma once
-// Strict reading of a sink's options (JSON from YAML, flags or code): unknown keys, wrong types and bad
-// values throw SinkOptionError naming the key, so the YAML reader can point at its line.
+// Strict reading of a sink's options (JSON from YAML, flags or code), for the built-in sinks and a
+// program's own: unknown keys, wrong types and bad values throw SinkOptionError naming the key, so the
+// YAML reader can point at its line.
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <string>
