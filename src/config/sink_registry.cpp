@@ -4,8 +4,8 @@
 #include <mutex>
 
 #include "sightflow/sink.hpp"
-#include "sightflow/store.hpp"
 #include "sightflow/sink_options.hpp"
+#include "sightflow/store.hpp"
 #include "sink/webhook_sink.hpp"
 #include "store/store_sink_options.hpp"
 
