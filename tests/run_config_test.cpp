@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "sightflow/config.hpp"
+#include "store/store_sink_options.hpp"
 
 using namespace sf;
 
@@ -59,7 +60,8 @@ sinks:
   EXPECT_TRUE(c.algorithms[0].classes.count("person"));
   EXPECT_EQ(c.algorithms[1].name, "haar-face-1");
   EXPECT_EQ(c.algorithms[1].schedule.frame_count, 3);
-  EXPECT_EQ(c.sinks.jsonl, "out/r.jsonl");
+  ASSERT_NE(c.sinks.find("jsonl"), nullptr);
+  EXPECT_EQ(c.sinks.find("jsonl")->options, "out/r.jsonl");
 }
 
 TEST(RunConfig, BadConfigsSayWhereAndWhat) {
@@ -102,18 +104,20 @@ sinks:
   retention: {raw: 3600, 1s: 600, 1h: 0}
   archive: {dir: out/frames, keep_every: 25, annotated: true, max_age: 86400, max_mb: 2.5, quality: 80}
 )");
-  EXPECT_EQ(c.sinks.db, "out/results.db");
-  EXPECT_EQ(c.sinks.retention.raw_seconds, 3600);
-  EXPECT_EQ(c.sinks.retention.rollup_seconds[0], 600);
-  EXPECT_EQ(c.sinks.retention.rollup_seconds[1], RetentionPolicy{}.rollup_seconds[1]);
-  EXPECT_EQ(c.sinks.retention.rollup_seconds[2], 0);
-  EXPECT_EQ(c.sinks.archive_dir, "out/frames");
-  EXPECT_TRUE(c.sinks.archive.keep_detections);
-  EXPECT_EQ(c.sinks.archive.keep_every, 25);
-  EXPECT_TRUE(c.sinks.archive.annotated);
-  EXPECT_EQ(c.sinks.archive.max_age_s, 86400);
-  EXPECT_EQ(c.sinks.archive.max_bytes, 2500000);
-  EXPECT_EQ(c.sinks.archive.quality, 80);
+  ASSERT_NE(c.sinks.find("db"), nullptr);
+  auto store = read_store_sink_options(c.sinks.find("db")->options);  // the store sink's own reader
+  EXPECT_EQ(store.location, "out/results.db");
+  EXPECT_EQ(store.options.retention.raw_seconds, 3600);
+  EXPECT_EQ(store.options.retention.rollup_seconds[0], 600);
+  EXPECT_EQ(store.options.retention.rollup_seconds[1], RetentionPolicy{}.rollup_seconds[1]);
+  EXPECT_EQ(store.options.retention.rollup_seconds[2], 0);
+  EXPECT_EQ(store.options.archive_dir, "out/frames");
+  EXPECT_TRUE(store.options.archive.keep_detections);
+  EXPECT_EQ(store.options.archive.keep_every, 25);
+  EXPECT_TRUE(store.options.archive.annotated);
+  EXPECT_EQ(store.options.archive.max_age_s, 86400);
+  EXPECT_EQ(store.options.archive.max_bytes, 2500000);
+  EXPECT_EQ(store.options.archive.quality, 80);
 }
 
 TEST(RunConfig, StoreMistakesAreNamed) {

@@ -1,22 +1,33 @@
-// The stage slot: a stage that exists only in this test, registered once, reached from YAML, the HTTP
-// API's JSON, the flags' form and the bus worker, and seen by the JSON Lines, the events file and the store.
+// The stage slot and the sink registry: a stage and a sink that exist only in this test, registered once
+// each, reached from YAML, the flags' form, the HTTP API (a real web server over loopback) and the bus
+// worker, and seen by the JSON Lines, the events file, the store, /api/streams, /metrics and the test
+// sink itself.
 #include "sightflow/stage.hpp"
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <map>
+#include <mutex>
 #include <opencv2/core.hpp>
 #include <opencv2/videoio.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "bus/frame_message.hpp"
 #include "bus/frame_processor.hpp"
 #include "http/http_json.hpp"
 #include "sightflow/config.hpp"
+#include "sightflow/sink.hpp"
+#include "sightflow/sink_options.hpp"
 #include "sightflow/store.hpp"
 #include "test_support.hpp"
 #include "web/stream_controller.hpp"
+#include "web/web_server.hpp"
 
 namespace sf {
 namespace {
@@ -137,10 +148,12 @@ TEST(Stages, TheApiJsonAndTheFlagFormReachTheSameStage) {
 
 TEST(Stages, TheBusWorkerRunsTheStagesInItsResultMessages) {
   register_tag_stage();
+  test::TempDir dir;
   StageList stages;
   stages.push_back(create_stage({"test-tag", {{"every", 1}}}));
-  FrameProcessor processor(std::make_unique<NoopAlgorithm>(), nullptr, {"cam", "tagged"}, nullptr,
-                           std::move(stages));
+  Metrics metrics;
+  FrameProcessor processor(std::make_unique<NoopAlgorithm>(), open_store((dir / "w.db").string()),
+                           {"cam", "tagged"}, &metrics, std::move(stages));
   Frame frame;
   frame.stream = "cam";
   frame.seq = 3;
@@ -158,6 +171,254 @@ TEST(Stages, TheBusWorkerRunsTheStagesInItsResultMessages) {
   EXPECT_EQ(json["tag"]["seen"], 1);
   EXPECT_EQ(json["tag"]["width"], 64);
   EXPECT_EQ(json["events"][0]["track_id"], 101);
+  // The worker's store writes report themselves as the `store` part, as the store sink's do.
+  EXPECT_EQ(metrics.to_json(steady_now())["store"]["results_stored"], 1);
+  auto rows = open_store((dir / "w.db").string())->query("SELECT track_id FROM events");
+  ASSERT_EQ(rows.rows.size(), 1u);
+  EXPECT_EQ(rows.rows[0][0], 101);
+}
+
+// What the test sink was given, by the name its options choose ({"into": NAME}).
+struct Collected {
+  std::mutex mutex;
+  std::vector<Result> results;
+  bool closed = false;
+};
+
+std::shared_ptr<Collected> collection(const std::string& name) {
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<Collected>> all;
+  std::lock_guard lock(mutex);
+  auto& c = all[name];
+  if (!c) c = std::make_shared<Collected>();
+  return c;
+}
+
+size_t collected(const std::string& name) {
+  auto c = collection(name);
+  std::lock_guard lock(c->mutex);
+  return c->results.size();
+}
+
+// A sink that exists only in this test: keeps every result and counts them for itself.
+class CollectSink : public Sink {
+ public:
+  explicit CollectSink(std::shared_ptr<Collected> into) : into_(std::move(into)) {}
+  void write(const Result& result) override {
+    std::lock_guard lock(into_->mutex);
+    into_->results.push_back(result);
+    into_->results.back().image.release();
+    ++written_;
+  }
+  void close() override {
+    std::lock_guard lock(into_->mutex);
+    into_->closed = true;
+  }
+  void report(CounterReport& out) const override {
+    out.counter({"collect", "results", "sightflow_test_collected_total", "Results the test sink kept."},
+                double(written_.load()));
+  }
+
+ private:
+  std::shared_ptr<Collected> into_;
+  std::atomic<int64_t> written_{0};
+};
+
+// {into: NAME} or just NAME, read as a program's own sink would read its options.
+std::string read_collect_options(const nlohmann::json& options) {
+  SinkOptionReader r(options, "into");
+  r.only_keys({"into"});
+  return r.required_text("into", "the collection's name");
+}
+
+void register_collect_sink() {
+  register_sink(
+      "test-collect",
+      [](const nlohmann::json& options, const SinkContext&) -> std::shared_ptr<Sink> {
+        return std::make_shared<CollectSink>(collection(read_collect_options(options)));
+      },
+      [](const nlohmann::json& options) { read_collect_options(options); });
+}
+
+// Polls `ready` every 50 ms for up to 60 s.
+template <typename Ready>
+bool wait_until(Ready ready) {
+  for (int i = 0; i < 1200; ++i) {
+    if (ready()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return ready();
+}
+
+nlohmann::json get_json(httplib::Client& client, const std::string& path) {
+  auto res = client.Get(path.c_str());
+  if (!res || res->status != 200) return nullptr;
+  return nlohmann::json::parse(res->body, nullptr, false);
+}
+
+// The algorithm entry of `stream` in GET /api/streams (null when absent).
+nlohmann::json api_algorithm(httplib::Client& client, const std::string& stream) {
+  auto streams = get_json(client, "/api/streams");
+  if (!streams.is_object()) return nullptr;
+  for (const auto& s : streams["streams"])
+    if (s["name"] == stream && !s["algorithms"].empty()) return s["algorithms"][0];
+  return nullptr;
+}
+
+TEST(Sinks, ATestStageAndATestSinkReachEveryOutputFromYamlFlagsAndTheHttpApi) {
+  register_tag_stage();
+  register_collect_sink();
+  test::TempDir dir;
+  auto db = (dir / "s.db").string();
+
+  // YAML: the test sink is a key under sinks:, beside the built-in ones.
+  auto config = parse_run_config(
+      "max_frames: 6\n"
+      "streams: [{name: cam, source: " +
+          test::vtest_path() +
+          "}]\n"
+          "algorithms:\n"
+          "  - detector: none\n"
+          "    stages: [{type: test-tag, every: 2}]\n"
+          "sinks:\n"
+          "  jsonl: " +
+          (dir / "r.jsonl").string() +
+          "\n"
+          "  test-collect: {into: yaml}\n"
+          "  db: " +
+          db + "\n",
+      "t.yaml");
+  ASSERT_EQ(config.sinks.specs.size(), 3u);
+  EXPECT_EQ(config.sinks.specs[1].type, "test-collect");
+
+  // Served as `run --serve` does: the run's pipeline adopted; API-started streams write to the test sink
+  // and the store.
+  LiveView live;
+  ControllerOptions shared;
+  shared.sinks.set("test-collect", {{"into", "api"}});
+  shared.sinks.set("db", db);
+  StreamController controller(live, shared);
+  WebOptions options;
+  options.port = 0;
+  options.token = "t0ken";
+  options.db = db;
+  WebServer web(options, live, controller);
+  Pipeline pipeline(pipeline_options(config));
+  populate(pipeline, config);
+  pipeline.add_sink(live.make_sink());
+  pipeline.start();
+  controller.adopt(pipeline, {{"cam", test::vtest_path()}}, config.mode);
+  web.start();
+  pipeline.wait();
+  controller.finished(pipeline, "");
+  httplib::Client client("127.0.0.1", web.port());
+
+  // The test sink saw every result with the stage's output, and was closed.
+  {
+    auto yaml = collection("yaml");
+    std::lock_guard lock(yaml->mutex);
+    ASSERT_EQ(yaml->results.size(), 6u);
+    EXPECT_TRUE(yaml->closed);
+    EXPECT_EQ(yaml->results[5].analytics["tag"]["seen"], 6);
+    EXPECT_EQ(yaml->results[5].events.size(), 1u);
+  }
+  // The JSON Lines and the store carry it too.
+  auto lines = test::read_jsonl(dir / "r.jsonl");
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_EQ(lines[5]["tag"]["seen"], 6);
+  auto events =
+      open_store(db)->query("SELECT frame, track_id FROM events WHERE stream = 'cam' ORDER BY frame");
+  ASSERT_EQ(events.rows.size(), 3u);
+  EXPECT_EQ(events.rows[2][1], 106);
+  // /api/streams shows the newest analytics and the last events.
+  auto algo = api_algorithm(client, "cam");
+  ASSERT_TRUE(algo.is_object()) << get_json(client, "/api/streams").dump();
+  EXPECT_EQ(algo["analytics"]["tag"]["seen"], 6) << algo.dump();
+  ASSERT_EQ(algo["events"].size(), 3u) << algo.dump();
+  EXPECT_EQ(algo["events"][2]["track_id"], 106);
+  EXPECT_EQ(algo["events"][2]["type"], "tagged");
+  // The test sink's own counter reaches /metrics and /api/metrics without the engine knowing its name.
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("sightflow_test_collected_total{pipeline=\"cam\"} 6\n"), std::string::npos)
+      << metrics->body;
+  EXPECT_EQ(get_json(client, "/api/metrics")["cam"]["collect"]["results"], 6);
+
+  // The HTTP API: a stream started with the test stage; its results reach the test sink, the store and
+  // /api/streams.
+  httplib::Headers token{{"Authorization", "Bearer t0ken"}};
+  nlohmann::json request = {{"name", "api"},      {"source", test::vtest_path()},
+                            {"detector", "none"}, {"mode", "realtime"},
+                            {"loop", true},       {"stages", {{{"type", "test-tag"}, {"every", 1}}}}};
+  auto res = client.Post("/api/streams", token, request.dump(), "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 201) << res->body;
+  ASSERT_TRUE(wait_until([&] { return collected("api") >= 3; }));
+  ASSERT_TRUE(wait_until([&] {
+    auto a = api_algorithm(client, "api");
+    return a.is_object() && a["analytics"].contains("tag") && !a["events"].empty();
+  })) << get_json(client, "/api/streams").dump();
+  ASSERT_EQ(client.Delete("/api/streams/api", token)->status, 200);
+  ASSERT_TRUE(wait_until([&] {
+    auto s = get_json(client, "/api/streams/api");
+    return s.is_object() && s["state"] == "stopped";
+  }));
+  {
+    auto api = collection("api");
+    std::lock_guard lock(api->mutex);
+    EXPECT_TRUE(api->closed);
+    for (size_t i = 0; i < api->results.size(); ++i) {
+      EXPECT_EQ(api->results[i].stream, "api");
+      EXPECT_EQ(api->results[i].analytics["tag"]["seen"], int(i) + 1);
+    }
+  }
+  auto stored = open_store(db)->query("SELECT COUNT(*) FROM events WHERE stream = 'api'");
+  EXPECT_EQ(stored.rows[0][0], int64_t(collected("api")));
+  web.stop();
+
+  // The flags' form: what `run --stage test-tag:{...} --out FILE` puts in the description.
+  RunConfig flags;
+  flags.max_frames = 4;
+  flags.streams.push_back({test::vtest_path(), {}});
+  AlgorithmConfig a;
+  a.name = a.detector = "none";
+  a.stages.push_back(parse_stage_flag(R"(test-tag:{"every": 4})"));
+  flags.algorithms.push_back(a);
+  flags.sinks.set("jsonl", (dir / "f.jsonl").string());
+  flags.sinks.set("test-collect", {{"into", "flags"}});
+  validate(flags);
+  Pipeline from_flags(pipeline_options(flags));
+  populate(from_flags, flags);
+  from_flags.run();
+  auto flag_lines = test::read_jsonl(dir / "f.jsonl");
+  ASSERT_EQ(flag_lines.size(), 4u);
+  EXPECT_EQ(flag_lines[3]["events"][0]["track_id"], 104);
+  EXPECT_EQ(collected("flags"), 4u);
+}
+
+TEST(Sinks, UnknownSinksAndBadOptionsAreNamedWithTheirLine) {
+  register_collect_sink();
+  const std::string head = "streams: [{source: a.mp4}]\nalgorithms: [{detector: none}]\nsinks:\n";
+  auto expect_error = [&](const std::string& sinks, const std::vector<std::string>& fragments) {
+    try {
+      parse_run_config(head + sinks, "s.yaml");
+      ADD_FAILURE() << "no error for " << sinks;
+    } catch (const ConfigError& e) {
+      for (const auto& f : fragments) EXPECT_NE(std::string(e.what()).find(f), std::string::npos) << e.what();
+    }
+  };
+  // The known keys include the built-in sinks and the test's own.
+  expect_error("  jsonl: r.jsonl\n  jsnl: r.jsonl\n",
+               {"s.yaml:5", "sinks.jsnl", "unknown key", "jsonl", "test-collect", "webhook"});
+  expect_error("  test-collect:\n    into: x\n    onto: y\n",
+               {"s.yaml:6", "sinks.test-collect.onto", "unknown"});
+  expect_error("  test-collect: {}\n", {"s.yaml:4", "sinks.test-collect.into", "missing"});
+  expect_error("  jsonl: {path: r.jsonl, flush: true}\n", {"s.yaml:4", "sinks.jsonl.flush", "unknown key"});
+  // Today's forms stay: a short form and the object form read alike.
+  auto c = parse_run_config(head + "  jsonl: {path: r.jsonl}\n  video: a.mp4\n", "s.yaml");
+  ASSERT_EQ(c.sinks.specs.size(), 2u);
+  EXPECT_EQ(c.sinks.find("video")->options, "a.mp4");
+  EXPECT_THROW(create_sink({"no-such-sink", "x"}, {}), std::invalid_argument);
 }
 
 }  // namespace

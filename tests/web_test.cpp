@@ -9,6 +9,8 @@
 #include "http/http_json.hpp"
 #include "media/jpeg_codec.hpp"
 #include "pipeline/prometheus_text.hpp"
+#include "sink/webhook_sink.hpp"
+#include "store/store_commit_stats.hpp"
 #include "test_support.hpp"
 #include "web/analytics_history.hpp"
 #include "web/count_history.hpp"
@@ -48,14 +50,20 @@ TEST(Web, PrometheusTextGroupsFamiliesOfSeveralPipelinesAndPassesPromtool) {
   a.run_done("cam \"one\"", "hog", 0.001, 0.003, 0.0001, 0.0002, 0.01, 2, now);
   a.run_done("cam \"one\"", "hog", 0.001, 0.2, 0.0001, 0.0002, 0.3, 4, now);
   b.run_done("cam2", "yolox-nano", 0.001, 0.05, 0.0001, 0.0002, 0.06, 1, now);
-  a.store_commit(3, 0.004);
-  a.set_webhook_stats([] {
-    WebhookStats w;
-    w.delivered = 7;
-    w.dead_lettered = 1;
-    w.queued = 2;
-    return w;
-  });
+  // Sinks count for themselves: the store's writer and a webhook's deliveries, reported through a.
+  auto store = std::make_shared<StoreCommitStats>();
+  store->add(3, 0.004);
+  a.add_counter_source(store);
+  struct Webhook : CounterSource {
+    void report(CounterReport& out) const override {
+      WebhookStats w;
+      w.delivered = 7;
+      w.dead_lettered = 1;
+      w.queued = 2;
+      report_webhook_stats(w, out);
+    }
+  };
+  a.add_counter_source(std::make_shared<Webhook>());
   PrometheusText text;
   add_pipeline_metrics(text, a, now + 0.5, {{"pipeline", "a"}});
   add_pipeline_metrics(text, b, now + 0.5, {{"pipeline", "b"}});

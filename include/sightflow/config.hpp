@@ -11,6 +11,7 @@
 #include "sightflow/motion.hpp"
 #include "sightflow/pipeline.hpp"
 #include "sightflow/schedule.hpp"
+#include "sightflow/sink.hpp"
 #include "sightflow/source.hpp"
 #include "sightflow/stage.hpp"
 #include "sightflow/store.hpp"
@@ -41,25 +42,18 @@ struct AlgorithmConfig {
   std::vector<StageSpec> stages;     // analysis after the detector, in order (track, lines, zones, ...)
 };
 
-struct WebhookConfig {
-  std::string url;  // http://HOST[:PORT][/PATH] (empty = none)
-  bool only_changes = false;
-  size_t queue = 1000;
-  std::string dead_letter = "sightflow-out/webhook-dead.jsonl";
-  double timeout = 5;
-  double max_retry_seconds = 300;
-};
-
+// The run's sinks, in order: each a registered type with its options (sightflow/sink.hpp). YAML's
+// `sinks:` and the flags (--out, --events-out, --mot-out, --video-out, --db, --archive, --webhook) fill
+// the same list; populate() builds each through the sink registry.
 struct SinkConfig {
-  std::string jsonl;   // results file ("-" = stdout; empty = none)
-  std::string video;   // annotated video file (empty = none)
-  std::string events;  // events file, JSON Lines (empty = none)
-  std::string mot;     // tracks in MOTChallenge text (empty = none)
-  std::string db;      // results store: SQLite file or postgresql:// URL (empty = none)
-  RetentionPolicy retention;
-  std::string archive_dir;  // frame archive folder (empty = none; needs db)
-  ArchivePolicy archive;
-  WebhookConfig webhook;  // POST each result (or each change of count) to a URL
+  std::vector<SinkSpec> specs;
+
+  const SinkSpec* find(const std::string& type) const;  // null when absent
+  // Replaces the options of `type` (keeping its place) or adds it at the end.
+  void set(const std::string& type, nlohmann::json options);
+  void erase(const std::string& type);
+  // The options of `type` as an object (a short form `VALUE` read as {short_key: VALUE}); {} when absent.
+  nlohmann::json object_options(const std::string& type, const std::string& short_key) const;
 };
 
 struct RunConfig {
@@ -74,7 +68,8 @@ struct RunConfig {
 RunConfig parse_run_config(const std::string& yaml_text, const std::string& origin = "config");
 RunConfig load_run_config(const std::string& path);
 
-// Semantic checks shared by YAML and flags (names unique, schedules valid, streams referenced exist).
+// Semantic checks shared by YAML and flags (names unique, schedules valid, streams referenced exist,
+// sinks known with options their readers accept).
 void validate(const RunConfig& config);
 
 // The one way an algorithm's description becomes what runs (run, YAML, the HTTP API, worker, replay,

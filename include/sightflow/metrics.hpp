@@ -62,28 +62,37 @@ struct AlgoCounters {
   StageStat resize, model, post, sink, total;
 };
 
-// The results store's writer: results committed and how long each transaction took.
-struct StoreCounters {
-  int64_t results_stored = 0;
-  StageStat commit;
+// One figure a part of a run keeps for itself: `part` names its JSON object ("store", "webhook"), `key`
+// the figure in it, `metric` its Prometheus family (base units, `_total` for counters).
+struct CounterName {
+  std::string part, key, metric, help;
 };
 
-// The webhook sink's deliveries (it counts them itself; Metrics reads them when reporting).
-struct WebhookStats {
-  uint64_t delivered = 0;          // answered 2xx
-  uint64_t retried = 0;            // failed tries followed by another (connection error, 5xx, 429)
-  uint64_t dead_lettered = 0;      // written to the dead-letter file
-  uint64_t skipped_unchanged = 0;  // not sent under only_changes
-  uint64_t queued = 0;             // waiting or being delivered now
+// Where such a part reports its figures; the reader renders them as Prometheus families (/metrics), a
+// JSON object per part (/api/metrics, --summary-json) or lines of the CLI summary.
+class CounterReport {
+ public:
+  virtual ~CounterReport() = default;
+  virtual void counter(const CounterName& name, double value) = 0;
+  virtual void gauge(const CounterName& name, double value) = 0;
+  virtual void histogram(const CounterName& name, const StageStat& stat) = 0;
+  // A sentence for the end-of-run summary ("store: 20 results stored in 3 transactions, ...").
+  virtual void summary(const std::string& line) { (void)line; }
+};
+
+// A part that counts for itself (a sink, the worker's store writes): asked for its figures when they are
+// read, from any thread, so report() must be thread-safe.
+class CounterSource {
+ public:
+  virtual ~CounterSource() = default;
+  virtual void report(CounterReport& out) const = 0;
 };
 
 class Metrics {
  public:
-  // Where to read the webhook sink's counters (set when the run has one).
-  void set_webhook_stats(std::function<WebhookStats()> read);
-  std::optional<WebhookStats> webhook() const;
-  void store_commit(size_t results, double seconds);
-  StoreCounters store() const;
+  // Parts that keep their own counters (the pipeline adds every sink); reported after the engine's own.
+  void add_counter_source(std::shared_ptr<const CounterSource> source);
+  void report_counters(CounterReport& out) const;
   void frame_read(const std::string& stream, double read_seconds, double now_s);
   void set_stream_totals(const std::string& stream, int64_t skipped, int64_t reconnects);
   void run_done(const std::string& stream, const std::string& algo, double resize, double model, double post,
@@ -102,8 +111,7 @@ class Metrics {
   std::map<std::string, RateMeter> in_rates_;
   std::map<std::pair<std::string, std::string>, AlgoCounters> algos_;
   std::map<std::pair<std::string, std::string>, RateMeter> out_rates_;
-  StoreCounters store_;
-  std::function<WebhookStats()> webhook_stats_;
+  std::vector<std::shared_ptr<const CounterSource>> counter_sources_;
 };
 
 double steady_now();  // seconds on the steady clock, for rates

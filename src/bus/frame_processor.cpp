@@ -18,6 +18,7 @@ FrameProcessor::FrameProcessor(std::unique_ptr<Algorithm> algorithm, std::shared
       options_(std::move(options)),
       metrics_(metrics) {
   algorithm_->init();
+  if (metrics_ && store_) metrics_->add_counter_source(store_stats_);
 }
 
 ProcessedBatch FrameProcessor::process(const std::vector<StreamEntry>& entries) {
@@ -93,7 +94,7 @@ ProcessedBatch FrameProcessor::process(const std::vector<StreamEntry>& entries) 
   if (store_ && !results.empty()) {
     Stopwatch watch;
     stats_.stored_new += int64_t(store_->write(results, frames));
-    if (metrics_) metrics_->store_commit(results.size(), watch.seconds());
+    store_stats_->add(results.size(), watch.seconds());
   }
   auto log_maxlen = std::to_string(options_.stage_log_maxlen);
   for (size_t i = 0; i < results.size(); ++i) {

@@ -20,6 +20,7 @@
 #include "sightflow/metrics.hpp"
 #include "sightflow/stage.hpp"
 #include "sightflow/store.hpp"
+#include "store/store_commit_stats.hpp"
 
 namespace sf {
 
@@ -76,6 +77,7 @@ class FrameProcessor {
   std::shared_ptr<Store> store_;
   ProcessorOptions options_;
   Metrics* metrics_;
+  std::shared_ptr<StoreCommitStats> store_stats_ = std::make_shared<StoreCommitStats>();  // the `store` part
   ProcessorStats stats_;
   int64_t last_staged_frame_ = -1;
 };

@@ -67,13 +67,13 @@ PipelineRate pipeline_fps(const BenchFlags& f, const AlgorithmConfig& a, ModelPo
   c.algorithms.push_back(a);
   auto out =
       std::filesystem::temp_directory_path() / ("sightflow-bench-" + std::to_string(::getpid()) + ".jsonl");
-  c.sinks.jsonl = out.string();
+  c.sinks.set("jsonl", out.string());
   validate(c);
   Pipeline pipeline(pipeline_options(c));
   for (const auto& s : c.streams) pipeline.add_stream(s.source, s.options);
   pipeline.add_algorithm(
       a.name, [&] { return build_algorithm(a, pool); }, a.schedule, {}, [&] { return build_stages(a); });
-  pipeline.add_sink(make_jsonl_sink(c.sinks.jsonl, false));
+  pipeline.add_sink(create_sink(*c.sinks.find("jsonl"), {}));
   auto before = pool.stats();
   pipeline.start();  // models built and sources opened before the clock starts
   Stopwatch watch;

@@ -114,12 +114,16 @@ std::string format_summary(Metrics& metrics, double wall_seconds) {
       out << line;
     }
   }
-  if (auto store = metrics.store(); store.commit.count() > 0) {
-    std::snprintf(line, sizeof line, "  store: %lld results stored in %lld transactions, %.2f ms each\n",
-                  static_cast<long long>(store.results_stored), static_cast<long long>(store.commit.count()),
-                  store.commit.mean() * 1e3);
-    out << line;
-  }
+  // What the sinks counted themselves (results stored, webhook deliveries): their own sentences.
+  struct SummaryLines : CounterReport {
+    std::ostringstream& out;
+    explicit SummaryLines(std::ostringstream& o) : out(o) {}
+    void counter(const CounterName&, double) override {}
+    void gauge(const CounterName&, double) override {}
+    void histogram(const CounterName&, const StageStat&) override {}
+    void summary(const std::string& line) override { out << "  " << line << "\n"; }
+  } lines(out);
+  metrics.report_counters(lines);
   return out.str();
 }
 

@@ -12,6 +12,7 @@
 #include "cli/source_flags.hpp"
 #include "cli/web_flags.hpp"
 #include "sightflow/config.hpp"
+#include "store/store_sink_options.hpp"
 
 namespace sf::cli {
 namespace {
@@ -31,25 +32,30 @@ struct RunFlags {
   double stats_interval = 5;
   std::string serve;
   WebFlags web;
-  WebhookConfig webhook;
+  WebhookFlags webhook;
 };
 
+// --archive DIR [--archive-every N] [--archive-annotated]: the store sink's archive options.
 void apply_archive_flags(const RunFlags& f, RunConfig& c) {
   if (f.archive_dir.empty()) return;
-  c.sinks.archive_dir = f.archive_dir;
-  c.sinks.archive.keep_every = f.archive_every;
-  c.sinks.archive.annotated = f.archive_annotated;
+  auto db = c.sinks.object_options("db", "path");
+  if (db.empty())
+    throw ConfigError("a frame archive needs a results store (sinks.db / --db) to index its files");
+  auto& archive = db["archive"];
+  archive["dir"] = f.archive_dir;
+  archive["keep_every"] = f.archive_every;
+  archive["annotated"] = f.archive_annotated;
+  c.sinks.set("db", db);
 }
 
-void apply_webhook_flags(const RunFlags& f, CLI::App& cmd, RunConfig& c) {
-  if (cmd.count("--webhook")) c.sinks.webhook.url = f.webhook.url;
-  if (cmd.count("--webhook-only-changes")) c.sinks.webhook.only_changes = true;
-  if (cmd.count("--webhook-dead-letter")) c.sinks.webhook.dead_letter = f.webhook.dead_letter;
+// A file sink's flag, when given.
+void apply_path(RunConfig& c, const std::string& type, const std::string& path) {
+  if (!path.empty()) c.sinks.set(type, path);
 }
 
 void apply_analysis_outputs(const RunFlags& f, RunConfig& c) {
-  if (!f.events_out.empty()) c.sinks.events = f.events_out;
-  if (!f.mot_out.empty()) c.sinks.mot = f.mot_out;
+  apply_path(c, "events", f.events_out);
+  apply_path(c, "mot", f.mot_out);
 }
 
 RunConfig config_from_flags(const RunFlags& f, bool embedded_default) {
@@ -61,9 +67,10 @@ RunConfig config_from_flags(const RunFlags& f, bool embedded_default) {
   AlgorithmConfig a = f.algorithm.config();
   a.schedule = {f.frame_count, f.frame_step, f.interval};
   c.algorithms.push_back(a);
-  c.sinks.jsonl = f.out.empty() ? "sightflow-out/results.jsonl" : f.out;
-  c.sinks.video = f.video_out.empty() && embedded_default ? "sightflow-out/annotated.mp4" : f.video_out;
-  c.sinks.db = f.db.empty() && embedded_default ? "sightflow-out/sightflow.db" : f.db;
+  apply_path(c, "jsonl", f.out.empty() ? "sightflow-out/results.jsonl" : f.out);
+  apply_path(c, "video",
+             f.video_out.empty() && embedded_default ? "sightflow-out/annotated.mp4" : f.video_out);
+  apply_path(c, "db", f.db.empty() && embedded_default ? "sightflow-out/sightflow.db" : f.db);
   apply_archive_flags(f, c);
   apply_analysis_outputs(f, c);
   validate(c);
@@ -83,9 +90,14 @@ int run(const RunFlags& f, CLI::App& cmd) {
     config = load_run_config(f.config);
     if (cmd.count("--mode")) config.mode = parse_mode(f.mode);
     if (cmd.count("--max-frames")) config.max_frames = f.source.max_frames;
-    if (cmd.count("--out")) config.sinks.jsonl = f.out;
-    if (cmd.count("--video-out")) config.sinks.video = f.video_out;
-    if (cmd.count("--db")) config.sinks.db = f.db;
+    if (cmd.count("--out")) config.sinks.set("jsonl", f.out);
+    if (cmd.count("--video-out")) config.sinks.set("video", f.video_out);
+    if (cmd.count("--db")) {
+      // The path changes; a config's retention and archive stay.
+      auto db = config.sinks.object_options("db", "path");
+      db["path"] = f.db;
+      config.sinks.set("db", db);
+    }
     auto added_stages = f.algorithm.stage_specs();
     for (auto& a : config.algorithms) {
       f.algorithm.apply_overrides(a);
@@ -93,12 +105,13 @@ int run(const RunFlags& f, CLI::App& cmd) {
     }
     apply_archive_flags(f, config);
     apply_analysis_outputs(f, config);
-    apply_webhook_flags(f, cmd, config);
+    apply_webhook_flags(cmd, f.webhook, config.sinks);
     validate(config);
     if (cmd.count("--stats-interval")) config.stats_interval = f.stats_interval;
   } else {
     config = config_from_flags(f, f.source.sources.empty());
-    apply_webhook_flags(f, cmd, config);
+    apply_webhook_flags(cmd, f.webhook, config.sinks);
+    validate(config);
   }
 
   Pipeline pipeline(pipeline_options(config));
@@ -115,18 +128,23 @@ int run(const RunFlags& f, CLI::App& cmd) {
   std::unique_ptr<WebServer> web;
   if (!f.serve.empty()) {
     auto options = web_options(f.web, f.serve, "--serve");
-    options.db = config.sinks.db;
-    options.archive_dir = config.sinks.archive_dir;
+    if (const auto* db = config.sinks.find("db")) {
+      auto store = read_store_sink_options(db->options);
+      options.db = store.location;
+      options.archive_dir = store.options.archive_dir;
+    }
     live = std::make_unique<LiveView>(80, options.video_fps);
     pipeline.add_sink(live->make_sink());
-    controller = std::make_unique<StreamController>(
-        *live, ControllerOptions{options.db, options.archive_dir, config.sinks.webhook});
+    // Streams started from the API write to the run's store and webhook (not to its files).
+    ControllerOptions shared;
+    for (const char* type : {"db", "webhook"})
+      if (const auto* spec = config.sinks.find(type)) shared.sinks.specs.push_back(*spec);
+    controller = std::make_unique<StreamController>(*live, std::move(shared));
     web = std::make_unique<WebServer>(options, *live, *controller);
   }
-  if (!config.sinks.jsonl.empty()) spdlog::info("results -> {}", config.sinks.jsonl);
-  if (!config.sinks.video.empty()) spdlog::info("annotated video -> {}", config.sinks.video);
-  if (!config.sinks.db.empty()) spdlog::info("results store -> {}", config.sinks.db);
-  if (!config.sinks.webhook.url.empty()) spdlog::info("webhook -> {}", config.sinks.webhook.url);
+  for (const auto& sink : config.sinks.specs)
+    spdlog::info("sink {} -> {}", sink.type,
+                 sink.options.is_string() ? sink.options.get<std::string>() : sink.options.dump());
 
   Stopwatch wall;
   pipeline.start();

@@ -21,13 +21,29 @@ struct ServeFlags {
   std::vector<std::string> preload;
   std::string redis, db, archive_dir;
   WebFlags web;
-  WebhookConfig webhook;
+  WebhookFlags webhook;
 };
 
-int serve(const ServeFlags& f) {
+// What streams started from the API write to besides the live view: the store (with its archive) and
+// the webhook.
+SinkConfig shared_sinks(const ServeFlags& f, const CLI::App& cmd) {
+  SinkConfig sinks;
+  if (!f.db.empty()) {
+    nlohmann::json db = {{"path", f.db}};
+    if (!f.archive_dir.empty()) db["archive"] = {{"dir", f.archive_dir}};
+    sinks.set("db", db);
+  } else if (!f.archive_dir.empty()) {
+    throw std::invalid_argument("--archive needs --db (the store indexes the archived frames)");
+  }
+  apply_webhook_flags(cmd, f.webhook, sinks);
+  for (const auto& spec : sinks.specs) check_sink_options(spec);  // a bad URL fails now, not at each start
+  return sinks;
+}
+
+int serve(const ServeFlags& f, const CLI::App& cmd) {
   auto options = web_options(f.web, f.listen, "--listen");
   LiveView live(80, options.video_fps);
-  StreamController streams(live, ControllerOptions{f.db, f.archive_dir, f.webhook});
+  StreamController streams(live, ControllerOptions{shared_sinks(f, cmd)});
   options.threads = f.threads;
   options.max_body_bytes = f.max_body_mb << 20;
   options.db = f.db;
@@ -81,7 +97,7 @@ Command add_serve_command(CLI::App& app) {
   cmd->add_option("--archive", f.archive_dir, "frame archive folder of that store");
   add_web_flags(*cmd, f.web);
   add_webhook_flags(*cmd, f.webhook);
-  return [flags] { return serve(*flags); };
+  return [flags, cmd] { return serve(*flags, *cmd); };
 }
 
 }  // namespace sf::cli

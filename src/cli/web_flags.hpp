@@ -13,9 +13,16 @@ struct WebFlags {
   double video_fps = 10;
 };
 
+struct WebhookFlags {
+  std::string url, dead_letter;
+  bool only_changes = false;
+};
+
 void add_web_flags(CLI::App& cmd, WebFlags& flags);
 // --webhook URL, --webhook-only-changes, --webhook-dead-letter FILE.
-void add_webhook_flags(CLI::App& cmd, WebhookConfig& webhook);
+void add_webhook_flags(CLI::App& cmd, WebhookFlags& webhook);
+// The webhook flags given on `cmd`, over the webhook sink `sinks` may hold already (a config's).
+void apply_webhook_flags(const CLI::App& cmd, const WebhookFlags& webhook, SinkConfig& sinks);
 // HOST:PORT of `flag` plus the flags -> options (the token falls back to $SIGHTFLOW_TOKEN).
 WebOptions web_options(const WebFlags& flags, const std::string& listen, const std::string& flag);
 

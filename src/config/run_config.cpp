@@ -1,16 +1,15 @@
 #include <yaml-cpp/yaml.h>
 
-#include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "common/yaml_reader.hpp"
-#include "http/http_url.hpp"
 #include "sightflow/config.hpp"
 #include "sightflow/model_pool.hpp"
-#include "sink/webhook_sink.hpp"
 
 namespace sf {
 namespace {
@@ -188,58 +187,76 @@ AlgorithmConfig read_algorithm(const Reader& r, const YAML::Node& node, const st
   return a;
 }
 
-void read_store(const Reader& r, const YAML::Node& sinks, SinkConfig& c) {
-  c.db = r.get<std::string>(sinks, "db", "sinks", "");
-  if (auto node = sinks["retention"]; node.IsDefined() && !node.IsNull()) {
-    r.only_keys(node, "sinks.retention", {"raw", "1s", "1m", "1h"});
-    c.retention.raw_seconds = r.get<double>(node, "raw", "sinks.retention", c.retention.raw_seconds);
-    for (size_t i = 0; i < std::size(kRollupLevels); ++i)
-      c.retention.rollup_seconds[i] =
-          r.get<double>(node, kRollupLevels[i].name, "sinks.retention", c.retention.rollup_seconds[i]);
+// Keys written beside a sink's own key that belong to its options: today's `db:` with `retention:` and
+// `archive:` next to it (docs/CONFIG.md).
+const std::map<std::string, std::string> kBesideKeys = {{"retention", "db"}, {"archive", "db"}};
+
+// The node a sink option error points at, and its field name: inside the sink's own node, else beside
+// it under `sinks:`; as deep as the key's path exists.
+std::pair<YAML::Node, std::string> locate_option(const YAML::Node& sinks, const std::string& type,
+                                                 const std::string& key) {
+  std::vector<std::string> path;
+  for (size_t start = 0; !key.empty() && start <= key.size();) {
+    size_t dot = std::min(key.find('.', start), key.size());
+    path.push_back(key.substr(start, dot - start));
+    start = dot + 1;
   }
-  if (auto node = sinks["archive"]; node.IsDefined() && !node.IsNull()) {
-    const std::string field = "sinks.archive";
-    r.only_keys(node, field,
-                {"dir", "keep_detections", "keep_every", "annotated", "max_age", "max_mb", "quality"});
-    c.archive_dir = r.get<std::string>(node, "dir", field, "");
-    if (c.archive_dir.empty()) r.fail(node, field + ".dir", "missing (the folder for archived frames)");
-    auto& a = c.archive;
-    a.keep_detections = r.get<bool>(node, "keep_detections", field, a.keep_detections);
-    a.keep_every = r.get<int>(node, "keep_every", field, a.keep_every);
-    a.annotated = r.get<bool>(node, "annotated", field, a.annotated);
-    a.max_age_s = r.get<double>(node, "max_age", field, a.max_age_s);
-    a.max_bytes = int64_t(r.get<double>(node, "max_mb", field, 0) * 1e6);
-    a.quality = r.get<int>(node, "quality", field, a.quality);
-    if (a.keep_every < 0) r.fail(node["keep_every"], field + ".keep_every", "must not be negative");
-    if (a.quality < 1 || a.quality > 100) r.fail(node["quality"], field + ".quality", "must be 1..100");
+  const YAML::Node own = sinks[type];
+  bool beside = !path.empty() && kBesideKeys.count(path[0]) && !(own.IsMap() && own[path[0]].IsDefined());
+  YAML::Node node = beside ? YAML::Node(sinks) : YAML::Node(own);
+  std::string field = beside ? "sinks" : "sinks." + type;
+  bool found = true;
+  for (const auto& part : path) {
+    field += "." + part;
+    if (found && node.IsMap()) {
+      const YAML::Node child = std::as_const(node)[part];
+      if (child.IsDefined()) {
+        node.reset(child);  // rebinds (operator= would write into the document)
+        continue;
+      }
+    }
+    found = false;
   }
+  return {node, field};
 }
 
-// `webhook: URL` or `webhook: {url, only_changes, queue, dead_letter, timeout, max_retry_seconds}`.
-void read_webhook(const Reader& r, const YAML::Node& node, WebhookConfig& w) {
-  const std::string field = "sinks.webhook";
-  if (node.IsScalar()) {
-    w.url = r.scalar<std::string>(node, field);
-  } else {
-    r.only_keys(node, field, {"url", "only_changes", "queue", "dead_letter", "timeout", "max_retry_seconds"});
-    w.url = r.scalar<std::string>(r.require(node, "url", field, "http://HOST[:PORT][/PATH]"), field + ".url");
-    w.only_changes = r.get<bool>(node, "only_changes", field, w.only_changes);
-    int queue = r.get<int>(node, "queue", field, int(w.queue));
-    if (queue < 1) r.fail(node["queue"], field + ".queue", "must be at least 1");
-    w.queue = size_t(queue);
-    w.dead_letter = r.get<std::string>(node, "dead_letter", field, w.dead_letter);
-    if (w.dead_letter.empty()) r.fail(node["dead_letter"], field + ".dead_letter", "must name a file");
-    w.timeout = r.get<double>(node, "timeout", field, w.timeout);
-    if (w.timeout <= 0) r.fail(node["timeout"], field + ".timeout", "must be positive");
-    w.max_retry_seconds = r.get<double>(node, "max_retry_seconds", field, w.max_retry_seconds);
-    if (w.max_retry_seconds < 0)
-      r.fail(node["max_retry_seconds"], field + ".max_retry_seconds", "must not be negative");
+// `sinks:`: each key a registered sink (docs/CONFIG.md); its node becomes the sink's options as JSON and
+// is read by the sink's own reader now, so a bad option fails with its line before anything runs.
+SinkConfig read_sinks(const Reader& r, const YAML::Node& sinks) {
+  if (!sinks.IsMap()) r.fail(sinks, "sinks", "expected a mapping of sink: options");
+  auto types = sink_types();
+  std::set<std::string> allowed(types.begin(), types.end());
+  for (const auto& [key, owner] : kBesideKeys) allowed.insert(key);
+  r.only_keys(sinks, "sinks", allowed);
+  SinkConfig c;
+  for (const auto& kv : sinks) {
+    auto type = kv.first.as<std::string>();
+    const YAML::Node node = kv.second;
+    if (kBesideKeys.count(type) || node.IsNull() || (node.IsScalar() && node.Scalar().empty())) continue;
+    SinkSpec spec{type, to_json_value(node)};
+    for (const auto& [key, owner] : kBesideKeys) {
+      const YAML::Node beside = sinks[key];
+      if (owner != type || !beside.IsDefined() || beside.IsNull()) continue;
+      if (!spec.options.is_object()) spec.options = {{"path", spec.options}};
+      if (spec.options.contains(key))
+        r.fail(beside, "sinks." + key, "given twice (beside and inside " + type + ")");
+      spec.options[key] = to_json_value(beside);
+    }
+    try {
+      check_sink_options(spec);
+    } catch (const SinkOptionError& e) {
+      auto [where, field] = locate_option(sinks, type, e.key());
+      r.fail(where, field, e.what());
+    }
+    c.specs.push_back(std::move(spec));
   }
-  try {
-    parse_http_url(w.url, "URL");
-  } catch (const std::invalid_argument& e) {
-    r.fail(node.IsScalar() ? node : node["url"], node.IsScalar() ? field : field + ".url", e.what());
+  for (const auto& [key, owner] : kBesideKeys) {
+    if (Reader::present(sinks, key) && !c.find(owner))
+      r.fail(sinks[key], "sinks." + key,
+             key == "archive" ? "a frame archive needs a results store (sinks.db / --db) to index its files"
+                              : "belongs to sinks." + owner + ", which is missing");
   }
+  return c;
 }
 
 }  // namespace
@@ -273,16 +290,7 @@ RunConfig parse_run_config(const std::string& yaml_text, const std::string& orig
            "expected a non-empty list of algorithms");
   for (size_t i = 0; i < algorithms.size(); ++i)
     c.algorithms.push_back(read_algorithm(r, algorithms[i], "algorithms[" + std::to_string(i) + "]", i));
-  if (auto sinks = root["sinks"]; sinks.IsDefined() && !sinks.IsNull()) {
-    r.only_keys(sinks, "sinks", {"jsonl", "video", "events", "mot", "db", "retention", "archive", "webhook"});
-    c.sinks.jsonl = r.get<std::string>(sinks, "jsonl", "sinks", "");
-    c.sinks.events = r.get<std::string>(sinks, "events", "sinks", "");
-    c.sinks.mot = r.get<std::string>(sinks, "mot", "sinks", "");
-    c.sinks.video = r.get<std::string>(sinks, "video", "sinks", "");
-    read_store(r, sinks, c.sinks);
-    if (YAML::Node webhook = sinks["webhook"]; webhook.IsDefined() && !webhook.IsNull())
-      read_webhook(r, webhook, c.sinks.webhook);
-  }
+  if (auto sinks = root["sinks"]; sinks.IsDefined() && !sinks.IsNull()) c.sinks = read_sinks(r, sinks);
   try {
     validate(c);
   } catch (const ConfigError& e) {
@@ -319,8 +327,15 @@ void validate(const RunConfig& c) {
     if (!stream_names.insert(name).second)
       throw ConfigError("two streams are named '" + name + "' (give each a distinct name)");
   }
-  if (!c.sinks.archive_dir.empty() && c.sinks.db.empty())
-    throw ConfigError("a frame archive needs a results store (sinks.db / --db) to index its files");
+  for (const auto& spec : c.sinks.specs) {
+    try {
+      check_sink_options(spec);
+    } catch (const SinkOptionError& e) {
+      throw ConfigError("sinks." + spec.type + (e.key().empty() ? "" : "." + e.key()) + ": " + e.what());
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(std::string("sinks: ") + e.what());
+    }
+  }
   std::set<std::string> algo_names;
   for (const auto& a : c.algorithms) {
     if (!algo_names.insert(a.name).second) throw ConfigError("two algorithms are named '" + a.name + "'");
@@ -353,48 +368,13 @@ void populate(Pipeline& pipeline, const RunConfig& c) {
         a.name, [a, pool] { return build_algorithm(a, *pool); }, a.schedule, a.streams,
         [a] { return build_stages(a); });
   }
-  auto make_parent = [](const std::string& path) {
-    auto parent = std::filesystem::path(path).parent_path();
-    if (path != "-" && !parent.empty()) std::filesystem::create_directories(parent);
-  };
-  if (!c.sinks.jsonl.empty()) {
-    make_parent(c.sinks.jsonl);
-    pipeline.add_sink(make_jsonl_sink(c.sinks.jsonl, c.mode == Mode::Realtime));
-  }
-  if (!c.sinks.events.empty()) {
-    make_parent(c.sinks.events);
-    pipeline.add_sink(make_events_sink(c.sinks.events, c.mode == Mode::Realtime));
-  }
-  if (!c.sinks.mot.empty()) {
-    make_parent(c.sinks.mot);
-    pipeline.add_sink(make_mot_sink(c.sinks.mot));
-  }
-  if (!c.sinks.video.empty()) {
-    make_parent(c.sinks.video);
-    // Nominal rate only: frames are encoded at their own media time.
-    pipeline.add_sink(make_video_sink(c.sinks.video, 25.0, c.streams.size() > 1));
-  }
-  if (!c.sinks.db.empty()) {
-    StoreSinkOptions options;
-    options.retention = c.sinks.retention;
-    options.archive_dir = c.sinks.archive_dir;
-    options.archive = c.sinks.archive;
-    options.on_commit = [&metrics = pipeline.metrics()](size_t added, size_t, double seconds) {
-      metrics.store_commit(added, seconds);
-    };
-    pipeline.add_sink(make_store_sink(open_store(c.sinks.db), std::move(options)));
-  }
-  if (const auto& w = c.sinks.webhook; !w.url.empty()) {
-    WebhookOptions options;
-    options.url = w.url;
-    options.only_changes = w.only_changes;
-    options.queue_capacity = w.queue;
-    options.dead_letter_path = w.dead_letter;
-    options.timeout_s = w.timeout;
-    options.max_retry_seconds = w.max_retry_seconds;
-    auto sink = make_webhook_sink(std::move(options));
-    pipeline.metrics().set_webhook_stats([sink] { return sink->stats(); });
-    pipeline.add_sink(sink);
+  SinkContext context{c.mode == Mode::Realtime, c.streams.size()};
+  for (const auto& spec : c.sinks.specs) {
+    try {
+      pipeline.add_sink(create_sink(spec, context));
+    } catch (const SinkOptionError& e) {
+      throw ConfigError("sinks." + spec.type + (e.key().empty() ? "" : "." + e.key()) + ": " + e.what());
+    }
   }
 }
 

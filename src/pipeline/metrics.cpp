@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 namespace sf {
 
@@ -102,16 +103,42 @@ static nlohmann::json stage_json(const StageStat& s) {
           {"max_ms", s.max() * 1e3}};
 }
 
-void Metrics::store_commit(size_t results, double seconds) {
+void Metrics::add_counter_source(std::shared_ptr<const CounterSource> source) {
   std::lock_guard lock(mutex_);
-  store_.results_stored += int64_t(results);
-  store_.commit.add(seconds);
+  counter_sources_.push_back(std::move(source));
 }
 
-StoreCounters Metrics::store() const {
-  std::lock_guard lock(mutex_);
-  return store_;
+void Metrics::report_counters(CounterReport& out) const {
+  std::vector<std::shared_ptr<const CounterSource>> sources;
+  {
+    std::lock_guard lock(mutex_);
+    sources = counter_sources_;
+  }
+  for (const auto& source : sources) source->report(out);  // unlocked: a source takes its own locks
 }
+
+namespace {
+
+// Each part's figures as one JSON object under its name: {"store": {"results_stored": 20, "commit": {...}}}.
+class JsonCounterReport : public CounterReport {
+ public:
+  explicit JsonCounterReport(nlohmann::json& out) : out_(out) {}
+  void counter(const CounterName& name, double value) override { out_[name.part][name.key] = number(value); }
+  void gauge(const CounterName& name, double value) override { out_[name.part][name.key] = number(value); }
+  void histogram(const CounterName& name, const StageStat& stat) override {
+    out_[name.part][name.key] = stage_json(stat);
+  }
+
+ private:
+  // Counts stay integers in JSON (20, not 20.0).
+  static nlohmann::json number(double value) {
+    if (std::trunc(value) == value && std::abs(value) < 9e15) return int64_t(value);
+    return value;
+  }
+  nlohmann::json& out_;
+};
+
+}  // namespace
 
 nlohmann::json Metrics::to_json(double now_s) const {
   nlohmann::json out = {{"streams", nlohmann::json::object()}};
@@ -133,25 +160,9 @@ nlohmann::json Metrics::to_json(double now_s) const {
                                                            {"sink", stage_json(a.sink)},
                                                            {"total", stage_json(a.total)}};
   }
-  auto store = this->store();
-  if (store.commit.count() > 0)
-    out["store"] = {{"results_stored", store.results_stored}, {"commit", stage_json(store.commit)}};
+  JsonCounterReport parts(out);
+  report_counters(parts);
   return out;
-}
-
-void Metrics::set_webhook_stats(std::function<WebhookStats()> read) {
-  std::lock_guard lock(mutex_);
-  webhook_stats_ = std::move(read);
-}
-
-std::optional<WebhookStats> Metrics::webhook() const {
-  std::function<WebhookStats()> read;
-  {
-    std::lock_guard lock(mutex_);
-    read = webhook_stats_;
-  }
-  if (!read) return std::nullopt;
-  return read();
 }
 
 }  // namespace sf

@@ -81,7 +81,10 @@ void Pipeline::add_algorithm(const std::string& name, AlgorithmFactory factory, 
   algorithm_specs_.push_back({name, std::move(factory), schedule, std::move(streams), std::move(stages)});
 }
 
-void Pipeline::add_sink(std::shared_ptr<Sink> sink) { sinks_.push_back(std::move(sink)); }
+void Pipeline::add_sink(std::shared_ptr<Sink> sink) {
+  metrics_.add_counter_source(sink);  // what it counts itself is reported with the pipeline's metrics
+  sinks_.push_back(std::move(sink));
+}
 
 void Pipeline::start() {
   if (started_) throw std::logic_error("pipeline already started");

@@ -89,8 +89,31 @@ std::string PrometheusText::str() const {
   return out.str();
 }
 
+namespace {
+
+// Figures of the parts that count for themselves (sinks, the store's writer), labelled by pipeline.
+class PrometheusCounterReport : public CounterReport {
+ public:
+  PrometheusCounterReport(PrometheusText& out, const PrometheusLabels& labels) : out_(out), labels_(labels) {}
+  void counter(const CounterName& name, double value) override {
+    out_.counter(name.metric, name.help, labels_, value);
+  }
+  void gauge(const CounterName& name, double value) override {
+    out_.gauge(name.metric, name.help, labels_, value);
+  }
+  void histogram(const CounterName& name, const StageStat& stat) override {
+    out_.histogram(name.metric, name.help, labels_, stat);
+  }
+
+ private:
+  PrometheusText& out_;
+  const PrometheusLabels& labels_;
+};
+
+}  // namespace
+
 void add_pipeline_metrics(PrometheusText& out, const Metrics& metrics, double now_s,
-                          const PrometheusLabels& store_labels) {
+                          const PrometheusLabels& pipeline_labels) {
   for (const auto& [stream, s] : metrics.streams(now_s)) {
     PrometheusLabels l{{"stream", stream}};
     out.counter("sightflow_frames_read_total", "Frames decoded from the source.", l, double(s.frames_read));
@@ -122,25 +145,8 @@ void add_pipeline_metrics(PrometheusText& out, const Metrics& metrics, double no
                     "Per-stage latency of a run: resize, model, post, sink; total from capture to written.",
                     with(l, "stage", stage), *stat);
   }
-  auto store = metrics.store();
-  if (store.commit.count() > 0) {
-    out.counter("sightflow_results_stored_total", "Results committed to the results store.", store_labels,
-                double(store.results_stored));
-    out.histogram("sightflow_store_commit_seconds", "Time of one store transaction.", store_labels,
-                  store.commit);
-  }
-  if (auto w = metrics.webhook()) {
-    out.counter("sightflow_webhook_delivered_total", "Results the webhook receiver accepted (2xx).",
-                store_labels, double(w->delivered));
-    out.counter("sightflow_webhook_retried_total", "Webhook tries that failed and were tried again.",
-                store_labels, double(w->retried));
-    out.counter("sightflow_webhook_dead_lettered_total", "Results written to the webhook's dead-letter file.",
-                store_labels, double(w->dead_lettered));
-    out.counter("sightflow_webhook_skipped_total", "Results not sent because their count did not change.",
-                store_labels, double(w->skipped_unchanged));
-    out.gauge("sightflow_webhook_queued", "Results waiting for the webhook receiver.", store_labels,
-              double(w->queued));
-  }
+  PrometheusCounterReport parts(out, pipeline_labels);
+  metrics.report_counters(parts);
 }
 
 }  // namespace sf

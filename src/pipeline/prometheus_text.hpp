@@ -38,9 +38,10 @@ class PrometheusText {
 std::string format_labels(const PrometheusLabels& labels);
 
 // A pipeline's metrics: frames read and skipped, reconnects, in/out fps, runs, drops, detections, queue
-// depths, per-stage latency histograms, results stored and commit times. `store_labels` tell one
-// pipeline's store series from another's when a process runs several.
+// depths, per-stage latency histograms, then what its sinks count themselves (Metrics::report_counters:
+// results stored, webhook deliveries, ...). `pipeline_labels` tell one pipeline's sink series from
+// another's when a process runs several.
 void add_pipeline_metrics(PrometheusText& out, const Metrics& metrics, double now_s,
-                          const PrometheusLabels& store_labels = {});
+                          const PrometheusLabels& pipeline_labels = {});
 
 }  // namespace sf

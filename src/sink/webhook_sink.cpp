@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "sightflow/metrics.hpp"
+#include "sightflow/sink_options.hpp"
 
 namespace sf {
 namespace {
@@ -215,6 +216,47 @@ double WebhookSink::drain_seconds_left() const {
 
 std::shared_ptr<WebhookSink> make_webhook_sink(WebhookOptions options) {
   return std::make_shared<WebhookSink>(std::move(options));
+}
+
+void report_webhook_stats(const WebhookStats& w, CounterReport& out) {
+  out.counter({"webhook", "delivered", "sightflow_webhook_delivered_total",
+               "Results the webhook receiver accepted (2xx)."},
+              double(w.delivered));
+  out.counter({"webhook", "retried", "sightflow_webhook_retried_total",
+               "Webhook tries that failed and were tried again."},
+              double(w.retried));
+  out.counter({"webhook", "dead_lettered", "sightflow_webhook_dead_lettered_total",
+               "Results written to the webhook's dead-letter file."},
+              double(w.dead_lettered));
+  out.counter({"webhook", "skipped", "sightflow_webhook_skipped_total",
+               "Results not sent because their count did not change."},
+              double(w.skipped_unchanged));
+  out.gauge({"webhook", "queued", "sightflow_webhook_queued", "Results waiting for the webhook receiver."},
+            double(w.queued));
+  out.summary(fmt::format("webhook: {} results delivered, {} retries, {} dead-lettered, {} skipped",
+                          w.delivered, w.retried, w.dead_lettered, w.skipped_unchanged));
+}
+
+WebhookOptions read_webhook_options(const nlohmann::json& options) {
+  SinkOptionReader r(options, "url");
+  r.only_keys({"url", "only_changes", "queue", "dead_letter", "timeout", "max_retry_seconds"});
+  WebhookOptions w;
+  w.url = r.required_text("url", "http://HOST[:PORT][/PATH]");
+  try {
+    parse_http_url(w.url, "URL");
+  } catch (const std::invalid_argument& e) {
+    r.fail("url", e.what());
+  }
+  w.only_changes = r.boolean("only_changes", w.only_changes);
+  auto queue = r.integer("queue", int64_t(w.queue_capacity));
+  if (queue < 1) r.fail("queue", "must be at least 1");
+  w.queue_capacity = size_t(queue);
+  if (r.has("dead_letter")) w.dead_letter_path = r.required_text("dead_letter", "a file");
+  w.timeout_s = r.number("timeout", w.timeout_s);
+  if (w.timeout_s <= 0) r.fail("timeout", "must be positive");
+  w.max_retry_seconds = r.number("max_retry_seconds", w.max_retry_seconds);
+  if (w.max_retry_seconds < 0) r.fail("max_retry_seconds", "must not be negative");
+  return w;
 }
 
 }  // namespace sf

@@ -26,6 +26,18 @@ class Client;
 
 namespace sf {
 
+// The webhook sink's deliveries, counted by the sink itself.
+struct WebhookStats {
+  uint64_t delivered = 0;          // answered 2xx
+  uint64_t retried = 0;            // failed tries followed by another (connection error, 5xx, 429)
+  uint64_t dead_lettered = 0;      // written to the dead-letter file
+  uint64_t skipped_unchanged = 0;  // not sent under only_changes
+  uint64_t queued = 0;             // waiting or being delivered now
+};
+// Them as the `webhook` part: sightflow_webhook_{delivered,retried,dead_lettered,skipped}_total and
+// sightflow_webhook_queued.
+void report_webhook_stats(const WebhookStats& stats, CounterReport& out);
+
 struct WebhookOptions {
   std::string url;               // http://HOST[:PORT][/PATH]; https is refused (no TLS in this build)
   bool only_changes = false;     // send a result only when its count differs from the previous one
@@ -51,6 +63,7 @@ class WebhookSink : public Sink {
   void write(const Result& result) override;  // queues only; never waits for the network
   void close() override;  // delivers what is queued for up to drain_timeout_s, then dead-letters the rest
   WebhookStats stats() const;
+  void report(CounterReport& out) const override { report_webhook_stats(stats(), out); }
 
  private:
   struct Pending {
@@ -88,5 +101,9 @@ class WebhookSink : public Sink {
 };
 
 std::shared_ptr<WebhookSink> make_webhook_sink(WebhookOptions options);
+
+// The `webhook` sink's options: `URL` or {url, only_changes, queue, dead_letter, timeout,
+// max_retry_seconds}; throws SinkOptionError naming the key.
+WebhookOptions read_webhook_options(const nlohmann::json& options);
 
 }  // namespace sf

@@ -14,6 +14,7 @@
 #include "sightflow/stage_times.hpp"
 #include "sightflow/store.hpp"
 #include "store/frame_archive.hpp"
+#include "store/store_commit_stats.hpp"
 #include "store/store_rows.hpp"
 
 namespace sf {
@@ -56,6 +57,8 @@ class StoreSink : public Sink {
     if (!archive_) item.result.image.release();
     queue_.push(std::move(item));
   }
+
+  void report(CounterReport& out) const override { stats_.report(out); }
 
   void close() override {
     {
@@ -127,6 +130,7 @@ class StoreSink : public Sink {
     duplicates_ += results.size() - added;
     double seconds = watch.seconds();
     spdlog::debug("store: committed {} results ({} stored in total)", added, total_);
+    stats_.add(added, seconds);
     if (options_.on_commit) options_.on_commit(added, total_, seconds);
   }
 
@@ -151,6 +155,7 @@ class StoreSink : public Sink {
   BoundedQueue<Pending> queue_;
   std::thread writer_;
   size_t total_ = 0, duplicates_ = 0;
+  StoreCommitStats stats_;
   std::mutex error_mutex_;
   std::string error_;
   std::mutex closing_mutex_;

@@ -49,6 +49,9 @@ void LiveView::publish_result(const Result& result) {
   {
     std::lock_guard lock(mutex_);
     auto& view = streams_[result.stream];
+    auto& events = view.events[result.algo];
+    for (const auto& e : result.events) events.push_back(to_json(e, result));
+    while (events.size() > kRecentEvents) events.pop_front();
     Result kept = result;
     kept.image = cv::Mat();
     view.latest[result.algo] = std::move(kept);
@@ -142,6 +145,26 @@ int LiveView::latest_count(const std::string& stream, const std::string& algo) c
   if (it == streams_.end()) return -1;
   auto r = it->second.latest.find(algo);
   return r == it->second.latest.end() ? -1 : int(r->second.detections.size());
+}
+
+nlohmann::ordered_json LiveView::latest_analytics(const std::string& stream, const std::string& algo) const {
+  std::lock_guard lock(mutex_);
+  auto it = streams_.find(stream);
+  if (it == streams_.end()) return nlohmann::ordered_json::object();
+  auto r = it->second.latest.find(algo);
+  if (r == it->second.latest.end()) return nlohmann::ordered_json::object();
+  return nlohmann::ordered_json(r->second.analytics);
+}
+
+nlohmann::ordered_json LiveView::recent_events(const std::string& stream, const std::string& algo) const {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  std::lock_guard lock(mutex_);
+  auto it = streams_.find(stream);
+  if (it == streams_.end()) return list;
+  auto e = it->second.events.find(algo);
+  if (e != it->second.events.end())
+    for (const auto& event : e->second) list.push_back(event);
+  return list;
 }
 
 double LiveView::result_rate(const std::string& stream) const {

@@ -10,6 +10,7 @@
 // however many viewers watch it, out of phase or not. A slow viewer simply asks less often and gets the
 // newest frame, skipping the ones in between. Thread-safe.
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -55,6 +56,12 @@ class LiveView {
   nlohmann::ordered_json latest_results(const std::string& stream) const;
   // Detections in the newest result of (stream, algo); -1 when none yet.
   int latest_count(const std::string& stream, const std::string& algo) const;
+  // What the stages added to the newest result of (stream, algo): its analytics ({"lines": ..., "zones":
+  // ...}; {} when none), and its newest events, oldest first (at most kRecentEvents, JSON as in
+  // --events-out).
+  nlohmann::ordered_json latest_analytics(const std::string& stream, const std::string& algo) const;
+  nlohmann::ordered_json recent_events(const std::string& stream, const std::string& algo) const;
+  static constexpr size_t kRecentEvents = 10;
   // Results per second of `stream` over the last seconds (the video's effective frame rate).
   double result_rate(const std::string& stream) const;
   const CountHistory& history() const { return history_; }
@@ -74,9 +81,10 @@ class LiveView {
   struct StreamView {
     cv::Mat image;  // newest frame, shared with the pipeline (never drawn on)
     int64_t version = 0;
-    std::map<std::string, Result> latest;  // per algorithm, without its image
-    LiveJpeg encoded;                      // the drawing of `encoded.version`
-    double encoded_at = -1e9;              // steady time of that drawing
+    std::map<std::string, Result> latest;                              // per algorithm, without its image
+    std::map<std::string, std::deque<nlohmann::ordered_json>> events;  // per algorithm, newest last
+    LiveJpeg encoded;                                                  // the drawing of `encoded.version`
+    double encoded_at = -1e9;                                          // steady time of that drawing
     std::shared_ptr<std::mutex> encode_mutex = std::make_shared<std::mutex>();
     RateMeter rate{3.0};
     int viewers = 0;

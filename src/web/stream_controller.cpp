@@ -129,9 +129,7 @@ nlohmann::ordered_json StreamController::start(const StreamStartRequest& request
     stream.options.target_fps = request.fps;
     config.streams.push_back(stream);
     config.algorithms.push_back(request.algorithm);
-    config.sinks.db = options_.db;
-    config.sinks.archive_dir = options_.archive_dir;
-    config.sinks.webhook = options_.webhook;
+    config.sinks = options_.sinks;
     validate(config);
     owned->pipeline = std::make_unique<Pipeline>(pipeline_options(config));
     populate(*owned->pipeline, config);
@@ -239,7 +237,9 @@ nlohmann::ordered_json StreamController::describe_locked(const std::string& name
                               {"model", ms(a.model)},
                               {"post", ms(a.post)},
                               {"sink", ms(a.sink)},
-                              {"total", ms(a.total)}}}});
+                              {"total", ms(a.total)}}},
+                            {"analytics", live_.latest_analytics(name, key.second)},
+                            {"events", live_.recent_events(name, key.second)}});
     }
   } else {
     // A remote stream: what the live view saw of it.
@@ -253,7 +253,9 @@ nlohmann::ordered_json StreamController::describe_locked(const std::string& name
       int count = live_.latest_count(name, algo);
       algorithms.push_back({{"name", algo},
                             {"out_fps", nullptr},
-                            {"count", count < 0 ? nlohmann::ordered_json() : nlohmann::ordered_json(count)}});
+                            {"count", count < 0 ? nlohmann::ordered_json() : nlohmann::ordered_json(count)},
+                            {"analytics", live_.latest_analytics(name, algo)},
+                            {"events", live_.recent_events(name, algo)}});
     }
   }
   s["viewers"] = live_.viewers(name);

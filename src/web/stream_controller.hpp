@@ -30,9 +30,9 @@ struct StreamStartRequest {
 StreamStartRequest parse_stream_request(const nlohmann::json& body);
 
 struct ControllerOptions {
-  std::string db;           // results store of started streams ("" none)
-  std::string archive_dir;  // their frame archive ("" none)
-  WebhookConfig webhook;    // where started streams' results are POSTed (url "" none)
+  // What started streams write to besides the live view (built through the sink registry), e.g. the
+  // process's store with its archive, and its webhook.
+  SinkConfig sinks;
 };
 
 class StreamController {
