@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <opencv2/imgproc.hpp>
 
+#include "common/stable_hash.hpp"
+
 namespace sf {
 namespace {
 
@@ -18,16 +20,6 @@ const cv::Scalar kPalette[] = {
     {168, 153, 44}, {255, 194, 0},   {147, 69, 52},  {255, 115, 100}, {236, 24, 0},
     {255, 56, 132}, {133, 0, 82},    {255, 56, 203}, {200, 149, 255}, {199, 55, 255},
 };
-
-// FNV-1a: unlike std::hash, the same on every build, so colours stay put between runs and machines.
-uint32_t fnv1a(const std::string& s) {
-  uint32_t h = 2166136261u;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 16777619u;
-  }
-  return h;
-}
 
 cv::Scalar text_color_on(const cv::Scalar& bg) {
   double luma = 0.114 * bg[0] + 0.587 * bg[1] + 0.299 * bg[2];
@@ -104,7 +96,7 @@ void draw_shapes(cv::Mat& image, const std::vector<AnnotationShape>& shapes, int
 }  // namespace
 
 cv::Scalar label_color(const std::string& label) {
-  return kPalette[fnv1a(label) % (sizeof(kPalette) / sizeof(kPalette[0]))];
+  return kPalette[stable_hash(label) % (sizeof(kPalette) / sizeof(kPalette[0]))];
 }
 
 void draw_annotations(cv::Mat& image, const std::vector<AnnotationBox>& boxes,

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "common/stable_hash.hpp"
 #include "draw/annotate.hpp"
 #include "media/jpeg_codec.hpp"
 #include "sightflow/frame.hpp"
@@ -26,15 +27,6 @@ namespace {
 constexpr size_t kMaxStreamFolder = 64;
 constexpr size_t kRecentKept = 64;
 constexpr const char* kTempSuffix = ".tmp";
-
-uint32_t fnv1a(const std::string& s) {
-  uint32_t h = 2166136261u;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 16777619u;
-  }
-  return h;
-}
 
 // The stream's folder name: only [A-Za-z0-9._-], never "." or ".." (no slash survives, so the name cannot
 // leave the root). A name that had to change gets a hash of the original, so that "cam/1" and "cam:1"
@@ -50,7 +42,8 @@ std::string stream_folder(const std::string& stream) {
   if (out == stream && !out.empty() && out.size() <= kMaxStreamFolder) return out;
   if (out.size() > kMaxStreamFolder) out.resize(kMaxStreamFolder);
   char hash[16];
-  std::snprintf(hash, sizeof(hash), "%s%08x", out.empty() ? "" : "-", static_cast<unsigned>(fnv1a(stream)));
+  std::snprintf(hash, sizeof(hash), "%s%08x", out.empty() ? "" : "-",
+                static_cast<unsigned>(stable_hash(stream)));
   return out + hash;
 }
 
