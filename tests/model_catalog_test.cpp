@@ -218,6 +218,19 @@ TEST(ModelCatalog, UnknownKeyIsAnErrorWithItsLine) {
                        {"models.strides.decoder_options.stride", "strides"});
 }
 
+TEST(ModelCatalog, TrackerDefaultsAreNumbersPerOption) {
+  auto catalog = ModelCatalog::parse(
+      with("    max_batch: 4\n", "    max_batch: 4\n    tracker: {low: 0.3, min_hits: 2}\n"), "test.yaml");
+  const auto* e = catalog.find("tiny");
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->tracker, (std::map<std::string, double>{{"low", 0.3}, {"min_hits", 2}}));
+  EXPECT_TRUE(catalog.find("crop")->tracker.empty());
+  expect_catalog_error(with("    max_batch: 4\n", "    max_batch: 4\n    tracker: {low: often}\n"),
+                       {"test.yaml:", "models.tiny.tracker.low"});
+  expect_catalog_error(with("    max_batch: 4\n", "    max_batch: 4\n    tracker: [0.3]\n"),
+                       {"models.tiny.tracker", "option: number"});
+}
+
 TEST(ModelCatalog, BadEnumValuesNameTheChoices) {
   expect_catalog_error(with("task: detection", "task: detect"),
                        {"test.yaml:4: ", "models.tiny.task", "'detect'", "face-detection"});

@@ -128,3 +128,34 @@ TEST(RunConfig, StoreMistakesAreNamed) {
   expect_config_error(head + "sinks: {db: r.db, archive: {keep_every: 3}}", {"sinks.archive.dir", "missing"});
   expect_config_error(head + "sinks: {db: r.db, archive: {dir: f, quality: 0}}", {"sinks.archive.quality"});
 }
+
+TEST(AlgorithmBuilder, ATrackedCatalogModelGetsItsTrackerDefaultsAndKeepsTheLowScoreBoxes) {
+  // models.yaml: yolo-fastest-body has tracker defaults (low 0.4 = its own score threshold); yolox-nano
+  // has none (the tracker's low 0.1 is under its threshold 0.4, so the model is asked for those boxes).
+  AlgorithmConfig body;
+  body.detector = "yolo-fastest-body";
+  body.stages = {{"track", {{"min_hits", 3}}}};
+  auto stages = effective_stages(body);
+  ASSERT_EQ(stages.size(), 1u);
+  EXPECT_EQ(stages[0].options,
+            (nlohmann::json{{"low", 0.4}, {"high", 0.5}, {"new_track", 0.8}, {"min_hits", 3}}));
+  EXPECT_FALSE(effective_params(body).count("score_threshold"));  // low is its threshold already
+
+  AlgorithmConfig nano;
+  nano.detector = "yolox-nano";
+  nano.stages = {{"track", nlohmann::json::object()}};
+  EXPECT_EQ(effective_stages(nano)[0].options, nlohmann::json::object());
+  ASSERT_TRUE(effective_params(nano).count("score_threshold"));
+  EXPECT_FLOAT_EQ(std::stof(effective_params(nano).at("score_threshold")), 0.1f);
+  nano.stages = {{"track", {{"low", 0.2}}}};
+  EXPECT_FLOAT_EQ(std::stof(effective_params(nano).at("score_threshold")), 0.2f);
+  nano.params["score_threshold"] = "0.3";  // the user's word stands
+  EXPECT_EQ(effective_params(nano).at("score_threshold"), "0.3");
+  nano.stages.clear();
+  nano.params.clear();
+  EXPECT_FALSE(effective_params(nano).count("score_threshold"));  // untracked: the catalog's threshold
+
+  AlgorithmConfig hog;  // a built-in model takes no score_threshold parameter
+  hog.stages = {{"track", nlohmann::json::object()}};
+  EXPECT_TRUE(effective_params(hog).empty());
+}

@@ -79,6 +79,12 @@ void validate(const RunConfig& config);
 std::unique_ptr<Algorithm> build_algorithm(const AlgorithmConfig& algorithm, ModelPool& pool);
 // Its stages (the profile first, then `stages`), fresh for one stream. Throws ConfigError.
 StageList build_stages(const AlgorithmConfig& algorithm);
+// What the builder gives the model and the stages (for tests and reports): the params with the score
+// threshold lowered to what a profile or the tracker's `low` must see (a catalog model whose params set
+// none), and the stages with the catalog's tracker defaults for the detector under the track stage's
+// own options (models.yaml `tracker:`).
+ModelParams effective_params(const AlgorithmConfig& algorithm);
+std::vector<StageSpec> effective_stages(const AlgorithmConfig& algorithm);
 // One algorithm from a JSON description (the HTTP API), read by the same reader as YAML's `algorithms:`
 // entries, with the same errors ("origin: field: problem").
 AlgorithmConfig parse_algorithm_config(const nlohmann::json& description, const std::string& origin);

@@ -66,6 +66,9 @@ struct CatalogEntry {
   // Decoder options: yolox "strides"; darknet-yolo "scores_include_objectness"; ssd "class_offset";
   // classification "softmax". Kept as text, read by the decoder's model.
   std::map<std::string, std::string> decoder_options;
+  // The track stage's defaults for this model's boxes (its score scale differs from model to model):
+  // option -> number, under the options a run gives (bench/RESULTS.md has how they were chosen).
+  std::map<std::string, double> tracker;
 
   const ModelFile* file(const std::string& role) const;  // nullptr when absent
 };

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/output_flags.hpp"
 #include "store/postgres_store.hpp"
 #include "store/sql_query.hpp"
 
@@ -21,7 +22,7 @@ struct QueryFlags {
 Command add_query_command(CLI::App& app) {
   auto flags = std::make_shared<QueryFlags>();
   auto* cmd = app.add_subcommand("query", "Run one read-only SQL statement on a results database (SQLite)");
-  cmd->add_option("--db", flags->db, "SQLite file or postgresql:// URL written by `sightflow run --db`")
+  add_db_flag(*cmd, flags->db, "the store written by `sightflow run --db`")
       ->required();  // a missing file is the query's own error (exit 1), never created
   cmd->add_option("sql", flags->sql, "one statement: SELECT, WITH ... SELECT, VALUES or a read-only PRAGMA")
       ->required();

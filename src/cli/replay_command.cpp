@@ -8,6 +8,7 @@
 #include "cli/bus_flags.hpp"
 #include "cli/commands.hpp"
 #include "cli/interrupt_watch.hpp"
+#include "cli/output_flags.hpp"
 
 namespace sf::cli {
 namespace {
@@ -66,7 +67,7 @@ Command add_replay_command(CLI::App& app) {
   cmd->add_option("--from", f.from, "first entry: stream ID, or UTC time 2026-12-01T23:00:00Z")
       ->capture_default_str();
   cmd->add_option("--to", f.to, "last entry: stream ID, or UTC time")->capture_default_str();
-  cmd->add_option("--db", f.db, "results store: SQLite file or postgresql:// URL");
+  add_db_flag(*cmd, f.db, "where replayed results are stored");
   cmd->add_option("--batch", f.batch, "entries per XRANGE")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

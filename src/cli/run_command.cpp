@@ -8,6 +8,7 @@
 #include "cli/algorithm_flags.hpp"
 #include "cli/commands.hpp"
 #include "cli/interrupt_watch.hpp"
+#include "cli/output_flags.hpp"
 #include "cli/progress.hpp"
 #include "cli/source_flags.hpp"
 #include "cli/web_flags.hpp"
@@ -25,40 +26,14 @@ struct RunFlags {
   bool no_progress = false;
   int frame_count = 1, frame_step = 1;
   double interval = 0;
-  std::string out, video_out, events_out, mot_out, summary_json;
-  std::string db, archive_dir;
-  int archive_every = 0;
-  bool archive_annotated = false;
+  OutputFlags output;
+  std::string summary_json;
   double stats_interval = 5;
   std::string serve;
   WebFlags web;
-  WebhookFlags webhook;
 };
 
-// --archive DIR [--archive-every N] [--archive-annotated]: the store sink's archive options.
-void apply_archive_flags(const RunFlags& f, RunConfig& c) {
-  if (f.archive_dir.empty()) return;
-  auto db = c.sinks.object_options("db", "path");
-  if (db.empty())
-    throw ConfigError("a frame archive needs a results store (sinks.db / --db) to index its files");
-  auto& archive = db["archive"];
-  archive["dir"] = f.archive_dir;
-  archive["keep_every"] = f.archive_every;
-  archive["annotated"] = f.archive_annotated;
-  c.sinks.set("db", db);
-}
-
-// A file sink's flag, when given.
-void apply_path(RunConfig& c, const std::string& type, const std::string& path) {
-  if (!path.empty()) c.sinks.set(type, path);
-}
-
-void apply_analysis_outputs(const RunFlags& f, RunConfig& c) {
-  apply_path(c, "events", f.events_out);
-  apply_path(c, "mot", f.mot_out);
-}
-
-RunConfig config_from_flags(const RunFlags& f, bool embedded_default) {
+RunConfig config_from_flags(const RunFlags& f, const CLI::App& cmd, bool embedded_default) {
   RunConfig c;
   c.mode = parse_mode(f.mode);
   c.max_frames = f.source.max_frames;
@@ -67,12 +42,7 @@ RunConfig config_from_flags(const RunFlags& f, bool embedded_default) {
   AlgorithmConfig a = f.algorithm.config();
   a.schedule = {f.frame_count, f.frame_step, f.interval};
   c.algorithms.push_back(a);
-  apply_path(c, "jsonl", f.out.empty() ? "sightflow-out/results.jsonl" : f.out);
-  apply_path(c, "video",
-             f.video_out.empty() && embedded_default ? "sightflow-out/annotated.mp4" : f.video_out);
-  apply_path(c, "db", f.db.empty() && embedded_default ? "sightflow-out/sightflow.db" : f.db);
-  apply_archive_flags(f, c);
-  apply_analysis_outputs(f, c);
+  f.output.fill(cmd, c.sinks, embedded_default);
   validate(c);
   return c;
 }
@@ -90,27 +60,16 @@ int run(const RunFlags& f, CLI::App& cmd) {
     config = load_run_config(f.config);
     if (cmd.count("--mode")) config.mode = parse_mode(f.mode);
     if (cmd.count("--max-frames")) config.max_frames = f.source.max_frames;
-    if (cmd.count("--out")) config.sinks.set("jsonl", f.out);
-    if (cmd.count("--video-out")) config.sinks.set("video", f.video_out);
-    if (cmd.count("--db")) {
-      // The path changes; a config's retention and archive stay.
-      auto db = config.sinks.object_options("db", "path");
-      db["path"] = f.db;
-      config.sinks.set("db", db);
-    }
     auto added_stages = f.algorithm.stage_specs();
     for (auto& a : config.algorithms) {
       f.algorithm.apply_overrides(a);
       a.stages.insert(a.stages.end(), added_stages.begin(), added_stages.end());
     }
-    apply_archive_flags(f, config);
-    apply_analysis_outputs(f, config);
-    apply_webhook_flags(cmd, f.webhook, config.sinks);
+    f.output.override(cmd, config.sinks);
     validate(config);
     if (cmd.count("--stats-interval")) config.stats_interval = f.stats_interval;
   } else {
-    config = config_from_flags(f, f.source.sources.empty());
-    apply_webhook_flags(cmd, f.webhook, config.sinks);
+    config = config_from_flags(f, cmd, f.source.sources.empty());
     validate(config);
   }
 
@@ -218,20 +177,7 @@ Command add_run_command(CLI::App& app) {
   cmd->add_option("--frame-step", f.frame_step, "take one frame every N")->capture_default_str();
   cmd->add_option("--interval", f.interval, "run at most every N seconds of media time")
       ->capture_default_str();
-  cmd->add_option("--out", f.out,
-                  "JSON Lines results file, '-' for stdout (default sightflow-out/results.jsonl)");
-  cmd->add_option("--video-out", f.video_out, "annotated video file (.mp4, .mkv, .avi)");
-  cmd->add_option("--events-out", f.events_out,
-                  "events (line crossings, zone enter/exit/loiter) as JSON Lines");
-  cmd->add_option("--mot-out", f.mot_out, "tracks as MOTChallenge text (frame,id,x,y,w,h,score,-1,-1,-1)");
-  cmd->add_option("--db", f.db,
-                  "results store: SQLite file or postgresql:// URL (default with no --source: "
-                  "sightflow-out/sightflow.db)");
-  cmd->add_option("--archive", f.archive_dir, "keep analysed frames with detections as JPEG in this folder");
-  cmd->add_option("--archive-every", f.archive_every, "also keep every Nth analysed frame without detections")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_flag("--archive-annotated", f.archive_annotated, "also keep an annotated copy of archived frames");
-  add_webhook_flags(*cmd, f.webhook);
+  f.output.add_to(*cmd);
   cmd->add_option("--summary-json", f.summary_json, "write the end-of-run metrics as JSON to this file");
   cmd->add_option("--stats-interval", f.stats_interval,
                   "seconds between stats lines in realtime mode (0: off)")

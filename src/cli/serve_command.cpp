@@ -6,6 +6,7 @@
 #include "bus/redis_url.hpp"
 #include "cli/commands.hpp"
 #include "cli/interrupt_watch.hpp"
+#include "cli/output_flags.hpp"
 #include "cli/web_flags.hpp"
 #include "serve/inference_server.hpp"
 #include "web/redis_feed.hpp"
@@ -92,8 +93,7 @@ Command add_serve_command(CLI::App& app) {
   cmd->add_option("--preload", f.preload, "load these models at start instead of on their first request");
   cmd->add_option("--redis", f.redis,
                   "show the streams other machines capture and infer in this Redis (redis://host:port)");
-  cmd->add_option("--db", f.db,
-                  "results store: counts over time, archived frames; streams started here write to it");
+  add_db_flag(*cmd, f.db, "counts over time, archived frames; streams started here write to it");
   cmd->add_option("--archive", f.archive_dir, "frame archive folder of that store");
   add_web_flags(*cmd, f.web);
   add_webhook_flags(*cmd, f.webhook);

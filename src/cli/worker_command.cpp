@@ -14,6 +14,7 @@
 #include "cli/bus_flags.hpp"
 #include "cli/commands.hpp"
 #include "cli/interrupt_watch.hpp"
+#include "cli/output_flags.hpp"
 #include "http/listen.hpp"
 #include "http/metrics_endpoint.hpp"
 
@@ -124,7 +125,7 @@ Command add_worker_command(CLI::App& app) {
   auto& w = f.worker;
   cmd->add_option("--group", w.group, "consumer group")->capture_default_str();
   cmd->add_option("--consumer", w.consumer, "consumer name, unique in the group (default: host-pid)");
-  cmd->add_option("--db", f.db, "results store: SQLite file or postgresql:// URL");
+  add_db_flag(*cmd, f.db, "where results are stored");
   cmd->add_option("--batch", w.batch, "entries per read")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--claim-idle", w.claim_idle_s,
                   "take over entries pending this many seconds (dead consumer)")

@@ -1,6 +1,12 @@
 // The one place where an AlgorithmConfig becomes an Algorithm and its stages.
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
 #include "sightflow/camera_profile.hpp"
 #include "sightflow/config.hpp"
+#include "sightflow/model_catalog.hpp"
+#include "track/byte_tracker.hpp"
 
 namespace sf {
 namespace {
@@ -18,14 +24,74 @@ CameraProfile load_profile(const AlgorithmConfig& a) {
   return profile;
 }
 
+// The detector's catalog entry; none for a built-in model. A catalog that cannot be read gives none
+// here: loading the model reports it, naming the file and line.
+std::optional<CatalogEntry> catalog_entry(const std::string& detector) {
+  try {
+    auto catalog = ModelCatalog::load(model_locations().catalog);
+    if (const auto* entry = catalog.find(detector)) return *entry;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+std::vector<StageSpec> effective_stages(const AlgorithmConfig& a) {
+  std::vector<StageSpec> stages = a.stages;
+  auto is_track = [](const StageSpec& s) { return s.type == "track"; };
+  if (std::none_of(stages.begin(), stages.end(), is_track)) return stages;
+  auto entry = catalog_entry(a.detector);
+  if (!entry || entry->tracker.empty()) return stages;
+  for (auto& spec : stages) {
+    if (!is_track(spec) || !spec.options.is_object()) continue;
+    nlohmann::json merged = nlohmann::json::object();
+    for (const auto& [name, value] : entry->tracker) {
+      if (value == std::floor(value))
+        merged[name] = int64_t(value);  // min_hits is an integer
+      else
+        merged[name] = value;
+    }
+    merged.update(spec.options);
+    spec.options = std::move(merged);
+  }
+  return stages;
+}
+
+namespace {
+
+// ByteTrack keeps tracks alive through occlusion with the low-score boxes: a tracked catalog model
+// reports boxes down to the tracker's `low` (the track stage drops what it does not track).
+std::optional<float> tracker_low(const AlgorithmConfig& a) {
+  for (const auto& spec : effective_stages(a)) {
+    if (spec.type != "track") continue;
+    auto low = spec.options.is_object() ? spec.options.find("low") : spec.options.end();
+    if (low != spec.options.end() && low->is_number()) return low->get<float>();
+    return ByteTrackerOptions{}.low;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+ModelParams effective_params(const AlgorithmConfig& a) {
+  ModelParams params = a.params;
+  if (!params.count("score_threshold")) {
+    std::optional<float> lowest;
+    // The profile must see every detection it may keep, and the tracker its low-score boxes.
+    if (!a.profile.empty()) lowest = load_profile(a).lowest_threshold();
+    if (auto low = tracker_low(a)) {
+      if (auto entry = catalog_entry(a.detector); entry && *low < entry->score_threshold)
+        lowest = std::min(lowest.value_or(*low), *low);
+    }
+    if (lowest) params["score_threshold"] = std::to_string(*lowest);
+  }
+  return params;
+}
 
 std::unique_ptr<Algorithm> build_algorithm(const AlgorithmConfig& a, ModelPool& pool) {
   if (a.detector == "none") return std::make_unique<NoopAlgorithm>();  // measures everything else
-  ModelParams params = a.params;
-  // The profile must see every detection it may keep.
-  if (!a.profile.empty() && !params.count("score_threshold"))
-    params["score_threshold"] = std::to_string(load_profile(a).lowest_threshold());
+  ModelParams params = effective_params(a);
   auto model = pool.acquire(a.detector, params);
   if (a.motion.mode != MotionMode::Off)
     return std::make_unique<MotionAlgorithm>(std::move(model), a.motion, a.classes, a.min_score);
@@ -39,7 +105,7 @@ StageList build_stages(const AlgorithmConfig& a) {
       load_profile(a);  // names the model mismatch
       stages.push_back(create_stage({"profile", {{"file", a.profile}}}));
     }
-    for (const auto& spec : a.stages) stages.push_back(create_stage(spec));
+    for (const auto& spec : effective_stages(a)) stages.push_back(create_stage(spec));
   } catch (const std::invalid_argument& e) {
     throw ConfigError("algorithm '" + a.name + "': " + e.what());
   }

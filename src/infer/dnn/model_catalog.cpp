@@ -202,7 +202,7 @@ CatalogEntry read_entry(const Reader& r, const std::string& name, const YAML::No
                         const std::string& field) {
   r.only_keys(node, field,
               {"description", "task", "format", "files", "input", "preprocess", "decoder", "decoder_options",
-               "max_batch", "thresholds", "classes", "top_k", "serving"});
+               "max_batch", "thresholds", "classes", "top_k", "serving", "tracker"});
   CatalogEntry e;
   e.name = name;
   e.description = r.get<std::string>(node, "description", field, "");
@@ -242,6 +242,16 @@ CatalogEntry read_entry(const Reader& r, const std::string& name, const YAML::No
     e.serving.instances = r.get<int>(serving, "instances", sfield, e.serving.instances);
     if (e.serving.instances < 1 || e.serving.instances > 64)
       r.fail(serving["instances"], sfield + ".instances", "must be within [1, 64]");
+  }
+
+  if (r.present(node, "tracker")) {
+    // Names and ranges are the track stage's to check (when a run builds it); here: numbers only.
+    auto tracker = node["tracker"];
+    if (!tracker.IsMap()) r.fail(tracker, field + ".tracker", "expected a mapping of option: number");
+    for (const auto& item : tracker) {
+      auto name = r.scalar<std::string>(item.first, field + ".tracker");
+      e.tracker[name] = r.scalar<double>(item.second, field + ".tracker." + name);
+    }
   }
 
   auto thresholds = r.require(node, "thresholds", field, "{score: S, nms: N}");
