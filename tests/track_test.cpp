@@ -247,5 +247,32 @@ TEST(TrackStage, ATrackedResultHoldsTheTrackedObjectsUnlessAskedToKeepTheRest) {
   EXPECT_THROW(create_stage({"track", {{"keep_untracked", 1}}}), std::invalid_argument);
 }
 
+TEST(TrackStage, HoldReportsAMissedTrackWithItsPredictedBoxForAWhile) {
+  Frame frame;
+  for (double hold : {0.0, 0.25}) {
+    auto stage = create_stage({"track", {{"hold", hold}}});
+    std::optional<int64_t> id;
+    std::vector<size_t> sizes;
+    for (int i = 0; i <= 6; ++i) {
+      Result r;
+      r.pts = i * 0.1;
+      if (i < 3) r.detections = {person(100 + 10.f * float(i), 100)};  // walks right, then is missed
+      stage->process(r, frame);
+      sizes.push_back(r.detections.size());
+      if (i == 0) id = r.detections.at(0).track_id;
+      if (hold > 0 && i >= 3 && !r.detections.empty()) {
+        EXPECT_EQ(r.detections[0].track_id, id);
+        EXPECT_EQ(r.detections[0].score, 0.f);             // predicted, not seen
+        EXPECT_GT(r.detections[0].box.x, 100 + 10.f * 2);  // where it was going
+      }
+    }
+    if (hold == 0)
+      EXPECT_EQ(sizes, (std::vector<size_t>{1, 1, 1, 0, 0, 0, 0}));
+    else  // unseen 0.1 and 0.2 s: held; 0.3 s and later: not
+      EXPECT_EQ(sizes, (std::vector<size_t>{1, 1, 1, 1, 1, 0, 0}));
+  }
+  EXPECT_THROW(create_stage({"track", {{"hold", -1}}}), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace sf

@@ -168,7 +168,8 @@ void ByteTracker::relabel(std::vector<Detection>& detections) const {
 std::vector<ByteTracker::TrackView> ByteTracker::tracks() const {
   std::vector<TrackView> out;
   for (const auto& t : tracks_)
-    if (t.id != 0) out.push_back({t.id, t.label, t.kf.box(), t.state == State::Lost});
+    if (t.id != 0)
+      out.push_back({t.id, t.label, t.kf.box(), t.state == State::Lost, last_pts_ - t.last_seen});
   return out;
 }
 

@@ -59,12 +59,13 @@ class ByteTracker {
   // id of the confirmed track whose last sighting it overlaps most, changes no track.
   void relabel(std::vector<Detection>& detections) const;
 
-  // Kalman boxes of the confirmed tracks (id, box at the last update), for drawing and tests.
+  // Kalman boxes of the confirmed tracks (id, box at the last update: predicted for a lost one).
   struct TrackView {
     int64_t id;
     std::string label;
     cv::Rect2f box;
     bool lost;
+    double unseen;  // media seconds since its last sighting, at the last update
   };
   std::vector<TrackView> tracks() const;
 

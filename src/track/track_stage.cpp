@@ -10,8 +10,8 @@ namespace {
 
 class TrackStage : public Stage {
  public:
-  TrackStage(ByteTrackerOptions options, bool keep_untracked)
-      : tracker_(options), keep_untracked_(keep_untracked) {}
+  TrackStage(ByteTrackerOptions options, bool keep_untracked, double hold)
+      : tracker_(options), keep_untracked_(keep_untracked), hold_(hold) {}
 
   void process(Result& result, const Frame&) override {
     // Motion's skip mode repeats the last run's detections without looking: not new sightings, so they
@@ -27,11 +27,25 @@ class TrackStage : public Stage {
     // and tentative tracks were evidence for the tracker, not objects, and would inflate counts.
     if (!keep_untracked_)
       std::erase_if(result.detections, [](const Detection& d) { return !d.track_id.has_value(); });
+    // A person the detector misses for a moment (occluded, blurred) is still there: hold reports a lost
+    // track's predicted box (score 0: not seen) for that long, so counts and crossings do not blink.
+    if (hold_ > 0 && !carried) {
+      for (const auto& t : tracker_.tracks()) {
+        if (!t.lost || t.unseen > hold_) continue;
+        Detection d;
+        d.label = t.label;
+        d.score = 0;
+        d.box = t.box;
+        d.track_id = t.id;
+        result.detections.push_back(std::move(d));
+      }
+    }
   }
 
  private:
   ByteTracker tracker_;
   bool keep_untracked_;
+  double hold_;
 };
 
 template <typename T>
@@ -83,13 +97,18 @@ ByteTrackerOptions track_options_from_json(const nlohmann::json& options) {
 std::unique_ptr<Stage> make_track_stage(const nlohmann::json& options) {
   nlohmann::json tracker = options;
   bool keep_untracked = false;
+  double hold = 0;
   if (options.is_object() && options.contains("keep_untracked")) {
     if (!options["keep_untracked"].is_boolean())
       throw std::invalid_argument("option 'keep_untracked' must be true or false");
     keep_untracked = options["keep_untracked"].get<bool>();
     tracker.erase("keep_untracked");
   }
-  return std::make_unique<TrackStage>(track_options_from_json(tracker), keep_untracked);
+  if (options.is_object() && options.contains("hold")) {
+    read(options["hold"], "hold", hold, 0.0, 60.0);
+    tracker.erase("hold");
+  }
+  return std::make_unique<TrackStage>(track_options_from_json(tracker), keep_untracked, hold);
 }
 
 }  // namespace sf

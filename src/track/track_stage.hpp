@@ -13,7 +13,8 @@ namespace sf {
 // position_noise, velocity_noise (BoxNoise). Throws std::invalid_argument naming an unknown or bad option.
 ByteTrackerOptions track_options_from_json(const nlohmann::json& options);
 // The stage takes those and keep_untracked (bool, default false): by default a tracked result holds only
-// detections with a track_id; true keeps the others too (without an id).
+// detections with a track_id; true keeps the others too (without an id). hold (media seconds, default 0):
+// a confirmed track missed for at most that long stays in the result with its predicted box, score 0.
 std::unique_ptr<Stage> make_track_stage(const nlohmann::json& options);
 
 }  // namespace sf
