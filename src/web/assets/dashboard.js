@@ -100,6 +100,20 @@ function niceCeiling(value) {
   return 10 * power;
 }
 
+// The canvas sized to its box at the screen's pixel ratio and cleared; null while it is not laid out.
+function clearedCanvas(canvas) {
+  const ratio = window.devicePixelRatio || 1;
+  const width = canvas.clientWidth;
+  const height = canvas.clientHeight;
+  if (width === 0 || height === 0) return null;
+  canvas.width = Math.round(width * ratio);
+  canvas.height = Math.round(height * ratio);
+  const context = canvas.getContext('2d');
+  context.setTransform(ratio, 0, 0, ratio, 0, 0);
+  context.clearRect(0, 0, width, height);
+  return { context, width, height };
+}
+
 // A line of the average count per bucket over the last CHART_WINDOW_S seconds, drawn on a <canvas>;
 // the canvas's data-points says how many points it drew (read by the browser test).
 class CountChart {
@@ -117,16 +131,8 @@ class CountChart {
 
   draw() {
     const canvas = this.canvas;
-    const ratio = window.devicePixelRatio || 1;
-    const width = canvas.clientWidth;
-    const height = canvas.clientHeight;
-    if (width === 0 || height === 0) return;
-    canvas.width = Math.round(width * ratio);
-    canvas.height = Math.round(height * ratio);
-    const context = canvas.getContext('2d');
-    context.setTransform(ratio, 0, 0, ratio, 0, 0);
-    context.clearRect(0, 0, width, height);
-
+    const { context, width, height } = clearedCanvas(canvas) || {};
+    if (!context) return;
     const style = getComputedStyle(canvas);
     const axisColor = style.getPropertyValue('--chart-axis').trim() || '#888';
     const lineColor = style.getPropertyValue('--chart-line').trim() || '#2a7de1';
@@ -186,15 +192,8 @@ class CrossingsChart {
 
   draw() {
     const canvas = this.canvas;
-    const ratio = window.devicePixelRatio || 1;
-    const width = canvas.clientWidth;
-    const height = canvas.clientHeight;
-    if (width === 0 || height === 0) return;
-    canvas.width = Math.round(width * ratio);
-    canvas.height = Math.round(height * ratio);
-    const context = canvas.getContext('2d');
-    context.setTransform(ratio, 0, 0, ratio, 0, 0);
-    context.clearRect(0, 0, width, height);
+    const { context, width, height } = clearedCanvas(canvas) || {};
+    if (!context) return;
     const style = getComputedStyle(canvas);
     const axisColor = style.getPropertyValue('--chart-axis').trim() || '#888';
     const colors = {
