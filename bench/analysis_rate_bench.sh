@@ -11,6 +11,8 @@
 #   BENCH_DETECTOR    detector (default: yolo-fastest-body, the fastest: where a stage's cost shows most)
 #   BENCH_ROUNDS      rounds of (without, with) (default 7)
 #   BENCH_FRAMES      frames per run (default 795: all of vtest.avi)
+#   BENCH_THREADS     OpenCV threads (default 1: one thread's CPU time is steady on a shared machine, where
+#                     idle OpenCV workers spinning made the CPU time of a multi-threaded run swing by ±20 %)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,6 +21,7 @@ export SIGHTFLOW_MODELS="${SIGHTFLOW_MODELS:-$(cd "$ROOT/.." && pwd)/shared/mode
 DETECTOR="${BENCH_DETECTOR:-yolo-fastest-body}"
 ROUNDS="${BENCH_ROUNDS:-7}"
 FRAMES="${BENCH_FRAMES:-795}"
+export OPENCV_FOR_THREADS_NUM="${BENCH_THREADS:-1}"
 SF="$BUILD_DIR/sightflow"
 VIDEO=/usr/share/doc/opencv-doc/examples/data/vtest.avi
 PY=/usr/bin/python3
@@ -40,7 +43,7 @@ print(f"{results / wall:.2f} {results / (user + system):.2f}")
 PYEOF
 }
 
-echo "# Tracking, lines and zones: end-to-end cost — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# Tracking, lines and zones: end-to-end cost — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), OpenCV threads $OPENCV_FOR_THREADS_NUM"
 echo
 echo "\`sightflow run --detector $DETECTOR --max-frames $FRAMES\` (offline, vtest.avi) without and with"
 echo "\`${ANALYSIS[*]//$work/TMP}\`: results per second of wall time, and per second of CPU time (user +"

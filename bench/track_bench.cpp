@@ -1,8 +1,9 @@
 // Replays a detections JSON Lines file (one result per line, as `sightflow run` writes them) through the
-// ByteTracker, writes MOTChallenge text (frame,id,x,y,w,h,score,-1,-1,-1; 1-based frame) and reports the
-// tracker's cost per frame. bench/track_bench.sh-style use:
+// `track` stage (or, with --boxes kalman, the bare ByteTracker's filtered boxes), writes MOTChallenge text
+// (frame,id,x,y,w,h,score,-1,-1,-1; 1-based frame) and reports the tracker's cost per frame; with --gt,
+// the CLEAR MOT / IDF1 scores and the per-frame count error of what the stage kept. Use:
 //   track_bench DETS.jsonl OUT.txt [--step N] [--boxes detection|kalman] [--gt gt.txt] [--options JSON]
-// --step N keeps every Nth frame (frame % N == 0), as frame_step does.
+// --step N keeps every Nth frame (frame % N == 0), as frame_step does; --options are the stage's options.
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -11,8 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "sightflow/evaluation.hpp"
 #include "sightflow/mot_metrics.hpp"
 #include "sightflow/result.hpp"
+#include "sightflow/stage.hpp"
 #include "track/byte_tracker.hpp"
 #include "track/track_stage.hpp"
 
@@ -48,7 +51,10 @@ int main(int argc, char** argv) {
     auto r = sf::result_from_json(nlohmann::json::parse(line));
     if (r.frame % step == 0) results.push_back(std::move(r));
   }
-  sf::ByteTracker tracker(sf::track_options_from_json(options));
+  // The bare tracker gives the filtered boxes; the stage is what a run ships (hold, dropping untracked).
+  sf::ByteTracker tracker(sf::track_options_from_json(kalman_boxes ? options : nlohmann::json::object()));
+  auto stage = kalman_boxes ? nullptr : sf::create_stage({"track", options});
+  const sf::Frame no_pixels;
   // Timed over the whole replay, parsing excluded; repeated so short files still give a stable figure.
   double total_ms = 0;
   size_t detections = 0;
@@ -57,7 +63,10 @@ int main(int argc, char** argv) {
   if (!out) return 1;
   for (auto& r : results) {
     auto start = std::chrono::steady_clock::now();
-    tracker.update(r.detections, r.pts);
+    if (stage)
+      stage->process(r, no_pixels);
+    else
+      tracker.update(r.detections, r.pts);
     total_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     detections += r.detections.size();
     auto& frame_tracks = tracks[r.frame];
@@ -82,6 +91,15 @@ int main(int argc, char** argv) {
     for (auto& [frame, boxes] : sf::load_mot_tracks_ground_truth(gt_path))
       if (tracks.count(frame)) truth[frame] = std::move(boxes);
     const auto m = sf::evaluate_tracks(truth, tracks);
+    // Per-frame counts as `eval` scores them: what the stage kept against the counted truth boxes.
+    sf::DetectionEvaluator counts;
+    const auto boxes = sf::load_mot_ground_truth(gt_path);
+    const std::vector<sf::GroundTruthBox> none;
+    for (const auto& r : results) {
+      auto it = boxes.find(r.frame);
+      counts.add_frame(r.detections, it == boxes.end() ? none : it->second);
+    }
+    if (stage) std::printf("count MAE %.4f\n", counts.summary().count_mae);
     std::printf("MOTA %.4f IDF1 %.4f IDSW %lld FP %lld FN %lld GT %lld tracks %lld\n", m.mota, m.idf1,
                 (long long)m.id_switches, (long long)m.fp, (long long)m.fn, (long long)m.num_gt,
                 (long long)m.num_tracks);

@@ -124,6 +124,39 @@ TEST(TrackByteTracker, ALowScoreDetectionKeepsATrackAlive) {
   for (int i = 0; i < 5; ++i) EXPECT_FALSE(id_of(fresh, person(100, 100, 0.3f), i * 0.1));
 }
 
+TEST(TrackByteTracker, AnUnsureDetectionGetsAnIdOnlyIfItPersists) {
+  ByteTrackerOptions options;  // high 0.45, new_track 0.7
+  options.unsure_hits = 4;
+  // Someone half hidden scores 0.5 frame after frame: an id at the fourth sighting, not before.
+  ByteTracker tracker(options);
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(id_of(tracker, person(100, 100, 0.5f), i * 0.1)) << i;
+  EXPECT_TRUE(id_of(tracker, person(100, 100, 0.5f), 0.3));
+  // A one-off 0.5 box never gets one, and a sure sighting confirms an unsure start at once.
+  ByteTracker flicker(options);
+  EXPECT_FALSE(id_of(flicker, person(300, 100, 0.5f), 0.0));
+  EXPECT_FALSE(id_of(flicker, person(500, 100, 0.5f), 0.1));
+  EXPECT_TRUE(id_of(flicker, person(500, 100, 0.9f), 0.2));
+  // unsure_hits 0: such boxes start nothing.
+  options.unsure_hits = 0;
+  ByteTracker never(options);
+  for (int i = 0; i < 6; ++i) EXPECT_FALSE(id_of(never, person(100, 100, 0.5f), i * 0.1)) << i;
+}
+
+TEST(TrackByteTracker, AnUnsureBoxOverAConfirmedTrackStartsNothing) {
+  // In a crowd one person's box is often echoed by a weaker, shifted one: it must not become a new person.
+  ByteTrackerOptions options;
+  options.unsure_hits = 2;
+  ByteTracker tracker(options);
+  const auto first = id_of(tracker, person(100, 100), 0.0);
+  ASSERT_TRUE(first);
+  for (int i = 1; i < 6; ++i) {
+    std::vector<Detection> v{person(100, 100), person(112, 104, 0.5f)};
+    tracker.update(v, i * 0.1);
+    EXPECT_EQ(v[0].track_id, first) << i;
+    EXPECT_FALSE(v[1].track_id) << i;
+  }
+}
+
 TEST(TrackByteTracker, ClassesAreTrackedApart) {
   ByteTracker tracker;
   std::vector<Detection> v;

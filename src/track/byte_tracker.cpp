@@ -50,7 +50,10 @@ void ByteTracker::hit(Track& track, Detection& detection, double pts, TrackerSta
   track.last_seen = pts;
   track.last_box = detection.box;
   ++track.hits;
-  if (track.state == State::Tentative && track.hits >= options_.min_hits) {
+  // A sure sighting confirms as if the track had started from it.
+  if (detection.score >= options_.new_track)
+    track.needed_hits = std::min(track.needed_hits, options_.min_hits);
+  if (track.state == State::Tentative && track.hits >= track.needed_hits) {
     track.id = next_id_++;
     ++stats.new_ids;
   }
@@ -125,9 +128,13 @@ TrackerStats ByteTracker::update(std::vector<Detection>& detections, double pts)
     associate([](const Track& t) { return t.state == State::Tentative; }, high, options_.tentative_iou);
 
     for (int d : high) {
-      if (detections[d].score < options_.new_track) continue;
+      const bool sure = detections[d].score >= options_.new_track;
+      // An unsure box over a confirmed track's prediction is more likely a piece of a crowd than a new
+      // person.
+      if (!sure && (options_.unsure_hits == 0 || shared(-1, detections[d].box))) continue;
       tracks_.push_back(Track{label, BoxKalmanFilter(detections[d].box, pts, options_.noise),
-                              State::Tentative, 0, 0, pts, detections[d].box});
+                              State::Tentative, 0, sure ? options_.min_hits : options_.unsure_hits, 0, pts,
+                              detections[d].box});
       track_used.push_back(1);
       hit(tracks_.back(), detections[d], pts, stats);
     }

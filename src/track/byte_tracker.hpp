@@ -25,12 +25,16 @@ struct ByteTrackerOptions {
   float new_track = 0.7f;      // an unmatched detection starts a track only from this score; this, not
                                // min_hits, is what keeps one-off false positives from getting ids
   float match_iou = 0.1f;      // least IoU for the first association (high detections)
-  float low_iou = 0.3f;        // least IoU for the second (low detections: stricter, they are less sure)
+  float low_iou = 0.45f;       // least IoU for the second (low detections: stricter, they are less sure)
   float tentative_iou = 0.3f;  // least IoU between a tentative track and a high detection
   int min_hits = 1;            // hits before a track is confirmed and gets an id (more: later ids, which
                                // costs most when frames are skipped)
-  double max_gap = 2.0;        // media seconds a confirmed track survives unseen
-  double tentative_gap = 0;    // media seconds a tentative track survives unseen (0: first miss ends it)
+  // A detection in [high, new_track) may start a track too, but it needs this many sightings (in a row,
+  // up to tentative_gap) before it gets an id: someone half hidden behind a post scores 0.4-0.6 frame
+  // after frame, where a one-off false positive does not persist. 0: such detections start no track.
+  int unsure_hits = 4;
+  double max_gap = 2.0;      // media seconds a confirmed track survives unseen
+  double tentative_gap = 0;  // media seconds a tentative track survives unseen (0: first miss ends it)
   // A detection that also overlaps another confirmed track's prediction this much (people crossing, one
   // box for two) corrects its track with occlusion_noise times the measurement noise, so the track keeps
   // to its own motion instead of being dragged along with the other person.
@@ -76,7 +80,8 @@ class ByteTracker {
     BoxKalmanFilter kf;
     State state = State::Tentative;
     int hits = 0;
-    int64_t id = 0;  // 0 until confirmed
+    int needed_hits = 1;  // hits before it is confirmed (min_hits, or unsure_hits for an unsure start)
+    int64_t id = 0;       // 0 until confirmed
     double last_seen = 0;
     cv::Rect2f last_box;  // the detection box of the last sighting (for relabel)
   };

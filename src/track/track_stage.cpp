@@ -72,6 +72,7 @@ ByteTrackerOptions track_options_from_json(const nlohmann::json& options) {
       {"low_iou", unit(o.low_iou)},
       {"tentative_iou", unit(o.tentative_iou)},
       {"min_hits", [&](auto& v, auto& k) { read(v, k, o.min_hits, 1, 1000); }},
+      {"unsure_hits", [&](auto& v, auto& k) { read(v, k, o.unsure_hits, 0, 1000); }},
       {"max_gap", seconds(o.max_gap)},
       {"tentative_gap", seconds(o.tentative_gap)},
       {"measurement_noise", [&](auto& v, auto& k) { read(v, k, o.noise.measurement, 1e-4, 10.0); }},
@@ -97,7 +98,7 @@ ByteTrackerOptions track_options_from_json(const nlohmann::json& options) {
 std::unique_ptr<Stage> make_track_stage(const nlohmann::json& options) {
   nlohmann::json tracker = options;
   bool keep_untracked = false;
-  double hold = 0;
+  double hold = 0.3;  // seconds: bridges a detector's one- or two-frame misses (bench/RESULTS.md)
   if (options.is_object() && options.contains("keep_untracked")) {
     if (!options["keep_untracked"].is_boolean())
       throw std::invalid_argument("option 'keep_untracked' must be true or false");
