@@ -14,6 +14,11 @@ void OutputFlags::add_to(CLI::App& cmd) {
       ->check(CLI::NonNegativeNumber);
   cmd.add_flag("--archive-annotated", archive_annotated, "also keep an annotated copy of archived frames");
   add_webhook_flags(cmd, webhook);
+  cmd.add_option(
+      "--mqtt", mqtt_url,
+      "publish counts, events and Home Assistant discovery to this broker: "
+      "mqtt://[USER[:PASSWORD]@]HOST[:PORT] or mqtts:// (password also from $SIGHTFLOW_MQTT_PASSWORD)");
+  cmd.add_option("--mqtt-prefix", mqtt_prefix, "MQTT topic prefix (default sightflow)");
 }
 
 CLI::Option* add_db_flag(CLI::App& cmd, std::string& db, const std::string& what) {
@@ -44,6 +49,11 @@ void OutputFlags::apply_shared(const CLI::App& cmd, SinkConfig& sinks) const {
   set_path(sinks, "events", events_out);
   set_path(sinks, "mot", mot_out);
   apply_webhook_flags(cmd, webhook, sinks);
+  // --mqtt URL [--mqtt-prefix P]: over a config's mqtt sink, whose other options stay.
+  auto mqtt = sinks.object_options("mqtt", "url");
+  if (cmd.count("--mqtt")) mqtt["url"] = mqtt_url;
+  if (cmd.count("--mqtt-prefix")) mqtt["topic_prefix"] = mqtt_prefix;
+  if (!mqtt.empty()) sinks.set("mqtt", mqtt);
 }
 
 void OutputFlags::fill(const CLI::App& cmd, SinkConfig& sinks, bool embedded_default) const {

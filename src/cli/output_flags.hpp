@@ -1,8 +1,8 @@
 #pragma once
 // The flags that say where results go, declared once: the files (--out, --video-out, --events-out,
-// --mot-out), the store (--db, --archive, --archive-every, --archive-annotated) and the webhook
-// (--webhook...). They fill the run's sink list (SinkConfig), the same description YAML's `sinks:` gives,
-// and are built by the sink registry.
+// --mot-out), the store (--db, --archive, --archive-every, --archive-annotated), the webhook
+// (--webhook...) and MQTT (--mqtt, --mqtt-prefix). They fill the run's sink list (SinkConfig), the same
+// description YAML's `sinks:` gives, and are built by the sink registry.
 #include <CLI/CLI.hpp>
 #include <string>
 
@@ -17,6 +17,7 @@ struct OutputFlags {
   int archive_every = 0;
   bool archive_annotated = false;
   WebhookFlags webhook;
+  std::string mqtt_url, mqtt_prefix;
 
   void add_to(CLI::App& cmd);
   // The sinks of a run described by flags. `embedded_default` (no --source): a video and a store in

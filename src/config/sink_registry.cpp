@@ -6,6 +6,7 @@
 #include "sightflow/sink.hpp"
 #include "sightflow/sink_options.hpp"
 #include "sightflow/store.hpp"
+#include "sink/mqtt_sink.hpp"
 #include "sink/webhook_sink.hpp"
 #include "store/store_sink_options.hpp"
 
@@ -61,6 +62,10 @@ std::map<std::string, SinkType> built_in_sinks() {
                                         [](WebhookOptions w, Context) -> std::shared_ptr<Sink> {
                                           return make_webhook_sink(std::move(w));
                                         })},
+      {"mqtt", typed<MqttSinkOptions>(read_mqtt_options,
+                                      [](MqttSinkOptions m, Context) -> std::shared_ptr<Sink> {
+                                        return make_mqtt_sink(std::move(m));
+                                      })},
   };
 }
 
