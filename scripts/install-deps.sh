@@ -11,6 +11,7 @@ packages=(
   libhiredis-dev redis-server libcpp-httplib-dev
   libgtest-dev libbenchmark-dev libssl-dev
   prometheus chromium tmux
+  curl python3-requests python3-opencv  # TorchServe's documented commands and its example client, in tests
 )
 
 missing=()
