@@ -12,6 +12,7 @@ packages=(
   libmosquitto-dev mosquitto mosquitto-clients
   libgtest-dev libbenchmark-dev libssl-dev
   prometheus chromium tmux
+  curl python3-requests python3-opencv  # TorchServe's documented commands and its example client, in tests
 )
 
 missing=()

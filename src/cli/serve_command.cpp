@@ -41,6 +41,17 @@ SinkConfig shared_sinks(const ServeFlags& f, const CLI::App& cmd) {
   return sinks;
 }
 
+// --preload MODEL, or NAME=MODEL to serve a catalog model under another name (as TorchServe's
+// `--models resnet-18=resnet-18.mar`, a flag name that is the model folder here; a .mar suffix is dropped).
+Registration preload_registration(const std::string& spec) {
+  Registration r;
+  auto equals = spec.find('=');
+  r.model = model_of_url(equals == std::string::npos ? spec : spec.substr(equals + 1));
+  r.name = equals == std::string::npos ? r.model : spec.substr(0, equals);
+  r.at_startup = true;
+  return r;
+}
+
 int serve(const ServeFlags& f, const CLI::App& cmd) {
   auto options = web_options(f.web, f.listen, "--listen");
   LiveView live(80, options.video_fps);
@@ -51,8 +62,8 @@ int serve(const ServeFlags& f, const CLI::App& cmd) {
   options.archive_dir = f.archive_dir;
   WebServer web(options, live, streams);
   InferenceService service(f.max_queue);
-  for (const auto& name : f.preload) service.register_model(name);
-  InferenceServer inference(service, web.http());
+  for (const auto& spec : f.preload) service.register_model(preload_registration(spec));
+  InferenceServer inference(service, web.http(), web.guarded_routes());
   web.add_metrics_text([&inference] { return inference.metrics_text(); });
   std::unique_ptr<RedisFeed> feed;
   if (!f.redis.empty()) {
@@ -90,7 +101,9 @@ Command add_serve_command(CLI::App& app) {
   cmd->add_option("--threads", f.threads, "connections served at once")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  cmd->add_option("--preload", f.preload, "load these models at start instead of on their first request");
+  cmd->add_option("--preload", f.preload,
+                  "load these models at start instead of on their first request; NAME=MODEL serves a "
+                  "catalog model under another name");
   cmd->add_option("--redis", f.redis,
                   "show the streams other machines capture and infer in this Redis (redis://host:port)");
   add_db_flag(*cmd, f.db, "counts over time, archived frames; streams started here write to it");

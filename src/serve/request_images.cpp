@@ -2,8 +2,10 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <optional>
 
 #include "media/jpeg_codec.hpp"
 #include "serve/inference_service.hpp"
@@ -14,6 +16,22 @@ namespace {
 
 ServiceError bad_request(const std::string& message) {
   return ServiceError(400, "BadRequestException", message);
+}
+
+// An array's items, or an object's: by number when every key is one ("0".."N-1", so "10" follows "9"),
+// else in the order written.
+std::vector<std::pair<std::string, const nlohmann::ordered_json*>> ordered_items(
+    const nlohmann::ordered_json& json) {
+  std::vector<std::pair<std::string, const nlohmann::ordered_json*>> items;
+  for (const auto& [key, value] : json.items()) items.emplace_back(key, &value);
+  auto number = [](const std::string& key) -> std::optional<unsigned long> {
+    if (key.empty() || key.size() > 9 || key.find_first_not_of("0123456789") != std::string::npos) return {};
+    return std::stoul(key);
+  };
+  if (json.is_object() && std::all_of(items.begin(), items.end(), [&](auto& i) { return number(i.first); }))
+    std::stable_sort(items.begin(), items.end(),
+                     [&](const auto& a, const auto& b) { return *number(a.first) < *number(b.first); });
+  return items;
 }
 
 }  // namespace
@@ -57,31 +75,37 @@ cv::Mat decode_image(const std::string& bytes, const std::string& what) {
   return image;
 }
 
-RequestImages parse_request_images(const std::string& content_type, const std::string& body,
-                                   const std::vector<std::string>& parts) {
+RequestImages parse_request_images(const std::string& content_type, const RequestBody& body) {
   RequestImages request;
-  if (content_type.starts_with("multipart/form-data")) {
-    if (parts.empty()) throw bad_request("a multipart request without parts");
-    request.batch = true;
-    for (size_t i = 0; i < parts.size(); ++i)
-      request.images.push_back(decode_image(parts[i], "part " + std::to_string(i)));
+  if (body.multipart) {
+    if (body.parts.empty()) throw bad_request("a multipart request without parts");
+    request.batch = body.parts.size() > 1;
+    for (size_t i = 0; i < body.parts.size(); ++i)
+      request.images.push_back(decode_image(body.parts[i], "part " + std::to_string(i)));
     return request;
   }
+  if (body.bytes.empty())
+    throw bad_request(
+        "the request has no image: send one as the body (curl -T FILE URL, or curl "
+        "--data-binary @FILE URL)");
   if (content_type.starts_with("application/json")) {
-    auto json = nlohmann::json::parse(body, nullptr, false);
+    // Ordered: an object keeps the order it was written in (see ordered_items).
+    auto json = nlohmann::ordered_json::parse(body.bytes, nullptr, false);
     if (json.is_object() && json.contains("instances")) json = json["instances"];  // TF Serving's shape
-    if (!json.is_array() || json.empty())
-      throw bad_request("a JSON body must be a non-empty array of base64-encoded images");
+    if (!(json.is_array() || json.is_object()) || json.empty())
+      throw bad_request(
+          "a JSON body must hold base64-encoded images: a non-empty array, or an object of them "
+          "({\"0\": \"<base64>\", \"1\": ...})");
     request.batch = true;
-    for (size_t i = 0; i < json.size(); ++i) {
-      auto what = "image " + std::to_string(i);
-      const auto& item = json[i].is_object() && json[i].contains("b64") ? json[i]["b64"] : json[i];
+    for (const auto& [key, value] : ordered_items(json)) {
+      auto what = "image " + (json.is_object() ? "'" + key + "'" : key);
+      const auto& item = value->is_object() && value->contains("b64") ? (*value)["b64"] : *value;
       if (!item.is_string()) throw bad_request(what + ": expected a base64 string");
       request.images.push_back(decode_image(decode_base64(item.get<std::string>(), what), what));
     }
     return request;
   }
-  request.images.push_back(decode_image(body, "the request body"));
+  request.images.push_back(decode_image(body.bytes, "the request body"));
   return request;
 }
 

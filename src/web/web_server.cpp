@@ -59,9 +59,10 @@ bool same_token(const std::string& given, const std::string& expected) {
 }
 
 bool changes_state(const httplib::Request& req) {
-  if (req.method == "DELETE" || req.method == "PUT" || req.method == "PATCH") return true;
-  // Predictions are reads of a model; registering a model or starting a stream changes the server.
-  return req.method == "POST" && req.path.rfind("/predictions/", 0) != 0;
+  // Predictions (POST, or PUT as `curl -T` sends them) are reads of a model; registering a model or
+  // starting a stream changes the server.
+  if (req.path.rfind("/predictions/", 0) == 0) return false;
+  return req.method == "POST" || req.method == "PUT" || req.method == "PATCH" || req.method == "DELETE";
 }
 
 // Runs a route's body, turning HttpError and other exceptions into JSON errors.
@@ -101,6 +102,9 @@ WebServer::WebServer(WebOptions options, LiveView& live, StreamController& strea
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
   server_->set_payload_max_length(options_.max_body_bytes);
   server_->set_tcp_nodelay(true);
+  // cpp-httplib closes a kept-alive connection after 5 requests by default; a camera client sends
+  // thousands, each new connection costing a handshake.
+  server_->set_keep_alive_max_count(100000);
   routes();
 }
 
@@ -131,6 +135,11 @@ void WebServer::routes() {
   auto& s = *server_;
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (!changes_state(req)) return httplib::Server::HandlerResponse::Unhandled;
+    // Not found before unauthorized; a state-changing route that was not declared is never reached.
+    if (!guarded_.matches(req.method, req.path)) {
+      send_error(res, 404, "ResourceNotFoundException", "no such endpoint: " + req.method + " " + req.path);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     auto header = req.get_header_value("Authorization");
     const std::string bearer = "Bearer ";
     std::string given = header.rfind(bearer, 0) == 0 ? header.substr(bearer.size()) : "";
@@ -155,7 +164,7 @@ void WebServer::routes() {
     res.set_content(metrics_text(), "text/plain; version=0.0.4");
   });
   set_json_error_handler(s, [](int status) -> std::string {
-    return status == 404   ? "NotFound"
+    return status == 404   ? "ResourceNotFoundException"
            : status == 413 ? "RequestEntityTooLargeException"
                            : "BadRequestException";
   });
@@ -248,6 +257,7 @@ void WebServer::api_routes() {
       send_json(res, streams_.start(parse_stream_request(body)), 201);
     });
   });
+  guarded_.add("POST", "/api/streams");
   s.Delete(R"(/api/streams/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
     answer(res, [&] {
       std::string stream = req.matches[1];
@@ -255,6 +265,7 @@ void WebServer::api_routes() {
       send_json(res, {{"name", stream}, {"state", "stopping"}});
     });
   });
+  guarded_.add("DELETE", R"(/api/streams/([^/]+))");
   s.Get("/api/counts", [this](const httplib::Request& req, httplib::Response& res) {
     answer(res, [&] { send_json(res, counts(series_query(req, "label"))); });
   });

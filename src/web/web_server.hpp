@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "http/guarded_routes.hpp"
 #include "sightflow/store.hpp"
 #include "web/live_view.hpp"
 #include "web/stream_controller.hpp"
@@ -48,6 +49,8 @@ class WebServer {
   WebServer& operator=(const WebServer&) = delete;
 
   httplib::Server& http() { return *server_; }
+  // Routes others add to http() that change the server declare themselves here to get the token check.
+  GuardedRoutes& guarded_routes() { return guarded_; }
   // More Prometheus text appended to /metrics (the inference API's, the bus's); its metric names must not
   // clash with the engine's.
   void add_metrics_text(std::function<std::string()> render);
@@ -79,6 +82,7 @@ class WebServer {
   LiveView& live_;
   StreamController& streams_;
   std::unique_ptr<httplib::Server> server_;
+  GuardedRoutes guarded_;
   std::unique_ptr<Store> store_;
   std::mutex store_mutex_;
   std::vector<std::function<std::string()>> extra_metrics_;
