@@ -9,7 +9,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libyaml-cpp-dev libturbojpeg0-dev
   libsqlite3-dev libpq-dev postgresql
   libhiredis-dev redis-server libcpp-httplib-dev
-  libgtest-dev libbenchmark-dev libssl-dev
+  libgtest-dev libbenchmark-dev libssl-dev prometheus-cpp-dev
   prometheus chromium tmux
 )
 
