@@ -3,12 +3,11 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
-#include <sstream>
-
 #include "http/http_json.hpp"
 #include "http/listen.hpp"
 #include "serve/prediction_json.hpp"
 #include "serve/request_images.hpp"
+#include "sightflow/stage_times.hpp"
 
 namespace sf {
 
@@ -39,7 +38,10 @@ InferenceServer::InferenceServer(InferenceService& service, ServerOptions option
     : service_(service),
       options_(std::move(options)),
       own_server_(std::make_unique<httplib::Server>()),
-      server_(own_server_.get()) {
+      server_(own_server_.get()),
+      metrics_(std::make_shared<ServeMetrics>(service)),
+      own_registry_(std::make_unique<MetricsRegistry>()) {
+  own_registry_->add(metrics_);
   auto threads = options_.threads;
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
   server_->set_payload_max_length(options_.max_body_bytes);
@@ -50,16 +52,11 @@ InferenceServer::InferenceServer(InferenceService& service, ServerOptions option
 }
 
 InferenceServer::InferenceServer(InferenceService& service, httplib::Server& shared)
-    : service_(service), server_(&shared) {
+    : service_(service), server_(&shared), metrics_(std::make_shared<ServeMetrics>(service)) {
   routes(false);
 }
 
 InferenceServer::~InferenceServer() { stop(); }
-
-void InferenceServer::count(const std::string& model, int status) {
-  std::lock_guard lock(mutex_);
-  ++requests_[{model, status == -1 ? 200 : status}];  // -1: not set by the handler, the library sends 200
-}
 
 void InferenceServer::routes(bool standalone) {
   auto& s = *server_;
@@ -69,6 +66,7 @@ void InferenceServer::routes(bool standalone) {
 
   s.Post(R"(/predictions/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
     std::string model = req.matches[1];
+    Stopwatch took;
     try {
       std::vector<std::string> parts;
       for (const auto& [name, file] : req.files) parts.push_back(file.content);
@@ -88,7 +86,7 @@ void InferenceServer::routes(bool standalone) {
       spdlog::error("serve: {} failed: {}", req.path, e.what());
       send_error(res, 500, error_type(500), e.what());
     }
-    count(model, res.status);
+    metrics_->request_done(model, res.status, took.seconds());
   });
 
   s.Get("/models", [this](const httplib::Request&, httplib::Response& res) {
@@ -126,49 +124,12 @@ void InferenceServer::routes(bool standalone) {
 
   if (!standalone) return;
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics_text(), "text/plain; version=0.0.4");
+    res.set_content(own_registry_->text(), "text/plain; version=0.0.4");
   });
 
   set_json_error_handler(s, [](int status) -> std::string {
     return status == 404 ? "ResourceNotFoundException" : error_type(status);
   });
-}
-
-std::string InferenceServer::metrics_text() const {
-  std::ostringstream out;
-  out << "# HELP sightflow_inference_requests_total Prediction requests answered, by model and HTTP status.\n"
-         "# TYPE sightflow_inference_requests_total counter\n";
-  {
-    std::lock_guard lock(mutex_);
-    for (const auto& [key, n] : requests_)
-      out << "sightflow_inference_requests_total{model=\"" << key.first << "\",code=\"" << key.second
-          << "\"} " << n << "\n";
-  }
-  out << "# HELP sightflow_inference_batch_size Images per forward pass, by model.\n"
-         "# TYPE sightflow_inference_batch_size histogram\n";
-  for (const auto& name : service_.model_names()) {
-    auto described = service_.describe(name)[0];
-    if (!described["loaded"].get<bool>()) continue;
-    const auto& stats = described["stats"];
-    int64_t cumulative = 0;
-    std::map<int, int64_t> sizes;
-    for (const auto& [size, n] : stats["batch_sizes"].items()) sizes[std::stoi(size)] = n.get<int64_t>();
-    for (int le : {1, 2, 4, 8, 16, 32}) {
-      for (auto it = sizes.begin(); it != sizes.end() && it->first <= le;) {
-        cumulative += it->second;
-        it = sizes.erase(it);
-      }
-      out << "sightflow_inference_batch_size_bucket{model=\"" << name << "\",le=\"" << le << "\"} "
-          << cumulative << "\n";
-    }
-    out << "sightflow_inference_batch_size_bucket{model=\"" << name << "\",le=\"+Inf\"} "
-        << stats["batches"].get<int64_t>() << "\n"
-        << "sightflow_inference_batch_size_sum{model=\"" << name << "\"} " << stats["items"].get<int64_t>()
-        << "\n"
-        << "sightflow_inference_batch_size_count{model=\"" << name << "\"} "
-        << stats["batches"].get<int64_t>() << "\n";
-  }
-  return out.str();
 }
 
 void InferenceServer::start() {

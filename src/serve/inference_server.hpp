@@ -10,16 +10,17 @@
 //                                       Content-Length (curl -d ''): cpp-httplib 0.11 rejects a POST without
 // A raw image needs Content-Type image/* or application/octet-stream: cpp-httplib caps bodies sent as
 // application/x-www-form-urlencoded (curl's default for --data-binary) at 8 KiB.
-//   GET  /metrics                       Prometheus text: requests by model and status, batch sizes
+//   GET  /metrics                       Prometheus text (serve_metrics.hpp): requests by model and status,
+//                                       their durations, batch sizes
 // Errors are JSON {"code", "type", "message"} with the status: 400 bad image or parameter, 404 unknown
 // model or path, 413 body too large, 503 queue full (with Retry-After), 500 otherwise.
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "pipeline/metrics_registry.hpp"
 #include "serve/inference_service.hpp"
+#include "serve/serve_metrics.hpp"
 
 namespace httplib {
 class Server;
@@ -37,7 +38,7 @@ struct ServerOptions {
 class InferenceServer {
  public:
   InferenceServer(InferenceService& service, ServerOptions options);
-  // Adds the inference routes (all but /metrics, which the owner composes with metrics_text()) to a server
+  // Adds the inference routes (all but /metrics: the owner adds metrics() to its registry) to a server
   // owned by someone else (the web server of `sightflow serve`); start() and stop() then do nothing.
   InferenceServer(InferenceService& service, httplib::Server& shared);
   ~InferenceServer();
@@ -48,11 +49,10 @@ class InferenceServer {
   void start();
   void stop();
   int port() const { return port_; }
-  std::string metrics_text() const;  // Prometheus text: requests by model and status, batch sizes
+  std::shared_ptr<const prometheus::Collectable> metrics() const { return metrics_; }
 
  private:
   void routes(bool standalone);
-  void count(const std::string& model, int status);
 
   InferenceService& service_;
   ServerOptions options_;
@@ -60,8 +60,8 @@ class InferenceServer {
   httplib::Server* server_ = nullptr;
   std::thread thread_;
   int port_ = 0;
-  mutable std::mutex mutex_;
-  std::map<std::pair<std::string, int>, int64_t> requests_;  // (model, status) -> count
+  std::shared_ptr<ServeMetrics> metrics_;
+  std::unique_ptr<MetricsRegistry> own_registry_;  // standalone: this process's /metrics
 };
 
 }  // namespace sf
