@@ -10,7 +10,7 @@ packages=(
   libsqlite3-dev libpq-dev postgresql
   libhiredis-dev redis-server libcpp-httplib-dev
   libmosquitto-dev mosquitto mosquitto-clients
-  libgtest-dev libbenchmark-dev libssl-dev
+  libgtest-dev libbenchmark-dev libssl-dev prometheus-cpp-dev
   prometheus chromium tmux
   curl python3-requests python3-opencv  # TorchServe's documented commands and its example client, in tests
 )

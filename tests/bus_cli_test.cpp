@@ -3,6 +3,7 @@
 // and across a restart of the server; with tracking, a line and a zone, several workers (one of them
 // killed mid-run) give the same tracks, counts and events as one worker.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 
 #include <chrono>
@@ -163,6 +164,49 @@ TEST(BusCli, AWorkerKilledMidRunLeavesNoFrameWithoutExactlyOneResult) {
   auto s = run.summary("survivor");
   EXPECT_GT(s["claimed"].get<int64_t>(), 0) << s;  // the dead worker's pending entries
   EXPECT_EQ(s["bus"]["groups"][0]["pending"], 0) << s;
+}
+
+// `worker --metrics` as Prometheus scrapes it while the worker runs: its counters, its stream's bus state,
+// its algorithm's stage times and store writes, the build and process metrics, all accepted by promtool.
+TEST(BusCli, AWorkersMetricsPageDescribesItsWorkAndPassesPromtool) {
+  BusRun run;
+  int port = test::free_tcp_port();
+  auto args = run.worker("m");
+  for (const char* a : {"--metrics", "127.0.0.1:"}) args.emplace_back(a);
+  args.back() += std::to_string(port);
+  test::ChildProcess worker(args, "/dev/null", run.log("m"));
+  test::ChildProcess capture(run.capture(40), "/dev/null", run.log("capture"));
+  httplib::Client client("127.0.0.1", port);
+  std::string text;
+  auto value = [&](const std::string& series) {
+    auto at = text.find("\n" + series + " ");
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + series.size() + 2));
+  };
+  const std::string worker_labels = "{stream=\"cam\",group=\"workers\",consumer=\"m\"}";
+  const std::string algo_labels = "{stream=\"cam\",algo=\"" + std::string(kDetector) + "\"";
+  // A batch counts as processed before its results are stored and timed: wait for all three.
+  auto done = [&] {
+    return value("sightflow_worker_processed_total" + worker_labels) >= 10 &&
+           value("sightflow_runs_total" + algo_labels + "}") >= 10 &&
+           value("sightflow_results_stored_total") >= 10;
+  };
+  for (int i = 0; i < 600 && !done(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto res = client.Get("/metrics");
+    if (!res) continue;
+    ASSERT_EQ(res->status, 200) << res->body;
+    EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4");
+    text = res->body;
+  }
+  ASSERT_TRUE(done()) << text << test::read_file(run.log("m"));
+  EXPECT_GE(value("sightflow_stage_seconds_count" + algo_labels + ",stage=\"model\"}"), 10);
+  EXPECT_GE(value("sightflow_result_latency_seconds_count" + algo_labels + "}"), 10);
+  EXPECT_GE(value("sightflow_bus_stream_length{stream=\"cam\"}"), 1);
+  EXPECT_GT(value("process_resident_memory_bytes"), 0);
+  EXPECT_NE(text.find("\nsightflow_build_info{"), std::string::npos);
+  EXPECT_EQ(test::promtool_problems(text), "");
+  ASSERT_EQ(capture.wait_exit(300), 0) << test::read_file(run.log("capture"));
+  ASSERT_EQ(worker.wait_exit(300), 0) << test::read_file(run.log("m"));
 }
 
 TEST(BusCli, CaptureAndWorkerRideOutARestartOfRedis) {

@@ -466,7 +466,10 @@ TEST(BusMetrics, WorkerAndGroupFiguresInPrometheusText) {
          {"pending", 0},
          {"lag", nullptr},
          {"oldest_pending_age_s", 0.0}}}}};
-  auto text = worker_metrics_text(worker, stream);
+  MetricFamilies families;
+  add_worker_metrics(families, worker, "cam");
+  add_bus_stream_metrics(families, stream);
+  auto text = families.text();
   auto has = [&](const std::string& line) { return text.find(line + "\n") != std::string::npos; };
   EXPECT_TRUE(
       has("sightflow_worker_processed_total{stream=\"cam\",group=\"workers\",consumer=\"w\\\"1\"} 12"))
@@ -480,6 +483,7 @@ TEST(BusMetrics, WorkerAndGroupFiguresInPrometheusText) {
   EXPECT_TRUE(has("sightflow_bus_group_oldest_pending_age_seconds{stream=\"cam\",group=\"workers\"} 1.5"));
   EXPECT_EQ(text.find("sightflow_bus_group_lag{stream=\"cam\",group=\"audit\"}"), std::string::npos)
       << "a lag Redis cannot tell is left out";
+  EXPECT_EQ(test::promtool_problems(text), "");
 }
 
 TEST(BusMetrics, TheEndpointServesTheTextAndFailsAScrapeItCannotAnswer) {

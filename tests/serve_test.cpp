@@ -120,11 +120,15 @@ TEST_F(Serve, ConcurrentClientsGetTheirOwnAnswersOutOfSharedBatches) {
   EXPECT_EQ(stats["stats"]["items"], 24);
   EXPECT_EQ(stats["stats"]["batch_sizes"], nlohmann::json({{"4", 6}})) << stats;
   auto metrics = client().Get("/metrics")->body;
-  EXPECT_NE(metrics.find("sightflow_inference_requests_total{model=\"yolo-fastest-xl\",code=\"200\"} 24"),
+  EXPECT_NE(metrics.find("sightflow_inference_requests_total{code=\"200\",model=\"yolo-fastest-xl\"} 24\n"),
             std::string::npos)
       << metrics;
-  EXPECT_NE(metrics.find("sightflow_inference_batch_size_sum{model=\"yolo-fastest-xl\"} 24"),
+  EXPECT_NE(
+      metrics.find("sightflow_inference_request_duration_seconds_count{model=\"yolo-fastest-xl\"} 24\n"),
+      std::string::npos);
+  EXPECT_NE(metrics.find("sightflow_inference_batch_size_sum{model=\"yolo-fastest-xl\"} 24\n"),
             std::string::npos);
+  EXPECT_EQ(test::promtool_problems(metrics), "");
 }
 
 TEST_F(Serve, ClientSideBatchesAnswerInOrder) {

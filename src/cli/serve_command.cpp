@@ -64,15 +64,13 @@ int serve(const ServeFlags& f, const CLI::App& cmd) {
   InferenceService service(f.max_queue);
   for (const auto& spec : f.preload) service.register_model(preload_registration(spec));
   InferenceServer inference(service, web.http(), web.guarded_routes());
-  web.add_metrics_text([&inference] { return inference.metrics_text(); });
+  web.metrics().add(inference.metrics());
   std::unique_ptr<RedisFeed> feed;
+  std::shared_ptr<FamilySource> bus_figures;
   if (!f.redis.empty()) {
     feed = std::make_unique<RedisFeed>(parse_redis_url(f.redis), live);
-    web.add_metrics_text([&feed] {
-      PrometheusText text;
-      feed->add_metrics(text);
-      return text.str();
-    });
+    bus_figures = std::make_shared<FamilySource>([&feed](MetricFamilies& out) { feed->add_metrics(out); });
+    web.metrics().add(bus_figures);
   }
   web.start();
   spdlog::info("serve: dashboard on {}/ ; inference API: POST {}/predictions/MODEL ({} models){}", web.url(),

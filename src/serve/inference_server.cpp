@@ -3,13 +3,12 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
-#include <sstream>
-
 #include "http/guarded_routes.hpp"
 #include "http/http_json.hpp"
 #include "http/request_body.hpp"
 #include "serve/prediction_json.hpp"
 #include "serve/request_images.hpp"
+#include "sightflow/stage_times.hpp"
 
 namespace sf {
 
@@ -44,7 +43,7 @@ void answer(const httplib::Request& req, httplib::Response& res, Body&& body) {
 }  // namespace
 
 InferenceServer::InferenceServer(InferenceService& service, httplib::Server& server, GuardedRoutes& guarded)
-    : service_(service) {
+    : service_(service), metrics_(std::make_shared<ServeMetrics>(service)) {
   server.Get("/ping", [](const httplib::Request&, httplib::Response& res) {
     send_json(res, {{"status", "Healthy"}});
   });
@@ -52,16 +51,12 @@ InferenceServer::InferenceServer(InferenceService& service, httplib::Server& ser
   management_routes(server, guarded);
 }
 
-void InferenceServer::count(const std::string& model, int status) {
-  std::lock_guard lock(mutex_);
-  ++requests_[{model, status == -1 ? 200 : status}];  // -1: not set by the handler, the library sends 200
-}
-
 void InferenceServer::prediction_routes(httplib::Server& server) {
   // Content-reader routes: the body is read here, whatever its content type (see request_body.hpp).
   auto predict = [this](const httplib::Request& req, httplib::Response& res,
                         const httplib::ContentReader& reader) {
     std::string model = req.matches[1];
+    Stopwatch took;
     answer(req, res, [&] {
       auto body = read_request_body(req, reader);
       if (!body) return;  // the status is set; the server's error handler writes the JSON
@@ -77,7 +72,7 @@ void InferenceServer::prediction_routes(httplib::Server& server) {
         send_json(res, prediction_json(outputs.at(0), task));
       }
     });
-    count(model, res.status);
+    metrics_->request_done(model, res.status, took.seconds());
   };
   const char* path = R"(/predictions/([^/]+)(?:/([^/]+))?)";
   server.Post(path, predict);
@@ -163,43 +158,6 @@ void InferenceServer::management_routes(httplib::Server& server, GuardedRoutes& 
     });
   });
   guarded.add("DELETE", kModelPath);
-}
-
-std::string InferenceServer::metrics_text() const {
-  std::ostringstream out;
-  out << "# HELP sightflow_inference_requests_total Prediction requests answered, by model and HTTP status.\n"
-         "# TYPE sightflow_inference_requests_total counter\n";
-  {
-    std::lock_guard lock(mutex_);
-    for (const auto& [key, n] : requests_)
-      out << "sightflow_inference_requests_total{model=\"" << key.first << "\",code=\"" << key.second
-          << "\"} " << n << "\n";
-  }
-  out << "# HELP sightflow_inference_batch_size Images per forward pass, by model.\n"
-         "# TYPE sightflow_inference_batch_size histogram\n";
-  for (const auto& name : service_.model_names()) {
-    auto described = service_.describe(name)[0];
-    if (!described["loaded"].get<bool>()) continue;
-    const auto& stats = described["stats"];
-    int64_t cumulative = 0;
-    std::map<int, int64_t> sizes;
-    for (const auto& [size, n] : stats["batch_sizes"].items()) sizes[std::stoi(size)] = n.get<int64_t>();
-    for (int le : {1, 2, 4, 8, 16, 32}) {
-      for (auto it = sizes.begin(); it != sizes.end() && it->first <= le;) {
-        cumulative += it->second;
-        it = sizes.erase(it);
-      }
-      out << "sightflow_inference_batch_size_bucket{model=\"" << name << "\",le=\"" << le << "\"} "
-          << cumulative << "\n";
-    }
-    out << "sightflow_inference_batch_size_bucket{model=\"" << name << "\",le=\"+Inf\"} "
-        << stats["batches"].get<int64_t>() << "\n"
-        << "sightflow_inference_batch_size_sum{model=\"" << name << "\"} " << stats["items"].get<int64_t>()
-        << "\n"
-        << "sightflow_inference_batch_size_count{model=\"" << name << "\"} "
-        << stats["batches"].get<int64_t>() << "\n";
-  }
-  return out.str();
 }
 
 }  // namespace sf

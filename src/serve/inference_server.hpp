@@ -16,11 +16,12 @@
 // Errors are JSON {"code", "type", "message"} with the status: 400 bad image or parameter, 404 unknown
 // model or version, 409 a name taken, 413 body or request too large, 503 queue full or no worker (with
 // Retry-After), 500 otherwise.
-#include <map>
-#include <mutex>
+#include <memory>
 #include <string>
 
+#include "pipeline/metrics_registry.hpp"
 #include "serve/inference_service.hpp"
+#include "serve/serve_metrics.hpp"
 
 namespace httplib {
 class Server;
@@ -37,16 +38,15 @@ class InferenceServer {
   InferenceServer(const InferenceServer&) = delete;
   InferenceServer& operator=(const InferenceServer&) = delete;
 
-  std::string metrics_text() const;  // Prometheus text: requests by model and status, batch sizes
+  // Requests by model and status, their durations, batch sizes: the owner adds it to its registry.
+  std::shared_ptr<const prometheus::Collectable> metrics() const { return metrics_; }
 
  private:
   void prediction_routes(httplib::Server& server);
   void management_routes(httplib::Server& server, GuardedRoutes& guarded);
-  void count(const std::string& model, int status);
 
   InferenceService& service_;
-  mutable std::mutex mutex_;
-  std::map<std::pair<std::string, int>, int64_t> requests_;  // (model, status) -> count
+  std::shared_ptr<ServeMetrics> metrics_;
 };
 
 }  // namespace sf

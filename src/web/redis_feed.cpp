@@ -50,7 +50,7 @@ RedisFeed::~RedisFeed() {
   thread_.join();
 }
 
-void RedisFeed::add_metrics(PrometheusText& out) const {
+void RedisFeed::add_metrics(MetricFamilies& out) const {
   std::lock_guard lock(mutex_);
   for (const auto& [name, stats] : stream_stats_) add_bus_stream_metrics(out, stats);
 }

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "bus/redis_url.hpp"
-#include "pipeline/prometheus_text.hpp"
+#include "pipeline/metric_families.hpp"
 #include "web/live_view.hpp"
 
 namespace sf {
@@ -25,7 +25,7 @@ class RedisFeed {
   RedisFeed& operator=(const RedisFeed&) = delete;
 
   // The followed streams' bus state (length, groups, lag, dead letters) as of the last discovery.
-  void add_metrics(PrometheusText& out) const;
+  void add_metrics(MetricFamilies& out) const;
   int64_t frames_read() const { return frames_; }
   int64_t results_read() const { return results_; }
 

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "http/http_json.hpp"
+#include "pipeline/pipeline_metrics.hpp"
 #include "sightflow/source.hpp"
 
 namespace sf {
@@ -263,13 +264,12 @@ nlohmann::ordered_json StreamController::describe_locked(const std::string& name
   return s;
 }
 
-void StreamController::add_metrics(PrometheusText& out) const {
+void StreamController::add_metrics(MetricFamilies& out) const {
   std::lock_guard lock(mutex_);
   std::set<Pipeline*> seen;
-  double now = steady_now();
   for (const auto& [name, entry] : entries_)
     if (entry.pipeline && seen.insert(entry.pipeline).second)
-      add_pipeline_metrics(out, entry.pipeline->metrics(), now, {{"pipeline", name}});
+      add_pipeline_metrics(out, entry.pipeline->metrics(), {{"pipeline", name}});
 }
 
 nlohmann::json StreamController::metrics_json() const {

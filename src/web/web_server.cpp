@@ -7,12 +7,11 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <map>
 
 #include "http/http_json.hpp"
 #include "http/listen.hpp"
-#include "pipeline/prometheus_text.hpp"
 #include "web/web_assets.hpp"
+#include "web/web_metrics.hpp"
 
 namespace sf {
 
@@ -94,7 +93,12 @@ WebServer::WebServer(WebOptions options, LiveView& live, StreamController& strea
     : options_(std::move(options)),
       live_(live),
       streams_(streams),
-      server_(std::make_unique<httplib::Server>()) {
+      server_(std::make_unique<httplib::Server>()),
+      figures_(std::make_shared<FamilySource>([this](MetricFamilies& out) {
+        streams_.add_metrics(out);
+        add_live_view_metrics(out, live_);
+      })) {
+  metrics_.add(figures_);
   check_listen_security(options_.host, options_.token);
   if (options_.video_fps <= 0) throw std::invalid_argument("--video-fps must be above 0");
   if (!options_.db.empty()) store_ = open_store(options_.db);
@@ -109,10 +113,6 @@ WebServer::WebServer(WebOptions options, LiveView& live, StreamController& strea
 }
 
 WebServer::~WebServer() { stop(); }
-
-void WebServer::add_metrics_text(std::function<std::string()> render) {
-  extra_metrics_.push_back(std::move(render));
-}
 
 void WebServer::start() { port_ = listen_in_background(*server_, options_.host, options_.port, thread_); }
 
@@ -161,7 +161,7 @@ void WebServer::routes() {
   api_routes();
   frame_routes();
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics_text(), "text/plain; version=0.0.4");
+    answer(res, [&] { res.set_content(metrics_.text(), "text/plain; version=0.0.4"); });
   });
   set_json_error_handler(s, [](int status) -> std::string {
     return status == 404   ? "ResourceNotFoundException"
@@ -438,54 +438,6 @@ void WebServer::frame_routes() {
       res.set_content(bytes, "image/jpeg");
     });
   });
-}
-
-std::string WebServer::metrics_text() {
-  PrometheusText text;
-  streams_.add_metrics(text);
-  for (const auto& stream : live_.streams())
-    text.gauge("sightflow_video_viewers", "MJPEG viewers watching the stream.", {{"stream", stream}},
-               live_.viewers(stream));
-  for (const auto& stream : live_.streams())
-    for (const auto& algo : live_.history().algorithms(stream)) {
-      int count = live_.latest_count(stream, algo);
-      if (count >= 0)
-        text.gauge("sightflow_latest_detections", "Detections in the newest result (people counted now).",
-                   {{"stream", stream}, {"algo", algo}}, count);
-    }
-  add_counting_metrics(text);
-  std::string out = text.str();
-  for (const auto& render : extra_metrics_) {
-    try {
-      out += render();
-    } catch (const std::exception& e) {
-      spdlog::warn("web: a metrics source failed: {}", e.what());
-    }
-  }
-  return out;
-}
-
-void WebServer::add_counting_metrics(PrometheusText& text) {
-  // From the totals in each algorithm's newest result: the stages count from the stream's start, so the
-  // crossings only grow (a restarted stream starts again at 0, which Prometheus reads as a reset).
-  for (const auto& stream : live_.streams()) {
-    std::map<std::pair<std::string, std::string>, int64_t> crossings;  // (line, direction)
-    std::map<std::string, int64_t> occupancy;
-    for (const auto& result : live_.latest_results(stream)) {
-      if (auto lines = result.find("lines"); lines != result.end() && lines->is_object())
-        for (const auto& [line, totals] : lines->items())
-          for (const char* direction : {"in", "out"})
-            crossings[{line, direction}] += totals.value(direction, int64_t(0));
-      if (auto zones = result.find("zones"); zones != result.end() && zones->is_object())
-        for (const auto& [zone, z] : zones->items()) occupancy[zone] += z.value("count", int64_t(0));
-    }
-    for (const auto& [key, count] : crossings)
-      text.counter("sightflow_line_crossings_total", "Tracks that crossed the line, per direction.",
-                   {{"stream", stream}, {"line", key.first}, {"direction", key.second}}, double(count));
-    for (const auto& [zone, count] : occupancy)
-      text.gauge("sightflow_zone_occupancy", "Tracks counted inside the zone in the newest result.",
-                 {{"stream", stream}, {"zone", zone}}, double(count));
-  }
 }
 
 }  // namespace sf
