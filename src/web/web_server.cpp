@@ -1,6 +1,7 @@
 #include "web/web_server.hpp"
 
 #include <httplib.h>
+#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -51,11 +52,10 @@ std::string frame_url(const std::string& stream, int64_t seq) {
 }
 
 bool same_token(const std::string& given, const std::string& expected) {
-  if (expected.empty() || given.size() != expected.size()) return false;
-  // Every byte is compared whatever the first difference, so the time taken does not reveal the token.
-  unsigned char diff = 0;
-  for (size_t i = 0; i < given.size(); ++i) diff |= static_cast<unsigned char>(given[i] ^ expected[i]);
-  return diff == 0;
+  // OpenSSL's compare takes the same time wherever the first difference is, so timing does not reveal the
+  // token.
+  return !expected.empty() && given.size() == expected.size() &&
+         CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
 }
 
 bool changes_state(const httplib::Request& req) {
@@ -90,10 +90,7 @@ void check_listen_security(const std::string& host, const std::string& token) {
 }
 
 WebServer::WebServer(WebOptions options, LiveView& live, StreamController& streams)
-    : options_(std::move(options)),
-      live_(live),
-      streams_(streams),
-      server_(std::make_unique<httplib::Server>()) {
+    : options_(std::move(options)), live_(live), streams_(streams), server_(make_http_server(options_.tls)) {
   check_listen_security(options_.host, options_.token);
   if (options_.video_fps <= 0) throw std::invalid_argument("--video-fps must be above 0");
   if (!options_.db.empty()) store_ = open_store(options_.db);
@@ -119,7 +116,9 @@ void WebServer::stop() {
   thread_.join();
 }
 
-std::string WebServer::url() const { return "http://" + options_.host + ":" + std::to_string(port_); }
+std::string WebServer::url() const {
+  return (options_.tls.enabled() ? "https://" : "http://") + options_.host + ":" + std::to_string(port_);
+}
 
 template <typename Read>
 auto WebServer::read_store(Read&& read) {
