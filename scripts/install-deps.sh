@@ -8,7 +8,7 @@ packages=(
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libavdevice-dev ffmpeg
   nlohmann-json3-dev libcli11-dev libspdlog-dev libyaml-cpp-dev libturbojpeg0-dev
   libsqlite3-dev libpq-dev postgresql
-  libhiredis-dev redis-server libcpp-httplib-dev
+  libhiredis-dev redis-server libcpp-httplib-dev libcurl4-openssl-dev
   libmosquitto-dev mosquitto mosquitto-clients
   libgtest-dev libbenchmark-dev libssl-dev prometheus-cpp-dev
   prometheus chromium tmux

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <fstream>
+#include "cli/summary_json.hpp"
 
 namespace sf::cli {
 
@@ -18,7 +18,8 @@ void BusFlags::add_to(CLI::App& cmd, bool stream_required) {
       ->capture_default_str();
   cmd.add_option("--stats-interval", stats_interval_s, "seconds between stats lines (0: off)")
       ->capture_default_str();
-  cmd.add_option("--summary-json", summary_json, "write the final counters as JSON to this file");
+  cmd.add_option("--summary-json", summary_json,
+                 "write the final counters as JSON to this file (- for stdout)");
 }
 
 RedisRetryPolicy BusFlags::retry_policy() const {
@@ -28,10 +29,7 @@ RedisRetryPolicy BusFlags::retry_policy() const {
 }
 
 void BusFlags::write_summary(const nlohmann::json& summary) const {
-  if (summary_json.empty()) return;
-  std::ofstream out(summary_json);
-  out << summary.dump(2) << "\n";
-  if (!out) throw std::runtime_error("cannot write " + summary_json);
+  write_summary_json(summary_json, summary);
 }
 
 StatsTicker::StatsTicker(double interval_s, std::function<std::string()> line) {

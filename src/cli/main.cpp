@@ -2,18 +2,56 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <opencv2/core/utility.hpp>
 
 #include "cli/commands.hpp"
+#include "common/build_info.hpp"
 #include "sightflow/model_catalog.hpp"
+
+namespace {
+
+// Exit statuses (README, "Exit status"): 0 done, 1 failed, 2 stopped by an error while running, 3
+// `models --check` found a problem, and one code for every command-line mistake: sysexits.h's EX_USAGE,
+// where CLI11 would answer 104-109 by kind of mistake.
+constexpr int kUsageError = 64;
+
+// https://no-color.org: a set, non-empty NO_COLOR turns colour off (spdlog already leaves it off when
+// stderr is not a terminal).
+spdlog::color_mode log_colors() {
+  const char* no_color = std::getenv("NO_COLOR");
+  return no_color && *no_color ? spdlog::color_mode::never : spdlog::color_mode::automatic;
+}
+
+// A first word that names no subcommand, or an option no one has: CLI11 only says that a subcommand is
+// required.
+bool report_unknown_word(const CLI::App& app, const CLI::ParseError& e) {
+  auto extra = app.remaining();
+  if (dynamic_cast<const CLI::RequiredError*>(&e) == nullptr || extra.empty()) return false;
+  if (extra.front().starts_with("-")) {
+    std::cerr << "sightflow: unknown option '" << extra.front() << "'";
+  } else {
+    std::string names;
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    std::cerr << "sightflow: unknown subcommand '" << extra.front() << "' (one of " << names << ")";
+  }
+  std::cerr << "\nRun with --help for more information.\n";
+  return true;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // Logs go to stderr: stdout carries data (`--out -` JSON Lines, `query` rows, `--json` lines).
-  spdlog::set_default_logger(spdlog::stderr_color_mt("sightflow"));
+  spdlog::set_default_logger(spdlog::stderr_color_mt("sightflow", log_colors()));
   CLI::App app{"sightflow: real-time video analytics (decode, schedule, detect, results)", "sightflow"};
   app.require_subcommand(1);
   app.fallthrough();  // global options such as --log-level may follow the subcommand
+  app.set_version_flag(
+      "--version", [] { return sf::version_text(); },
+      "print the version, the git revision and the OpenCV and FFmpeg versions, and exit");
   std::string log_level = "info";
   std::string models_dir, catalog;
   int threads = 0;
@@ -36,7 +74,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    if (!report_unknown_word(app, e)) app.exit(e);
+    return kUsageError;
   }
   try {
     auto where = sf::model_locations();

@@ -2,7 +2,6 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <iostream>
 
 #include "cli/algorithm_flags.hpp"
@@ -11,6 +10,7 @@
 #include "cli/output_flags.hpp"
 #include "cli/progress.hpp"
 #include "cli/source_flags.hpp"
+#include "cli/summary_json.hpp"
 #include "cli/web_flags.hpp"
 #include "sightflow/config.hpp"
 #include "store/store_sink_options.hpp"
@@ -128,6 +128,7 @@ int run(const RunFlags& f, CLI::App& cmd) {
     } catch (const std::exception& e) {
       error = e.what();
     }
+    progress.finish(!interrupted && error.empty());
   }
   double seconds = wall.seconds();
   std::cerr << format_summary(pipeline.metrics(), seconds);
@@ -136,7 +137,11 @@ int run(const RunFlags& f, CLI::App& cmd) {
     j["wall_seconds"] = seconds;
     j["mode"] = to_string(config.mode);
     j["error"] = error;
-    std::ofstream(f.summary_json) << j.dump(2) << "\n";
+    try {
+      write_summary_json(f.summary_json, j);
+    } catch (const std::exception& e) {
+      if (error.empty()) error = e.what();
+    }
   }
   if (!error.empty()) std::cerr << "sightflow: error: " << error << "\n";
   if (web) {
@@ -178,7 +183,8 @@ Command add_run_command(CLI::App& app) {
   cmd->add_option("--interval", f.interval, "run at most every N seconds of media time")
       ->capture_default_str();
   f.output.add_to(*cmd);
-  cmd->add_option("--summary-json", f.summary_json, "write the end-of-run metrics as JSON to this file");
+  cmd->add_option("--summary-json", f.summary_json,
+                  "write the end-of-run metrics as JSON to this file (- for stdout)");
   cmd->add_option("--stats-interval", f.stats_interval,
                   "seconds between stats lines in realtime mode (0: off)")
       ->capture_default_str();

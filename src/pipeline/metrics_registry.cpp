@@ -14,9 +14,9 @@ MetricsRegistry::MetricsRegistry() : registry_(std::make_shared<prometheus::Regi
       .Help("Always 1; the labels tell the version, git revision, OpenCV and FFmpeg of this binary.")
       .Register(*registry_)
       .Add({{"version", build.version},
-            {"revision", build.revision},
-            {"opencv", build.opencv},
-            {"ffmpeg", build.ffmpeg}})
+            {"revision", build.git_revision},
+            {"opencv", build.opencv_version},
+            {"ffmpeg", build.ffmpeg_version}})
       .Set(1);
   sources_.push_back(registry_);
   static const auto process = std::make_shared<ProcessMetrics>();

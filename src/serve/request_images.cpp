@@ -1,12 +1,10 @@
 #include "serve/request_images.hpp"
 
-#include <openssl/evp.h>
-
-#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <optional>
 
+#include "common/base64.hpp"
 #include "media/jpeg_codec.hpp"
 #include "serve/inference_service.hpp"
 
@@ -43,17 +41,11 @@ std::string decode_base64(const std::string& text, const std::string& what) {
     if (comma == std::string_view::npos) throw bad_request(what + ": a data URL without ','");
     data.remove_prefix(comma + 1);
   }
-  if (data.empty() || data.size() % 4 != 0)
-    throw bad_request(what + ": not base64 (length " + std::to_string(data.size()) +
-                      " is not a multiple of 4)");
-  std::string out(data.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()), int(data.size()));
-  if (n < 0) throw bad_request(what + ": not base64");
-  // EVP_DecodeBlock counts the padding as zero bytes.
-  size_t padding = data.ends_with("==") ? 2 : data.ends_with("=") ? 1 : 0;
-  out.resize(size_t(n) - padding);
-  return out;
+  try {
+    return base64_decode(data);
+  } catch (const std::invalid_argument& e) {
+    throw bad_request(what + ": " + e.what());
+  }
 }
 
 cv::Mat decode_image(const std::string& bytes, const std::string& what) {

@@ -1,6 +1,7 @@
 #include "web/web_server.hpp"
 
 #include <httplib.h>
+#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -50,11 +51,10 @@ std::string frame_url(const std::string& stream, int64_t seq) {
 }
 
 bool same_token(const std::string& given, const std::string& expected) {
-  if (expected.empty() || given.size() != expected.size()) return false;
-  // Every byte is compared whatever the first difference, so the time taken does not reveal the token.
-  unsigned char diff = 0;
-  for (size_t i = 0; i < given.size(); ++i) diff |= static_cast<unsigned char>(given[i] ^ expected[i]);
-  return diff == 0;
+  // OpenSSL's compare takes the same time wherever the first difference is, so timing does not reveal the
+  // token.
+  return !expected.empty() && given.size() == expected.size() &&
+         CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
 }
 
 bool changes_state(const httplib::Request& req) {
@@ -93,7 +93,7 @@ WebServer::WebServer(WebOptions options, LiveView& live, StreamController& strea
     : options_(std::move(options)),
       live_(live),
       streams_(streams),
-      server_(std::make_unique<httplib::Server>()),
+      server_(make_http_server(options_.tls)),
       figures_(std::make_shared<FamilySource>([this](MetricFamilies& out) {
         streams_.add_metrics(out);
         add_live_view_metrics(out, live_);
@@ -123,7 +123,9 @@ void WebServer::stop() {
   thread_.join();
 }
 
-std::string WebServer::url() const { return "http://" + options_.host + ":" + std::to_string(port_); }
+std::string WebServer::url() const {
+  return (options_.tls.enabled() ? "https://" : "http://") + options_.host + ":" + std::to_string(port_);
+}
 
 template <typename Read>
 auto WebServer::read_store(Read&& read) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "http/guarded_routes.hpp"
+#include "http/tls.hpp"
 #include "pipeline/metrics_registry.hpp"
 #include "sightflow/store.hpp"
 #include "web/live_view.hpp"
@@ -32,6 +33,7 @@ struct WebOptions {
   std::string db;           // results store for counts, events and archived frames ("" none)
   std::string archive_dir;  // where archived frames are (the store holds paths relative to it)
   size_t max_body_bytes = 16 << 20;
+  TlsFiles tls;  // certificate and key: serve https
 };
 
 // Throws std::invalid_argument when `host` is not a loopback address and `token` is empty.
