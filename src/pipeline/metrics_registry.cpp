@@ -1,7 +1,6 @@
 #include "pipeline/metrics_registry.hpp"
 
 #include <prometheus/gauge.h>
-#include <spdlog/spdlog.h>
 
 #include "common/build_info.hpp"
 #include "pipeline/process_metrics.hpp"
@@ -38,15 +37,7 @@ std::string MetricsRegistry::text() const {
       if (auto s = source.lock()) live.push_back(std::move(s));
   }
   MetricFamilies all;
-  // Unlocked: sources take their own locks. One failing source (a Redis feed that lost its server) must
-  // not take the others' figures down with it: it is left out of this scrape and logged.
-  for (const auto& source : live) {
-    try {
-      all.add(source->Collect());
-    } catch (const std::exception& e) {
-      spdlog::warn("/metrics: a source left out of this scrape: {}", e.what());
-    }
-  }
+  for (const auto& source : live) all.add(source->Collect());  // unlocked: sources take their own locks
   return all.text();
 }
 
