@@ -123,13 +123,17 @@ std::vector<ZoneRollupSample> zone_rollup_samples(const Result& result);
 // The start of the bucket of `level_seconds` that contains unix time `ts`.
 double bucket_start(double ts, double level_seconds);
 
+inline constexpr int64_t kDefaultArchiveMaxBytes = 1'000'000'000;  // 1 GB (`max_mb: 1000`)
+
 // Which analysed frames are kept as JPEG files (folder/<stream>/<YYYY-MM-DD>/<HHMMSS>-<seq>.jpg, UTC).
 struct ArchivePolicy {
   bool keep_detections = true;  // keep every frame whose result has detections
   int keep_every = 0;           // otherwise keep every Nth analysed frame of a stream (0: none)
   bool annotated = false;       // also write an annotated copy (boxes, labels) beside the raw one
   double max_age_s = 0;         // 0: no age limit
-  int64_t max_bytes = 0;        // total size of the archive (all streams), 0: no limit
+  // Total size of the archive (all streams); 0: no limit. Bounded by default: a camera archived for days
+  // would otherwise fill the disk (a looping test video wrote 421 MB in 13 minutes).
+  int64_t max_bytes = kDefaultArchiveMaxBytes;
   int quality = 90;
 };
 
