@@ -61,7 +61,10 @@ std::map<std::string, SinkType> built_in_sinks() {
                                           return make_video_sink(v, c.streams > 1);
                                         })},
       {"db", typed<StoreSinkConfig>(read_store_sink_options,
-                                    [](StoreSinkConfig s, Context) -> std::shared_ptr<Sink> {
+                                    [](StoreSinkConfig s, Context c) -> std::shared_ptr<Sink> {
+                                      // Offline, capture time follows the processing speed: a stream's
+                                      // series read best on its media clock.
+                                      s.options.stream_clock = c.realtime ? "wall" : "media";
                                       return make_store_sink(open_store(s.location), std::move(s.options));
                                     })},
       {"webhook", typed<WebhookOptions>(read_webhook_options,
