@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <map>
 #include <opencv2/imgproc.hpp>
 #include <set>
 #include <thread>
@@ -339,6 +340,39 @@ TEST_F(Bus, WorkerDeadLettersBadMessagesAndGoesOn) {
   }
   EXPECT_EQ(store->query("SELECT count(*), sum(count) FROM results").rows[0],
             (std::vector<nlohmann::json>{6, 0 + 1 + 2 + 2 + 0 + 1}));
+}
+
+// As RedisEdge's results do, each result names the frame entry it was computed on (`ref`), so a consumer
+// of results finds the image: XRANGE of that ID gives the frame, while the stream retains it. Replayed
+// results name their frames too.
+TEST_F(Bus, ResultsCarryTheirFramesEntryIdAsRef) {
+  auto redis = connect();
+  FramePublisher publisher(redis, publisher_options());
+  std::map<int64_t, std::string> ids;  // seq -> frame entry
+  for (int i = 0; i < 6; ++i) ids[i] = publisher.publish(test_frame(i, 80 + 2 * i));
+  FrameProcessor processor(std::make_unique<SeqCounter>(), nullptr, {"cam", "counter"});
+  WorkerOptions wo;
+  wo.idle_exit_s = 0.3;
+  wo.block_s = 0.1;
+  FrameWorker(redis, processor, wo).run(std::atomic<bool>{false});
+  FrameProcessor replayer(std::make_unique<SeqCounter>(), nullptr, {"cam", "again"});
+  ReplayOptions range;
+  range.from = ids[2];
+  EXPECT_EQ(replay_stream(redis, replayer, range, std::atomic<bool>{false}), 4);
+
+  auto results = parse_entries(redis.command({"XRANGE", results_key("cam"), "-", "+"}).get());
+  ASSERT_EQ(results.size(), 10u);
+  for (const auto& r : results) {
+    auto seq = std::stoll(*r.field("frame"));
+    const std::string* ref = r.field("ref");
+    ASSERT_TRUE(ref) << "result of frame " << seq << " has no ref";
+    EXPECT_EQ(*ref, ids[seq]) << *r.field("algo");
+    auto frame = parse_entries(redis.command({"XRANGE", frames_key("cam"), *ref, *ref}).get());
+    ASSERT_EQ(frame.size(), 1u);
+    auto decoded = decode_frame_message("cam", frame[0]);
+    EXPECT_EQ(decoded.seq, seq);
+    EXPECT_EQ(decoded.image.cols, 80 + 2 * seq);
+  }
 }
 
 TEST_F(Bus, AWorkerClaimsWhatADeadConsumerLeftAndResultsStayExactlyOnce) {

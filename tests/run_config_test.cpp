@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "sightflow/config.hpp"
+#include "sink/video_sink_options.hpp"
 #include "store/store_sink_options.hpp"
 
 using namespace sf;
@@ -127,6 +128,31 @@ TEST(RunConfig, StoreMistakesAreNamed) {
   expect_config_error(head + "sinks: {archive: {dir: frames}}", {"frame archive needs a results store"});
   expect_config_error(head + "sinks: {db: r.db, archive: {keep_every: 3}}", {"sinks.archive.dir", "missing"});
   expect_config_error(head + "sinks: {db: r.db, archive: {dir: f, quality: 0}}", {"sinks.archive.quality"});
+  expect_config_error(head + "sinks: {db: r.db, archive: {dir: f, max_mb: -1}}", {"sinks.archive.max_mb"});
+}
+
+// The archive is bounded unless told otherwise: 1000 MB by default, max_mb: 0 for no limit.
+TEST(RunConfig, TheArchiveHasADefaultSizeBound) {
+  auto bounded = read_store_sink_options({{"path", "r.db"}, {"archive", {{"dir", "f"}}}});
+  EXPECT_EQ(bounded.options.archive.max_bytes, 1'000'000'000);
+  auto unbounded = read_store_sink_options({{"path", "r.db"}, {"archive", {{"dir", "f"}, {"max_mb", 0}}}});
+  EXPECT_EQ(unbounded.options.archive.max_bytes, 0);
+}
+
+TEST(RunConfig, ReadsTheVideoSegmentsAndNamesTheirMistakes) {
+  const std::string head = "streams: [{source: a.mp4}]\nalgorithms: [{detector: hog}]\n";
+  auto c = parse_run_config(head + "sinks:\n  video: {path: out/v.mp4, segment: 600, keep: 24}\n");
+  auto video = read_video_sink_options(c.sinks.find("video")->options);
+  EXPECT_EQ(video.path, "out/v.mp4");
+  EXPECT_EQ(video.segment_s, 600);
+  EXPECT_EQ(video.keep_segments, 24);
+  auto plain =
+      read_video_sink_options(parse_run_config(head + "sinks: {video: v.mkv}").sinks.find("video")->options);
+  EXPECT_EQ(plain.path, "v.mkv");
+  EXPECT_EQ(plain.segment_s, 0);
+  expect_config_error(head + "sinks: {video: {path: v.mp4, segment: -5}}", {"sinks.video.segment"});
+  expect_config_error(head + "sinks: {video: {path: v.mp4, keep: 3}}", {"sinks.video.keep", "needs segment"});
+  expect_config_error(head + "sinks: {video: {path: v.mp4, segments: 3}}", {"sinks.video.segments"});
 }
 
 TEST(AlgorithmBuilder, ATrackedCatalogModelGetsItsTrackerDefaultsAndKeepsTheLowScoreBoxes) {

@@ -361,7 +361,19 @@ TEST(WebServer, StoredEventsAndSeriesAreServedWithArchivedFramesAsThumbnails) {
   EXPECT_EQ(zones["source"], "store") << zones;
   ASSERT_FALSE(zones["zones"]["lawn"].empty()) << zones;
   EXPECT_EQ(zones["zones"]["lawn"].back()["max"], 1);
-  EXPECT_EQ(get_json(web, "/api/counts?stream=cam")["source"], "store");
+  auto counts = get_json(web, "/api/counts?stream=cam");
+  EXPECT_EQ(counts["source"], "store");
+  EXPECT_EQ(counts["clock"], "wall");  // its writer recorded no clock for the stream
+  // The same results on the media clock: pts 0 .. 14.5 s is the first minute; the whole stream by default.
+  auto media = get_json(web, "/api/counts?stream=cam&clock=media&step=1m");
+  EXPECT_EQ(media["clock"], "media");
+  ASSERT_EQ(media["points"].size(), 1u) << media;
+  EXPECT_EQ(media["points"][0]["t"], 0);
+  EXPECT_EQ(media["points"][0]["samples"], 30);
+  EXPECT_EQ(get_json(web, "/api/lines?stream=cam&clock=media")["lines"]["door"].size(), 15u);
+  int status = 0;
+  get_json(web, "/api/counts?stream=cam&clock=tai", &status);
+  EXPECT_EQ(status, 400);
   auto frames = get_json(web, "/api/frames?stream=cam");
   ASSERT_EQ(frames["frames"].size(), 1u) << frames;
   EXPECT_EQ(frames["frames"][0]["url"], "/api/frames/cam/5.jpg");

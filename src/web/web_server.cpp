@@ -19,6 +19,7 @@ namespace sf {
 namespace {
 
 constexpr const char* kBoundary = "sightflowframe";
+constexpr double kWholeTimeline = 1e12;  // seconds: a media series' bounds when none are given
 
 // The roll-up level a `step` names, in seconds; 400 for anything else.
 double step_seconds(const std::string& step) {
@@ -31,7 +32,8 @@ std::string param(const httplib::Request& req, const char* name, const std::stri
   return req.has_param(name) ? req.get_param_value(name) : fallback;
 }
 
-// A series' question from ?stream=&algo=&from=&to=&step= (the last 300 s in 1 s buckets by default).
+// A series' question from ?stream=&algo=&from=&to=&step=&clock= (1 s buckets by default; bounds not given
+// are NaN until WebServer::settle_clock knows the clock).
 SeriesQuery series_query(const httplib::Request& req, const char* name_param) {
   if (!req.has_param("stream")) throw HttpError(400, "BadRequestException", "give stream=NAME");
   SeriesQuery q;
@@ -39,9 +41,11 @@ SeriesQuery series_query(const httplib::Request& req, const char* name_param) {
   q.algo = param(req, "algo");
   q.level = param(req, "step", "1s");
   step_seconds(q.level);
-  q.to = query_number(req, "to").value_or(unix_now());
-  q.from = query_number(req, "from").value_or(q.to - 300);
-  if (!(q.from <= q.to)) throw HttpError(400, "BadRequestException", "from must not be after to");
+  q.clock = param(req, "clock", "auto");
+  if (q.clock != "auto" && q.clock != "wall" && q.clock != "media")
+    throw HttpError(400, "BadRequestException", "clock must be wall, media or auto, got '" + q.clock + "'");
+  q.to = query_number(req, "to").value_or(std::nan(""));
+  q.from = query_number(req, "from").value_or(std::nan(""));
   q.name = param(req, name_param);
   return q;
 }
@@ -312,7 +316,24 @@ std::string WebServer::default_algorithm(const std::string& stream, const std::v
   return stored.empty() ? "" : stored.front();
 }
 
+void WebServer::settle_clock(SeriesQuery& q) {
+  if (store_)
+    q.clock = read_store([&](Store& store) { return store.resolve_clock(q.stream, q.clock); });
+  else if (q.clock == "auto")
+    q.clock = "wall";  // the memory keeps capture times only
+  if (q.clock == "wall") {
+    if (std::isnan(q.to)) q.to = unix_now();
+    if (std::isnan(q.from)) q.from = q.to - 300;
+  } else {
+    // Media seconds from the stream's start: the whole timeline (a media time is never this large).
+    if (std::isnan(q.to)) q.to = kWholeTimeline;
+    if (std::isnan(q.from)) q.from = std::min(-kWholeTimeline, q.to);
+  }
+  if (!(q.from <= q.to)) throw HttpError(400, "BadRequestException", "from must not be after to");
+}
+
 nlohmann::ordered_json WebServer::counts(SeriesQuery q) {
+  settle_clock(q);
   const double step_s = step_seconds(q.level);
   if (q.name.empty()) q.name = "*";
   if (q.algo.empty()) q.algo = default_algorithm(q.stream, live_.history().algorithms(q.stream));
@@ -322,17 +343,18 @@ nlohmann::ordered_json WebServer::counts(SeriesQuery q) {
     buckets = read_store([&](Store& store) { return store.count_series(q); });
     if (!buckets.empty()) source = "store";
   }
-  if (buckets.empty())
+  if (buckets.empty() && q.clock == "wall")
     for (const auto& p : live_.history().points(q.stream, q.algo, q.name, q.from, q.to, step_s))
       buckets.push_back({p.t, p.avg, p.min, p.max, p.samples});
   nlohmann::ordered_json points = nlohmann::ordered_json::array();
   for (const auto& b : buckets)
     points.push_back({{"t", b.t}, {"avg", b.avg}, {"min", b.min}, {"max", b.max}, {"samples", b.samples}});
-  return {{"stream", q.stream}, {"algo", q.algo},   {"label", q.name},
-          {"step", q.level},    {"source", source}, {"points", points}};
+  return {{"stream", q.stream}, {"algo", q.algo},   {"label", q.name}, {"step", q.level},
+          {"clock", q.clock},   {"source", source}, {"points", points}};
 }
 
 nlohmann::ordered_json WebServer::line_series(SeriesQuery q) {
+  settle_clock(q);
   const double step_s = step_seconds(q.level);
   if (q.algo.empty()) q.algo = default_algorithm(q.stream, live_.analytics_history().algorithms(q.stream));
   std::vector<LineBucket> buckets;
@@ -341,17 +363,19 @@ nlohmann::ordered_json WebServer::line_series(SeriesQuery q) {
     buckets = read_store([&](Store& store) { return store.line_series(q); });
     if (!buckets.empty()) source = "store";
   }
-  if (buckets.empty()) buckets = live_.analytics_history().lines(q, step_s);
+  if (buckets.empty() && q.clock == "wall") buckets = live_.analytics_history().lines(q, step_s);
   nlohmann::ordered_json lines = nlohmann::ordered_json::object();
   for (const auto& b : buckets) {
     auto& points = lines[b.line];
     if (points.is_null()) points = nlohmann::ordered_json::array();
     points.push_back({{"t", b.t}, {"in", b.in}, {"out", b.out}, {"samples", b.samples}});
   }
-  return {{"stream", q.stream}, {"algo", q.algo}, {"step", q.level}, {"source", source}, {"lines", lines}};
+  return {{"stream", q.stream}, {"algo", q.algo},   {"step", q.level},
+          {"clock", q.clock},   {"source", source}, {"lines", lines}};
 }
 
 nlohmann::ordered_json WebServer::zone_series(SeriesQuery q) {
+  settle_clock(q);
   const double step_s = step_seconds(q.level);
   if (q.algo.empty()) q.algo = default_algorithm(q.stream, live_.analytics_history().algorithms(q.stream));
   std::vector<ZoneBucket> buckets;
@@ -360,14 +384,15 @@ nlohmann::ordered_json WebServer::zone_series(SeriesQuery q) {
     buckets = read_store([&](Store& store) { return store.zone_series(q); });
     if (!buckets.empty()) source = "store";
   }
-  if (buckets.empty()) buckets = live_.analytics_history().zones(q, step_s);
+  if (buckets.empty() && q.clock == "wall") buckets = live_.analytics_history().zones(q, step_s);
   nlohmann::ordered_json zones = nlohmann::ordered_json::object();
   for (const auto& b : buckets) {
     auto& points = zones[b.zone];
     if (points.is_null()) points = nlohmann::ordered_json::array();
     points.push_back({{"t", b.t}, {"avg", b.avg}, {"min", b.min}, {"max", b.max}, {"samples", b.samples}});
   }
-  return {{"stream", q.stream}, {"algo", q.algo}, {"step", q.level}, {"source", source}, {"zones", zones}};
+  return {{"stream", q.stream}, {"algo", q.algo},   {"step", q.level},
+          {"clock", q.clock},   {"source", source}, {"zones", zones}};
 }
 
 nlohmann::ordered_json WebServer::events(const EventQuery& q) {

@@ -69,6 +69,9 @@ class WebServer {
   // The algorithm a series shows when the request names none: the first the live view has, else the store's.
   std::string default_algorithm(const std::string& stream, const std::vector<std::string>& live);
   // Series from the store's roll-ups when it has points, else from the live view's memory.
+  // Settles a series' clock ("auto": the stream's, from the store; "wall" without one) and, where the
+  // request gave none, its bounds: the last 300 s of wall time, or the whole media timeline.
+  void settle_clock(SeriesQuery& query);
   nlohmann::ordered_json counts(SeriesQuery query);
   nlohmann::ordered_json line_series(SeriesQuery query);
   nlohmann::ordered_json zone_series(SeriesQuery query);
