@@ -9,6 +9,7 @@
 #include <opencv2/videoio.hpp>
 #include <thread>
 
+#include "image_bombs.hpp"
 #include "media/jpeg_codec.hpp"
 #include "serve/inference_server.hpp"
 #include "serve/prediction_json.hpp"
@@ -212,6 +213,23 @@ TEST_F(Serve, BadRequestsGetAStatusAndAMessage) {
   EXPECT_EQ(nlohmann::json::parse(no_route->body)["type"], "ResourceNotFoundException");
   auto bad_setting = client().Post("/models?model_name=yolo-fastest&batch_size=lots", "", "text/plain");
   EXPECT_EQ(bad_setting->status, 400) << bad_setting->body;
+}
+
+TEST_F(Serve, AnImageDeclaringTooManyPixelsGets400NamingTheLimitBeforeItIsDecoded) {
+  const std::string over = "20000x20000 is over the limit of 40000000 pixels (--max-pixels)";
+  for (const auto& bomb : {test::png_declaring(20000, 20000), test::jpeg_declaring(20000, 20000)}) {
+    auto raw = post_image("hog", bomb, 400);
+    EXPECT_EQ(raw["message"], "the request body: " + over) << raw;
+    auto res = client().Post("/predictions/hog", "[\"" + base64(bomb) + "\"]", "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400);
+    EXPECT_EQ(nlohmann::json::parse(res->body)["message"], "image 0: " + over) << res->body;
+  }
+  // The limit is a setting (sightflow --max-pixels N).
+  test::ScopedPixelLimit limit(1000);
+  auto jpeg = vtest_jpegs(1).at(0);
+  EXPECT_EQ(post_image("hog", jpeg, 400)["message"],
+            "the request body: 768x576 is over the limit of 1000 pixels (--max-pixels)");
 }
 
 TEST_F(Serve, LimitsAnswer413And503) {
