@@ -25,7 +25,7 @@ struct CaptureFlags {
   int64_t max_frames = -1;
   int quality = 90;
   size_t max_inline_bytes = 1 << 20;
-  std::string spill_dir = "sightflow-out/capture-frames";
+  std::string spill_dir = kDefaultSpillDir;
   double high_water = 0.8;
   bool loop = false;
 };
