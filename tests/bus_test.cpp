@@ -529,6 +529,63 @@ TEST_F(Bus, ReplayRunsRetainedFramesUnderANewNameAndLeavesTheOldResults) {
   EXPECT_EQ(groups[0].lag.value_or(-1), 0);
 }
 
+// A Redis restarted without persistence comes back empty: no stream, no group. Workers and capture make
+// the group again and go on; capture counts the frames the server lost as lost, not as trimmed unread.
+TEST(BusRestart, WithoutPersistenceTheGroupIsMadeAgainAndTheLostFramesAreCountedAsLost) {
+  test::RedisServer server(test::RedisServer::Persistence::None);
+  test::TempDir dir;
+  RedisRetryPolicy retry;
+  retry.give_up_s = 30;
+  RedisConnection capture_redis(parse_redis_url(server.url()), retry);
+  RedisConnection worker_redis(parse_redis_url(server.url()), retry);
+  PublisherOptions options;
+  options.stream = "cam";
+  options.message.spill_dir = dir.path().string();
+  FramePublisher publisher(capture_redis, options);
+  auto store = std::shared_ptr<Store>(open_store((dir / "r.db").string()));
+  FrameProcessor processor(std::make_unique<SeqCounter>(), store, {"cam", "counter"});
+  WorkerOptions wo;
+  wo.consumer = "w";
+  wo.block_s = 0.1;
+  wo.idle_exit_s = 0.3;
+  FrameWorker worker(worker_redis, processor, wo);
+  auto work = [&] { worker.run(std::atomic<bool>{false}); };
+  auto stored = [&] { return store->query("SELECT count(*), min(frame), max(frame) FROM results").rows[0]; };
+  auto publish = [&](int from, int to) {
+    for (int i = from; i < to; ++i) publisher.publish(test_frame(i));
+  };
+
+  publish(0, 10);
+  work();
+  publish(10, 16);  // published, never read: the restart loses them
+  server.stop();
+  server.start();
+  publish(16, 20);
+  auto capture = publisher.stats().to_json();
+  EXPECT_EQ(capture["lost"], 16) << capture;  // 0..9 were processed, 10..15 never will be
+  EXPECT_EQ(capture["trimmed"], 0) << capture;
+  EXPECT_EQ(capture["trimmed_unread"], 0) << capture;
+  // Capture made the group again at the new stream's start: the worker gets frames 16..19.
+  auto groups = read_groups(capture_redis, frames_key("cam"));
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].name, "workers");
+  work();
+  EXPECT_EQ(stored(), (std::vector<nlohmann::json>{14, 0, 19}));
+
+  // Now the worker is first to find the group gone (NOGROUP): it makes it again and goes on.
+  server.stop();
+  server.start();
+  work();
+  EXPECT_EQ(worker.stats_json()["groups_recreated"], 1) << worker.stats_json();
+  publish(20, 23);
+  work();
+  EXPECT_EQ(stored(), (std::vector<nlohmann::json>{17, 0, 22}));
+  capture = publisher.stats().to_json();
+  EXPECT_EQ(capture["lost"], 20) << capture;  // the four of the second stream, all processed
+  EXPECT_EQ(capture["trimmed_unread"], 0) << capture;
+  EXPECT_EQ(worker.stats_json()["processed"], 17);
+}
+
 }  // namespace
 }  // namespace sf
 

@@ -131,8 +131,8 @@ void send_commands(RedisConnection& redis, const std::vector<OwnedCommand>& comm
   auto replies = redis.pipeline(views);
   for (size_t i = 0; i < replies.size(); ++i) {
     if (replies[i]->type == REDIS_REPLY_ERROR)
-      throw RedisError(commands[i][0] + " " + commands[i][1] + ": " +
-                       std::string(replies[i]->str, replies[i]->len));
+      throw_reply_error(commands[i][0] + " " + commands[i][1],
+                        std::string_view(replies[i]->str, replies[i]->len));
   }
 }
 

@@ -100,7 +100,8 @@ int capture(CaptureFlags f) {
   f.bus.write_summary(summary);
   std::cerr << "capture: " << stats.published << " frames published to " << frames_key(f.bus.stream) << " in "
             << seconds << " s (" << summary["fps"].get<double>() << " fps); " << stats.trimmed_unread
-            << " trimmed before any consumer read them; " << stats.backpressure_wait_s
+            << " trimmed before any consumer read them; " << stats.lost
+            << " lost when Redis came back without them; " << stats.backpressure_wait_s
             << " s waiting for consumers; " << redis.reconnects() << " reconnects\n";
   if (!error.empty()) {
     std::cerr << "sightflow: error: " << error << "\n";
