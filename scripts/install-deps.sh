@@ -7,6 +7,7 @@ packages=(
   libopencv-dev opencv-data opencv-doc
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libavdevice-dev ffmpeg
   nlohmann-json3-dev libcli11-dev libspdlog-dev libyaml-cpp-dev libturbojpeg0-dev
+  libpng-dev libwebp-dev libtiff-dev
   libsqlite3-dev libpq-dev postgresql
   libhiredis-dev redis-server libcpp-httplib-dev libcurl4-openssl-dev
   libmosquitto-dev mosquitto mosquitto-clients

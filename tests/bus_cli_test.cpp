@@ -25,6 +25,8 @@ namespace {
 constexpr const char* kDetector = "yolo-fastest-body";
 
 struct BusRun {
+  explicit BusRun(test::RedisServer::Persistence persistence = test::RedisServer::Persistence::Aof)
+      : redis(persistence) {}
   test::TempDir dir;
   test::RedisServer redis;
   std::string db = (dir / "results.db").string();
@@ -222,6 +224,53 @@ TEST(BusCli, CaptureAndWorkerRideOutARestartOfRedis) {
   EXPECT_EQ(run.result_rows(), (std::vector<nlohmann::json>{400, 400, 0, 399}));
   EXPECT_GE(run.summary("capture")["reconnects"].get<int64_t>(), 1);
   EXPECT_GE(run.summary("w")["reconnects"].get<int64_t>(), 1);
+}
+
+// Without persistence a restarted Redis comes back without the stream and its group: the worker used to
+// exit on NOGROUP, capture never made the group again and reported the lost frames as trimmed unread.
+TEST(BusCli, AfterARestartWithoutPersistenceBothGoOnAndCaptureCountsWhatWasLost) {
+  BusRun run(test::RedisServer::Persistence::None);
+  test::ChildProcess worker(run.worker("w"), "/dev/null", run.log("w"));
+  test::ChildProcess capture(run.capture(400), "/dev/null", run.log("capture"));
+  run.wait_for_stored(80);
+  run.redis.stop();
+  run.redis.start();
+  ASSERT_EQ(capture.wait_exit(300), 0) << test::read_file(run.log("capture"));
+  ASSERT_EQ(worker.wait_exit(300), 0) << test::read_file(run.log("w"));
+  auto c = run.summary("capture"), w = run.summary("w");
+  EXPECT_EQ(c["published"], 400) << c;
+  EXPECT_EQ(c["trimmed_unread"], 0) << c;
+  const auto lost = c["lost"].get<int64_t>();
+  EXPECT_GT(lost, 0) << c;
+  // Every frame published after the restart has a result; a frame without one is among the lost.
+  auto rows = run.result_rows();
+  EXPECT_EQ(rows[0], rows[1]);
+  EXPECT_EQ(rows[3], 399);
+  EXPECT_LE(400 - rows[1].get<int64_t>(), lost) << c;
+  EXPECT_GE(w["reconnects"].get<int64_t>(), 1) << w;
+  auto group = w["bus"]["groups"].at(0);
+  EXPECT_EQ(group["group"], "workers") << w;
+  EXPECT_EQ(group["pending"], 0) << w;
+  EXPECT_EQ(group["lag"], 0) << w;
+  EXPECT_NE(test::read_file(run.log("capture")).find("Redis came back without"), std::string::npos);
+}
+
+// `redis-cli XADD ... path /etc/passwd`: the worker neither opens the file nor quotes it.
+TEST(BusCli, AWorkerDeadLettersAFrameNamingAFileOutsideItsSpillFolder) {
+  BusRun run;
+  RedisConnection redis(parse_redis_url(run.redis.url()));
+  redis.command({"XADD", frames_key("cam"), "*", "seq", "1", "pts", "0", "ts", "0", "width", "768", "height",
+                 "576", "enc", "jpeg", "path", "/etc/passwd"});
+  const auto spill = run.dir / "spill";
+  std::string out;
+  ASSERT_EQ(test::run_command({test::sightflow_bin(), "worker", "--redis", run.redis.url(), "--stream", "cam",
+                               "--detector", "none", "--idle-exit", "0.5", "--spill-dir", spill.string()},
+                              &out),
+            0)
+      << out;
+  auto dead = parse_entries(redis.command({"XRANGE", dead_letter_key("cam"), "-", "+"}).get());
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(*dead[0].field("reason"), "path: /etc/passwd is outside the spill folder " + spill.string());
 }
 
 }  // namespace

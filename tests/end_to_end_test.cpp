@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <thread>
 
 #include "sightflow/evaluation.hpp"
@@ -156,6 +157,37 @@ TEST(EndToEnd, BadInputsFailWithAMessageNamingThem) {
                    &out);
   EXPECT_NE(rc, 0);
   EXPECT_NE(out.find("unknown detector 'nope'"), std::string::npos) << out;
+}
+
+TEST(EndToEnd, AFolderOfUnreadableImagesFailsAndThePixelLimitComesFromTheFlagOrTheConfig) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "broken");
+  std::ofstream(dir / "broken" / "a.jpg") << "not a jpeg";
+  std::ofstream(dir / "broken" / "b.png") << "not a png";
+  std::string out;
+  int rc = run_command(
+      {test::sightflow_bin(), "run", "--source", (dir / "broken").string(), "--detector", "none"}, &out);
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("none of the images in " + (dir / "broken").string() + " could be read"),
+            std::string::npos)
+      << out;
+
+  const auto image = (dir / "shot.png").string();
+  ASSERT_TRUE(cv::imwrite(image, cv::Mat(48, 64, CV_8UC3, cv::Scalar::all(90))));
+  const std::string over = "64x48 is over the limit of 1000 pixels (--max-pixels)";
+  rc = run_command(
+      {test::sightflow_bin(), "--max-pixels", "1000", "run", "--source", image, "--detector", "none"}, &out);
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(out.find(over), std::string::npos) << out;
+  std::ofstream(dir / "limit.yaml") << "max_pixels: 1000\nstreams: [{source: " << image
+                                    << "}]\nalgorithms: [{detector: none}]\n";
+  rc = run_command({test::sightflow_bin(), "run", "--config", (dir / "limit.yaml").string()}, &out);
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(out.find(over), std::string::npos) << out;
+  rc = run_command(
+      {test::sightflow_bin(), "--max-pixels", "5000", "run", "--config", (dir / "limit.yaml").string()},
+      &out);
+  EXPECT_EQ(rc, 0) << out;  // the flag wins over the file
 }
 
 TEST(EndToEnd, TruncatedVideoKeepsTheResultsOfWhatCouldBeDecoded) {

@@ -84,6 +84,8 @@ TEST(RunConfig, BadConfigsSayWhereAndWhat) {
                       {"unknown stream", "nope"});
   expect_config_error("streams: [{source: a.mp4}]\nalgorithms: [{detector: hog, params: [1, 2]}]\n",
                       {"params"});
+  expect_config_error("max_pixels: 0\nstreams: [{source: a.mp4}]\nalgorithms: [{detector: hog}]\n",
+                      {"test.yaml:1", "max_pixels", "must be positive"});
   expect_config_error("- just\n- a list\n", {"mapping"});
 }
 

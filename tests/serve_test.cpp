@@ -9,6 +9,7 @@
 
 #include <thread>
 
+#include "image_bombs.hpp"
 #include "inference_answers.hpp"
 #include "test_support.hpp"
 #include "web_process.hpp"
@@ -284,6 +285,25 @@ TEST_F(Serve, BadRequestsGetAStatusAndAMessage) {
   EXPECT_EQ(manage("POST", "/models?url=nothing.mar", 404)["type"], "ModelNotFoundException");
   EXPECT_EQ(manage("PUT", "/models/yolo-fastest?min_worker=2&max_worker=1", 400)["type"],
             "BadRequestException");
+}
+
+TEST_F(Serve, AnImageDeclaringTooManyPixelsGets400NamingTheLimitBeforeItIsDecoded) {
+  const std::string over = "20000x20000 is over the limit of 40000000 pixels (--max-pixels)";
+  for (const auto& bomb : {test::png_declaring(20000, 20000), test::jpeg_declaring(20000, 20000)}) {
+    auto raw = post_image("hog", bomb, 400);
+    EXPECT_EQ(raw["message"], "the request body: " + over) << raw;
+    auto res = client().Post("/predictions/hog", "[\"" + test::base64(bomb) + "\"]", "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400);
+    EXPECT_EQ(nlohmann::json::parse(res->body)["message"], "image 0: " + over) << res->body;
+  }
+  // The limit is a setting (sightflow --max-pixels N, before the subcommand).
+  server.reset();
+  server = std::make_unique<test::WebProcess>(std::vector<std::string>{"--max-pixels", "1000", "serve"},
+                                              "--listen", dir, "serve");
+  auto jpeg = test::vtest_jpegs(1).at(0);
+  EXPECT_EQ(post_image("hog", jpeg, 400)["message"],
+            "the request body: 768x576 is over the limit of 1000 pixels (--max-pixels)");
 }
 
 TEST_F(Serve, LimitsAnswer413And503) {

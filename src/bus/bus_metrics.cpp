@@ -15,6 +15,8 @@ void add_worker_metrics(MetricFamilies& out, const nlohmann::json& worker, const
       {"skipped_old", "Frames skipped as older than --max-age."},
       {"trimmed", "Pending entries trimmed from the stream before they were handled."},
       {"reconnects", "Reconnections to Redis."},
+      {"groups_recreated",
+       "Times the consumer group was gone (Redis restarted without persistence) and made again."},
       {"became_owner", "Times the worker took the stream's lease (stages across workers)."},
       {"replayed", "Logged stage inputs replayed to rebuild the stages."},
       {"already_done", "Frames acknowledged without processing: the stages had seen them."}};

@@ -39,7 +39,7 @@ ProcessedBatch FrameProcessor::process(const std::vector<StreamEntry>& entries) 
       if (options_.max_deliveries > 0 && entry.deliveries > options_.max_deliveries)
         throw FrameMessageError("delivered " + std::to_string(entry.deliveries) +
                                 " times without being acknowledged (it stopped every worker that took it)");
-      frame = decode_frame_message(options_.stream, entry);
+      frame = decode_frame_message(options_.stream, entry, options_.decode);
     } catch (const FrameMessageError& e) {
       spdlog::warn("worker: entry {} of {} is not a usable frame ({}): moved to {}", entry.id,
                    frames_key(options_.stream), e.what(), dead_letter_key(options_.stream));
@@ -136,8 +136,8 @@ void send_commands(RedisConnection& redis, const std::vector<OwnedCommand>& comm
   auto replies = redis.pipeline(views);
   for (size_t i = 0; i < replies.size(); ++i) {
     if (replies[i]->type == REDIS_REPLY_ERROR)
-      throw RedisError(commands[i][0] + " " + commands[i][1] + ": " +
-                       std::string(replies[i]->str, replies[i]->len));
+      throw_reply_error(commands[i][0] + " " + commands[i][1],
+                        std::string_view(replies[i]->str, replies[i]->len));
   }
 }
 

@@ -22,6 +22,16 @@ void BusFlags::add_to(CLI::App& cmd, bool stream_required) {
                  "write the final counters as JSON to this file (- for stdout)");
 }
 
+void add_spill_read_flags(CLI::App& cmd, FrameDecodeOptions& options) {
+  options.spill_dir = kDefaultSpillDir;
+  cmd.add_option("--spill-dir", options.spill_dir,
+                 "folder of capture's large frames: frames sent by path are read from here only")
+      ->capture_default_str();
+  cmd.add_option("--max-spill-bytes", options.max_spill_bytes, "largest frame file read from --spill-dir")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
 RedisRetryPolicy BusFlags::retry_policy() const {
   RedisRetryPolicy policy;
   policy.give_up_s = give_up_s;

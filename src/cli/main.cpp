@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "common/build_info.hpp"
+#include "media/image_probe.hpp"
 #include "sightflow/model_catalog.hpp"
 
 namespace {
@@ -61,6 +62,12 @@ int main(int argc, char** argv) {
                  "model catalog YAML (default: $SIGHTFLOW_CATALOG or the built-in one)");
   app.add_option("--threads", threads, "threads OpenCV uses inside one inference (0: one per core)")
       ->check(CLI::NonNegativeNumber);
+  int64_t max_pixels = sf::kDefaultMaxImagePixels;
+  app.add_option("--max-pixels", max_pixels,
+                 "largest image or frame (width x height) decoded from outside: request images, bus frames, "
+                 "image files, video streams (over a run config's max_pixels)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   std::vector<std::pair<const char*, sf::cli::Command>> commands = {
       {"run", sf::cli::add_run_command(app)},         {"eval", sf::cli::add_eval_command(app)},
       {"bench", sf::cli::add_bench_command(app)},     {"models", sf::cli::add_models_command(app)},
@@ -84,6 +91,7 @@ int main(int argc, char** argv) {
     if (!catalog.empty()) where.catalog = catalog;
     sf::set_model_locations(where);
     if (threads > 0) cv::setNumThreads(threads);
+    sf::set_max_image_pixels(max_pixels);
     for (auto& [name, command] : commands) {
       if (app.got_subcommand(name)) return command();
     }

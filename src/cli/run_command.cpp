@@ -12,6 +12,7 @@
 #include "cli/source_flags.hpp"
 #include "cli/summary_json.hpp"
 #include "cli/web_flags.hpp"
+#include "media/image_probe.hpp"
 #include "sightflow/config.hpp"
 #include "store/store_sink_options.hpp"
 
@@ -68,6 +69,8 @@ int run(const RunFlags& f, CLI::App& cmd) {
     f.output.override(cmd, config.sinks);
     validate(config);
     if (cmd.count("--stats-interval")) config.stats_interval = f.stats_interval;
+    if (config.max_pixels > 0 && !cmd.get_parent()->count("--max-pixels"))
+      set_max_image_pixels(config.max_pixels);
   } else {
     config = config_from_flags(f, cmd, f.source.sources.empty());
     validate(config);

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bus/redis_url.hpp"
+#include "cli/bus_flags.hpp"
 #include "cli/commands.hpp"
 #include "cli/interrupt_watch.hpp"
 #include "cli/output_flags.hpp"
@@ -21,6 +22,7 @@ struct ServeFlags {
   int threads = 64;
   std::vector<std::string> preload;
   std::string redis, db, archive_dir;
+  FrameDecodeOptions spill;  // where frames sent by path are shown from (--redis)
   WebFlags web;
   WebhookFlags webhook;
 };
@@ -68,7 +70,7 @@ int serve(const ServeFlags& f, const CLI::App& cmd) {
   std::unique_ptr<RedisFeed> feed;
   std::shared_ptr<FamilySource> bus_figures;
   if (!f.redis.empty()) {
-    feed = std::make_unique<RedisFeed>(parse_redis_url(f.redis), live);
+    feed = std::make_unique<RedisFeed>(parse_redis_url(f.redis), live, 2.0, f.spill);
     bus_figures = std::make_shared<FamilySource>([&feed](MetricFamilies& out) { feed->add_metrics(out); });
     web.metrics().add(bus_figures);
   }
@@ -104,6 +106,7 @@ Command add_serve_command(CLI::App& app) {
                   "catalog model under another name");
   cmd->add_option("--redis", f.redis,
                   "show the streams other machines capture and infer in this Redis (redis://host:port)");
+  add_spill_read_flags(*cmd, f.spill);
   add_db_flag(*cmd, f.db, "counts over time, archived frames; streams started here write to it");
   cmd->add_option("--archive", f.archive_dir, "frame archive folder of that store");
   add_web_flags(*cmd, f.web);

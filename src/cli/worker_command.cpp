@@ -33,6 +33,7 @@ struct WorkerFlags {
   int64_t stage_log_maxlen = 1000000;
   int64_t max_deliveries = 5;
   std::string metrics_listen;
+  FrameDecodeOptions decode;
 };
 
 int work(WorkerFlags f) {
@@ -43,6 +44,7 @@ int work(WorkerFlags f) {
   options.results_maxlen = f.results_maxlen;
   options.max_deliveries = f.max_deliveries;
   options.stage_log_maxlen = f.stage_log_maxlen;
+  options.decode = f.decode;
   auto stages = f.algorithm.create_stages();
   // Stages need the stream's frames in order and one state: one owner at a time (docs/BUS.md).
   options.log_stage_inputs = f.worker.ordered = !stages.empty();
@@ -169,6 +171,7 @@ Command add_worker_command(CLI::App& app) {
   cmd->add_option("--results-maxlen", f.results_maxlen, "approximate cap of sf:results:NAME")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  add_spill_read_flags(*cmd, f.decode);
   return [flags] { return work(*flags); };
 }
 

@@ -50,6 +50,7 @@ std::string decode_base64(const std::string& text, const std::string& what) {
 
 cv::Mat decode_image(const std::string& bytes, const std::string& what) {
   if (bytes.empty()) throw bad_request(what + ": empty");
+  if (auto problem = image_header_problem(bytes)) throw bad_request(what + ": " + *problem);
   if (bytes.size() >= 2 && uint8_t(bytes[0]) == 0xFF && uint8_t(bytes[1]) == 0xD8) {
     try {
       return decode_jpeg(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
