@@ -12,6 +12,7 @@ packages=(
   libmosquitto-dev mosquitto mosquitto-clients
   libgtest-dev libbenchmark-dev libssl-dev
   prometheus chromium tmux
+  clang-14 libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer, ASan+UBSan
 )
 
 missing=()

@@ -212,6 +212,10 @@ TEST_F(Serve, BadRequestsGetAStatusAndAMessage) {
   EXPECT_EQ(nlohmann::json::parse(no_route->body)["type"], "ResourceNotFoundException");
   auto bad_setting = client().Post("/models?model_name=yolo-fastest&batch_size=lots", "", "text/plain");
   EXPECT_EQ(bad_setting->status, 400) << bad_setting->body;
+  // A number beyond an int was cast anyway (undefined behaviour); now it is refused by name.
+  auto huge = client().Post("/models?model_name=yolo-fastest&initial_workers=1e20", "", "text/plain");
+  EXPECT_EQ(huge->status, 400) << huge->body;
+  EXPECT_NE(huge->body.find("initial_workers is out of range"), std::string::npos) << huge->body;
 }
 
 TEST_F(Serve, LimitsAnswer413And503) {

@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <limits>
 #include <sstream>
 
 #include "http/http_json.hpp"
@@ -30,7 +31,11 @@ const char* error_type(int status) {
 template <typename Number>
 std::optional<Number> query_as(const httplib::Request& req, const std::string& key) {
   auto value = query_number(req, key);
-  return value ? std::optional<Number>(Number(*value)) : std::nullopt;
+  if (!value) return std::nullopt;
+  if (!(*value >= double(std::numeric_limits<Number>::lowest()) &&
+        *value <= double(std::numeric_limits<Number>::max())))
+    throw HttpError(400, "BadRequestException", "parameter " + key + " is out of range");
+  return Number(*value);
 }
 
 }  // namespace
