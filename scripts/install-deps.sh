@@ -14,6 +14,7 @@ packages=(
   libgtest-dev libbenchmark-dev libssl-dev prometheus-cpp-dev
   prometheus chromium tmux
   curl python3-requests python3-opencv  # TorchServe's documented commands and its example client, in tests
+  clang-14 libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer, ASan+UBSan
 )
 
 missing=()

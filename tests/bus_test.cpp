@@ -101,6 +101,18 @@ TEST(StreamIds, ParseCompareAndReplayBounds) {
   EXPECT_THROW(parse_replay_bound("2023-11-14T22:13", false), std::invalid_argument);
 }
 
+// Found by fuzz/replay_bound_fuzzer: NaN seconds were cast to an integer (undefined behaviour); times before
+// 1970 gave a negative ID that XRANGE refuses; fields out of range were silently carried over.
+TEST(StreamIds, ReplayTimesOutOfRangeAreRefused) {
+  for (const char* text :
+       {"2026-12-01T23:00:nan", "2026-12-01T23:00:-nan", "1969-12-31T23:59:59Z", "-999-01-01T00:00:00Z",
+        "2026-13-01T00:00:00Z", "2026-00-10T00:00:00Z", "2026-12-32T00:00:00Z", "2026-12-01T24:00:00Z",
+        "2026-12-01T23:60:00Z", "2026-12-01T-1:00:00Z"})
+    EXPECT_THROW(parse_replay_bound(text, false), std::invalid_argument) << text;
+  EXPECT_EQ(parse_replay_bound("1970-01-01T00:00:00Z", false), "0-0");
+  EXPECT_EQ(parse_replay_bound("2023-11-14T22:13:60.5Z", true), "1700000040500-18446744073709551615");
+}
+
 TEST(FrameMessage, RoundTripsAFrame) {
   auto frame = test_frame(42);
   auto message = encode_frame_message(frame, {});

@@ -89,6 +89,37 @@ TEST(RunConfig, BadConfigsSayWhereAndWhat) {
   expect_config_error("- just\n- a list\n", {"mapping"});
 }
 
+// Found by fuzz/run_config_fuzzer: yaml-cpp's own exception (no file:line) for a key that is a list, a JSON
+// exception for text that is not UTF-8, and a stack overflow or an endless copy for aliases.
+TEST(RunConfig, MalformedDocumentsAreConfigErrorsWithTheirLine) {
+  expect_config_error(
+      "streams: [{source: a.mp4}]\nalgorithms:\n  - detector: hog\n    lines: [{name: door, [10, 10]}]\n",
+      {"test.yaml:4", "a key must be text", "a list"});
+  expect_config_error("streams: [{source: a.mp4}]\nalgorithms:\n  - detector: hog\n    lines: &a [*a]\n",
+                      {"test.yaml:", "nested deeper than 64"});
+  std::string laughs =
+      "streams: [{source: a.mp4}]\nalgorithms:\n  - detector: hog\n    track: {x0: &a0 [1, 1, 1, 1, 1, 1, 1, "
+      "1, 1, 1]";
+  for (int i = 1; i < 8; ++i) {
+    laughs += ", x" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) laughs += (j ? ", *a" : "*a") + std::to_string(i - 1);
+    laughs += "]";
+  }
+  expect_config_error(laughs + "}\n", {"test.yaml:", "more than 100000 values"});
+  // Text that JSON output cannot hold (the sinks' options and errors are JSON): a stray byte in a value, an
+  // overlong form in a key.
+  expect_config_error(
+      "streams: [{source: a.mp4}]\nalgorithms: [{detector: hog}]\nsinks:\n  jsonl: \"r\x93.jsonl\"\n",
+      {"test.yaml:4", "not UTF-8"});
+  expect_config_error("streams: [{source: a.mp4}]\nalgorithms:\n  - {detector: hog, track: {\xc0\xaf: 1}}\n",
+                      {"test.yaml:3", "not UTF-8"});
+  EXPECT_EQ(
+      parse_run_config("streams: [{source: caf\xc3\xa9.mp4}]\nalgorithms: [{detector: hog}]\n", "t.yaml")
+          .streams[0]
+          .source,
+      "caf\xc3\xa9.mp4");
+}
+
 TEST(RunConfig, MissingFileIsNamed) {
   try {
     load_run_config("/nonexistent/config.yaml");

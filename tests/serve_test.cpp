@@ -279,6 +279,10 @@ TEST_F(Serve, BadRequestsGetAStatusAndAMessage) {
   EXPECT_EQ(anonymous["type"], "Unauthorized");
   EXPECT_EQ(expect(client().Delete("/models/yolo-fastest"), 401)["code"], 401);
   EXPECT_EQ(manage("POST", "/models?url=yolo-fastest&batch_size=lots", 400)["type"], "BadRequestException");
+  // A number beyond an int was cast anyway (undefined behaviour); now it is refused by name.
+  auto huge = manage("POST", "/models?url=yolo-fastest&initial_workers=1e20", 400);
+  EXPECT_NE(huge["message"].get<std::string>().find("initial_workers is out of range"), std::string::npos)
+      << huge;
   EXPECT_EQ(manage("POST", "/models?url=yolo-fastest&model_name=a/b", 400)["type"], "BadRequestException");
   EXPECT_EQ(manage("POST", "/models?url=mobilenetv2&model_name=yolox-nano", 409)["type"],
             "ConflictStatusException");

@@ -1,6 +1,7 @@
 // The web server's parts without a server: counts kept in memory, the live view's shared drawings, stream
 // requests, the listen rule, results read back from JSON.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <opencv2/imgproc.hpp>
 
@@ -241,6 +242,25 @@ TEST(Web, StreamRequestsAreCheckedFieldByField) {
   rejects(R"({"source":"a.mp4","mode":"fast"})", "fast");
   rejects(R"({"source":"a.mp4","loop":"yes"})", "loop");
   rejects(R"([1,2])", "object");
+}
+
+// Found reading the routes beside the fuzz targets: "nan" parsed as a number and passed every range check
+// (NaN compares false), so /video?fps=nan lifted the MJPEG cap and /api/events?limit=nan cast NaN to an
+// integer (undefined behaviour; in practice no limit).
+TEST(Web, QueryNumbersMustBeFinite) {
+  httplib::Request req;
+  req.params = {{"a", "2.5"}, {"b", "nan"}, {"c", "inf"}, {"d", "-INF"}, {"e", "1e999"}, {"f", "3x"}};
+  EXPECT_EQ(query_number(req, "a"), 2.5);
+  EXPECT_EQ(query_number(req, "missing"), std::nullopt);
+  for (const char* key : {"b", "c", "d", "e", "f"}) {
+    try {
+      query_number(req, key);
+      ADD_FAILURE() << "accepted " << key;
+    } catch (const HttpError& e) {
+      EXPECT_EQ(e.status, 400);
+      EXPECT_NE(std::string(e.what()).find("not a finite number"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(Web, NonLoopbackAddressesNeedAToken) {

@@ -269,6 +269,7 @@ RunConfig parse_run_config(const std::string& yaml_text, const std::string& orig
     throw ConfigError(origin + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
   }
   Reader r(origin);
+  r.check_document(root);
   if (!root.IsMap()) throw ConfigError(origin + ": expected a mapping with streams and algorithms");
   r.only_keys(root, "",
               {"mode", "max_frames", "stats_interval", "max_pixels", "streams", "algorithms", "sinks"});
@@ -311,7 +312,9 @@ AlgorithmConfig parse_algorithm_config(const nlohmann::json& description, const 
   } catch (const YAML::Exception& e) {
     throw ConfigError(origin + ": " + e.msg);
   }
-  return read_algorithm(Reader(origin), node, "algorithm", 0);
+  Reader r(origin);
+  r.check_document(node);
+  return read_algorithm(r, node, "algorithm", 0);
 }
 
 RunConfig load_run_config(const std::string& path) {

@@ -3,6 +3,8 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <limits>
+
 #include "http/guarded_routes.hpp"
 #include "http/http_json.hpp"
 #include "http/request_body.hpp"
@@ -20,7 +22,11 @@ const char* kModelPath = R"(/models/([^/]+)(?:/([^/]+))?)";
 template <typename Number>
 std::optional<Number> query_as(const httplib::Request& req, const std::string& key) {
   auto value = query_number(req, key);
-  return value ? std::optional<Number>(Number(*value)) : std::nullopt;
+  if (!value) return std::nullopt;
+  if (!(*value >= double(std::numeric_limits<Number>::lowest()) &&
+        *value <= double(std::numeric_limits<Number>::max())))
+    throw HttpError(400, "BadRequestException", "parameter " + key + " is out of range");
+  return Number(*value);
 }
 
 std::string param(const httplib::Request& req, const char* key) {

@@ -43,6 +43,13 @@ StreamStartRequest parse_stream_request(const nlohmann::json& body) {
   nlohmann::json algorithm = nlohmann::json::object();
   for (const auto& [key, value] : body.items())
     if (!stream_fields.count(key)) algorithm[key] = value;
+  // A request must not make the server open files: profiles come from the server's own configuration. A
+  // profile stage loads its file as soon as it is read, so it is refused before (its error would tell
+  // whether a path exists, and a device would block the request).
+  if (const auto stages = algorithm.find("stages"); stages != algorithm.end() && stages->is_array())
+    for (const auto& stage : *stages)
+      if (stage == "profile" || (stage.is_object() && stage.value("type", nlohmann::json()) == "profile"))
+        throw bad_request("a camera profile cannot be given in a request (it names a server file)");
   StreamStartRequest r;
   r.name = field<std::string>(body, "name", "");
   r.source = field<std::string>(body, "source", "");
@@ -60,7 +67,6 @@ StreamStartRequest parse_stream_request(const nlohmann::json& body) {
     throw bad_request(e.what());
   }
   if (!r.algorithm.streams.empty()) throw bad_request("field 'streams' has no meaning here");
-  // A request must not make the server open files: profiles come from the server's own configuration.
   bool opens_file =
       !r.algorithm.profile.empty() || std::any_of(r.algorithm.stages.begin(), r.algorithm.stages.end(),
                                                   [](const StageSpec& s) { return s.type == "profile"; });
