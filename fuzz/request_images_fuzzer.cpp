@@ -30,7 +30,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   try {
-    auto request = sf::parse_request_images(content_type, body, parts);
+    sf::RequestBody request_body;
+    request_body.multipart = form == 'm';
+    if (request_body.multipart)
+      request_body.parts = parts;
+    else
+      request_body.bytes = body;
+    auto request = sf::parse_request_images(content_type, request_body);
     for (const auto& image : request.images)
       if (image.empty()) __builtin_trap();  // an "image" that is none
   } catch (const sf::HttpError&) {
