@@ -283,29 +283,35 @@ TEST(MqttSink, PublishesCountsOnlyWhenTheyChangeEventsAndDiscoveryAndKeepsTheSta
 
   // Each result is written once the previous one is out: values waiting for the connection are only
   // ever the newest (a later change replaces an unpublished one).
-  auto write = [&](const Result& r, const std::string& topic, const std::string& payload) {
+  // Waits for every (topic, payload) the next result would replace, not just one of them.
+  using Published = std::vector<std::pair<std::string, std::string>>;
+  auto write = [&](const Result& r, const Published& out) {
     sink->write(r);
-    ASSERT_TRUE(live.wait_for([&](const auto& m) { return has(m, topic, payload); }))
-        << topic << " " << payload << "\n"
-        << broker.log();
+    for (const auto& [topic, payload] : out)
+      ASSERT_TRUE(live.wait_for([&](const auto& m) { return has(m, topic, payload); }))
+          << topic << " " << payload << "\n"
+          << broker.log();
   };
   auto r0 = make_result("cam", 0, {{"person", 2}, {"car", 1}});
   r0.analytics = {{"lines", {{"door", {{"in", 0}, {"out", 0}}}}}, {"zones", {{"lawn", {{"count", 1}}}}}};
-  write(r0, "sf/cam/person", "2");
+  write(r0, {{"sf/cam/person", "2"},
+             {"sf/cam/car", "1"},
+             {"sf/cam/lines/door/in", "0"},
+             {"sf/cam/zones/lawn", "1"}});
   auto r1 = r0;  // only the zone changes: nothing else is published again
   r1.frame = 1;
   r1.analytics["zones"]["lawn"]["count"] = 5;
-  write(r1, "sf/cam/zones/lawn", "5");
+  write(r1, {{"sf/cam/zones/lawn", "5"}});
   auto r2 = make_result("cam", 2, {{"person", 3}});  // the car is gone: 0
   r2.analytics = {{"lines", {{"door", {{"in", 1}, {"out", 0}}}}}, {"zones", {{"lawn", {{"count", 2}}}}}};
   r2.events = {make_event("line", "door", 7, "in"), make_event("enter", "lawn", 7)};
-  write(r2, "sf/cam/person", "3");
+  write(r2, {{"sf/cam/person", "3"}, {"sf/cam/zones/lawn", "2"}});
   auto r3 = make_result("cam", 3, {});
   r3.analytics = {{"lines", {{"door", {{"in", 1}, {"out", 0}}}}}, {"zones", {{"lawn", {{"count", 0}}}}}};
   r3.events = {make_event("exit", "lawn", 7, "", 1.5)};
-  write(r3, "sf/cam/person", "0");
-  write(make_result("yard/gate", 0, {{"a+b", 1}}), "sf/yard_gate/a_b",
-        "1");  // names no topic level takes as is
+  write(r3, {{"sf/cam/person", "0"}});
+  write(make_result("yard/gate", 0, {{"a+b", 1}}),
+        {{"sf/yard_gate/a_b", "1"}});  // names no level takes as is
   sink->close();
 
   ASSERT_TRUE(live.wait_for([](const auto& m) { return has(m, "sf/availability", "offline"); }))
