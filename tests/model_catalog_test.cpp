@@ -8,6 +8,8 @@
 #include <fstream>
 #include <optional>
 
+#include "test_support.hpp"
+
 using namespace sf;
 namespace fs = std::filesystem;
 
@@ -113,30 +115,6 @@ class ScratchDir {
 
 const std::string kAbcSha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 const std::string kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
-// Sets an environment variable for the lifetime of the object, then restores it.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value)
-      ::setenv(name, value, 1);
-    else
-      ::unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (old_)
-      ::setenv(name_, old_->c_str(), 1);
-    else
-      ::unsetenv(name_);
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 }  // namespace
 
@@ -431,15 +409,15 @@ TEST(ModelFiles, RequireFilesReturnsPathsOrExplainsTheProblem) {
 
 TEST(ModelLocations, EnvironmentThenProcessWideSetting) {
   {
-    ScopedEnv catalog("SIGHTFLOW_CATALOG", "/etc/cat.yaml");
-    ScopedEnv models("SIGHTFLOW_MODELS", "/srv/models");
+    test::ScopedEnv catalog("SIGHTFLOW_CATALOG", "/etc/cat.yaml");
+    test::ScopedEnv models("SIGHTFLOW_MODELS", "/srv/models");
     auto l = ModelLocations::from_environment();
     EXPECT_EQ(l.catalog, "/etc/cat.yaml");
     EXPECT_EQ(l.models_dir, "/srv/models");
   }
   {
-    ScopedEnv catalog("SIGHTFLOW_CATALOG", "");
-    ScopedEnv models("SIGHTFLOW_MODELS", nullptr);
+    test::ScopedEnv catalog("SIGHTFLOW_CATALOG", "");
+    test::ScopedEnv models("SIGHTFLOW_MODELS", nullptr);
     auto l = ModelLocations::from_environment();
     // The build's defaults: the catalog in the source tree, the models folder beside it.
     EXPECT_EQ(l.catalog, SIGHTFLOW_SOURCE_DIR "/models.yaml");

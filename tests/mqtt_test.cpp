@@ -63,27 +63,6 @@ Event make_event(const std::string& type, const std::string& name, int64_t track
   return e;
 }
 
-// Sets an environment variable for the lifetime of the object, then restores it.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    ::setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (old_)
-      ::setenv(name_, old_->c_str(), 1);
-    else
-      ::unsetenv(name_);
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
-
 // The key a SinkOptionError names, or "(no error)".
 std::string bad_key(const json& options) {
   try {
@@ -247,7 +226,7 @@ TEST(MqttSinkOptions, ReadsDefaultsAndEveryOption) {
   EXPECT_EQ(c.reconnect_max_s, 4);
 
   // A password kept out of files and command lines.
-  ScopedEnv env("SIGHTFLOW_MQTT_PASSWORD", "from-env");
+  test::ScopedEnv env("SIGHTFLOW_MQTT_PASSWORD", "from-env");
   EXPECT_EQ(read_mqtt_options("mqtt://cam@broker").connection.broker.password, "from-env");
   EXPECT_EQ(read_mqtt_options("mqtt://cam:given@broker").connection.broker.password, "given");
   EXPECT_EQ(read_mqtt_options("mqtt://broker").connection.broker.password, "");  // anonymous

@@ -162,4 +162,19 @@ std::string promtool_problems(const std::string& exposition) {
   return status == 0 ? "" : "promtool exit " + std::to_string(status) + ": " + output;
 }
 
+ScopedEnv::ScopedEnv(const char* name, const char* value) : name_(name) {
+  if (const char* old = std::getenv(name)) old_ = old;
+  if (value)
+    ::setenv(name, value, 1);
+  else
+    ::unsetenv(name);
+}
+
+ScopedEnv::~ScopedEnv() {
+  if (old_)
+    ::setenv(name_, old_->c_str(), 1);
+  else
+    ::unsetenv(name_);
+}
+
 }  // namespace sf::test

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,5 +63,18 @@ nlohmann::json last_json_line(const std::string& output);
 // What `promtool check metrics` finds wrong with a Prometheus exposition (format and naming lint): "" when
 // it passes, else its exit status and output.
 std::string promtool_problems(const std::string& exposition);
+
+// Sets an environment variable (nullptr: unsets it) for the lifetime of the object, then restores it.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value);
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
 
 }  // namespace sf::test
