@@ -130,6 +130,8 @@ void add_pipeline_metrics(PrometheusText& out, const Metrics& metrics, double no
     out.counter("sightflow_runs_dropped_total",
                 "Scheduled runs dropped because inference was busy (real-time mode).", l,
                 double(a.runs_dropped));
+    out.counter("sightflow_runs_failed_total", "Algorithm runs that failed (no result).", l,
+                double(a.runs_failed));
     out.counter("sightflow_detections_total", "Detections produced.", l, double(a.detections));
     out.gauge("sightflow_out_fps", "Results per second over the last seconds.", l, a.out_fps);
     out.gauge("sightflow_queue_depth", "Runs waiting for the algorithm's worker.", l, double(a.queue_depth));
