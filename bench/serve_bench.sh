@@ -50,12 +50,11 @@ for _ in $(seq 1 100); do
 done
 curl -sf "$URL/ping" >/dev/null || { echo "serve did not start" >&2; cat "$WORK/serve.log" >&2; exit 1; }
 
-# (Re)loads the model with these batch settings. Content-Length: 0 because cpp-httplib's server answers 400
-# to a POST with neither a Content-Length nor a chunked body (what a bare `curl -X POST URL` sends).
+# (Re)loads the model with these batch settings (TorchServe's registration command).
 register() {  # MODEL BATCH_SIZE MAX_BATCH_DELAY_MS
-  local url="$URL/models?model_name=$1&batch_size=$2&max_batch_delay=$3"
-  curl -sf -X POST -H 'Content-Length: 0' -H "Authorization: Bearer $TOKEN" "$url" >/dev/null ||
-    { echo "registering $1 (batch_size $2) failed:" >&2; curl -s -X POST -H 'Content-Length: 0' -H "Authorization: Bearer $TOKEN" "$url" >&2; exit 1; }
+  local url="$URL/models?url=$1&batch_size=$2&max_batch_delay=$3"
+  curl -sf -X POST -H "Authorization: Bearer $TOKEN" "$url" >/dev/null ||
+    { echo "registering $1 (batch_size $2) failed:" >&2; curl -s -X POST -H "Authorization: Bearer $TOKEN" "$url" >&2; exit 1; }
 }
 
 # One case: C clients at once, each sending F frames; prints one JSON line with the combined numbers.

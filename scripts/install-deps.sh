@@ -7,10 +7,14 @@ packages=(
   libopencv-dev opencv-data opencv-doc
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libavdevice-dev ffmpeg
   nlohmann-json3-dev libcli11-dev libspdlog-dev libyaml-cpp-dev libturbojpeg0-dev
+  libpng-dev libwebp-dev libtiff-dev
   libsqlite3-dev libpq-dev postgresql
-  libhiredis-dev redis-server libcpp-httplib-dev
-  libgtest-dev libbenchmark-dev libssl-dev
+  libhiredis-dev redis-server libcpp-httplib-dev libcurl4-openssl-dev
+  libmosquitto-dev mosquitto mosquitto-clients
+  libgtest-dev libbenchmark-dev libssl-dev prometheus-cpp-dev
   prometheus chromium tmux
+  curl python3-requests python3-opencv  # TorchServe's documented commands and its example client, in tests
+  clang-14 libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer, ASan+UBSan
 )
 
 missing=()

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs every test; then the unit tests again under ASan+UBSan.
-# Set SIGHTFLOW_SKIP_SANITIZE=1 to skip the sanitizer build (it takes a few minutes).
+# Installs what is missing, builds, and runs every test; then the unit tests again under ASan+UBSan; then
+# each libFuzzer target of fuzz/ for 30 s (scripts/fuzz.sh, docs/SECURITY.md).
+# Set SIGHTFLOW_SKIP_SANITIZE=1 to skip the sanitizer build (it takes a few minutes), SIGHTFLOW_SKIP_FUZZ=1 to
+# skip the fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -26,5 +28,10 @@ if [ "${SIGHTFLOW_SKIP_SANITIZE:-0}" != "1" ]; then
   # at a fraction of the time.
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest -j2 --output-on-failure --timeout 900 -E '^(EndToEnd|EvalCommand|StoreCli|Backends/StoreCliKill|BusCli|MotionEval|DatasetCli|Dashboard)\.')
+fi
+if [ "${SIGHTFLOW_SKIP_FUZZ:-0}" != "1" ]; then
+  echo "== fuzzing ($(date -u +%T))" >&2
+  # Clang builds only the fuzzed parsers (ASan+UBSan, coverage); the rest comes from build/ above.
+  FUZZ_SECONDS="${FUZZ_SECONDS:-30}" scripts/fuzz.sh
 fi
 echo "== all tests passed ($(date -u +%T))" >&2

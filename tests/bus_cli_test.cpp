@@ -3,6 +3,7 @@
 // and across a restart of the server; with tracking, a line and a zone, several workers (one of them
 // killed mid-run) give the same tracks, counts and events as one worker.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 
 #include <chrono>
@@ -24,6 +25,8 @@ namespace {
 constexpr const char* kDetector = "yolo-fastest-body";
 
 struct BusRun {
+  explicit BusRun(test::RedisServer::Persistence persistence = test::RedisServer::Persistence::Aof)
+      : redis(persistence) {}
   test::TempDir dir;
   test::RedisServer redis;
   std::string db = (dir / "results.db").string();
@@ -165,6 +168,49 @@ TEST(BusCli, AWorkerKilledMidRunLeavesNoFrameWithoutExactlyOneResult) {
   EXPECT_EQ(s["bus"]["groups"][0]["pending"], 0) << s;
 }
 
+// `worker --metrics` as Prometheus scrapes it while the worker runs: its counters, its stream's bus state,
+// its algorithm's stage times and store writes, the build and process metrics, all accepted by promtool.
+TEST(BusCli, AWorkersMetricsPageDescribesItsWorkAndPassesPromtool) {
+  BusRun run;
+  int port = test::free_tcp_port();
+  auto args = run.worker("m");
+  for (const char* a : {"--metrics", "127.0.0.1:"}) args.emplace_back(a);
+  args.back() += std::to_string(port);
+  test::ChildProcess worker(args, "/dev/null", run.log("m"));
+  test::ChildProcess capture(run.capture(40), "/dev/null", run.log("capture"));
+  httplib::Client client("127.0.0.1", port);
+  std::string text;
+  auto value = [&](const std::string& series) {
+    auto at = text.find("\n" + series + " ");
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + series.size() + 2));
+  };
+  const std::string worker_labels = "{stream=\"cam\",group=\"workers\",consumer=\"m\"}";
+  const std::string algo_labels = "{stream=\"cam\",algo=\"" + std::string(kDetector) + "\"";
+  // A batch counts as processed before its results are stored and timed: wait for all three.
+  auto done = [&] {
+    return value("sightflow_worker_processed_total" + worker_labels) >= 10 &&
+           value("sightflow_runs_total" + algo_labels + "}") >= 10 &&
+           value("sightflow_results_stored_total") >= 10;
+  };
+  for (int i = 0; i < 600 && !done(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto res = client.Get("/metrics");
+    if (!res) continue;
+    ASSERT_EQ(res->status, 200) << res->body;
+    EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4");
+    text = res->body;
+  }
+  ASSERT_TRUE(done()) << text << test::read_file(run.log("m"));
+  EXPECT_GE(value("sightflow_stage_seconds_count" + algo_labels + ",stage=\"model\"}"), 10);
+  EXPECT_GE(value("sightflow_result_latency_seconds_count" + algo_labels + "}"), 10);
+  EXPECT_GE(value("sightflow_bus_stream_length{stream=\"cam\"}"), 1);
+  EXPECT_GT(value("process_resident_memory_bytes"), 0);
+  EXPECT_NE(text.find("\nsightflow_build_info{"), std::string::npos);
+  EXPECT_EQ(test::promtool_problems(text), "");
+  ASSERT_EQ(capture.wait_exit(300), 0) << test::read_file(run.log("capture"));
+  ASSERT_EQ(worker.wait_exit(300), 0) << test::read_file(run.log("m"));
+}
+
 TEST(BusCli, CaptureAndWorkerRideOutARestartOfRedis) {
   BusRun run;
   test::ChildProcess worker(run.worker("w"), "/dev/null", run.log("w"));
@@ -178,6 +224,53 @@ TEST(BusCli, CaptureAndWorkerRideOutARestartOfRedis) {
   EXPECT_EQ(run.result_rows(), (std::vector<nlohmann::json>{400, 400, 0, 399}));
   EXPECT_GE(run.summary("capture")["reconnects"].get<int64_t>(), 1);
   EXPECT_GE(run.summary("w")["reconnects"].get<int64_t>(), 1);
+}
+
+// Without persistence a restarted Redis comes back without the stream and its group: the worker used to
+// exit on NOGROUP, capture never made the group again and reported the lost frames as trimmed unread.
+TEST(BusCli, AfterARestartWithoutPersistenceBothGoOnAndCaptureCountsWhatWasLost) {
+  BusRun run(test::RedisServer::Persistence::None);
+  test::ChildProcess worker(run.worker("w"), "/dev/null", run.log("w"));
+  test::ChildProcess capture(run.capture(400), "/dev/null", run.log("capture"));
+  run.wait_for_stored(80);
+  run.redis.stop();
+  run.redis.start();
+  ASSERT_EQ(capture.wait_exit(300), 0) << test::read_file(run.log("capture"));
+  ASSERT_EQ(worker.wait_exit(300), 0) << test::read_file(run.log("w"));
+  auto c = run.summary("capture"), w = run.summary("w");
+  EXPECT_EQ(c["published"], 400) << c;
+  EXPECT_EQ(c["trimmed_unread"], 0) << c;
+  const auto lost = c["lost"].get<int64_t>();
+  EXPECT_GT(lost, 0) << c;
+  // Every frame published after the restart has a result; a frame without one is among the lost.
+  auto rows = run.result_rows();
+  EXPECT_EQ(rows[0], rows[1]);
+  EXPECT_EQ(rows[3], 399);
+  EXPECT_LE(400 - rows[1].get<int64_t>(), lost) << c;
+  EXPECT_GE(w["reconnects"].get<int64_t>(), 1) << w;
+  auto group = w["bus"]["groups"].at(0);
+  EXPECT_EQ(group["group"], "workers") << w;
+  EXPECT_EQ(group["pending"], 0) << w;
+  EXPECT_EQ(group["lag"], 0) << w;
+  EXPECT_NE(test::read_file(run.log("capture")).find("Redis came back without"), std::string::npos);
+}
+
+// `redis-cli XADD ... path /etc/passwd`: the worker neither opens the file nor quotes it.
+TEST(BusCli, AWorkerDeadLettersAFrameNamingAFileOutsideItsSpillFolder) {
+  BusRun run;
+  RedisConnection redis(parse_redis_url(run.redis.url()));
+  redis.command({"XADD", frames_key("cam"), "*", "seq", "1", "pts", "0", "ts", "0", "width", "768", "height",
+                 "576", "enc", "jpeg", "path", "/etc/passwd"});
+  const auto spill = run.dir / "spill";
+  std::string out;
+  ASSERT_EQ(test::run_command({test::sightflow_bin(), "worker", "--redis", run.redis.url(), "--stream", "cam",
+                               "--detector", "none", "--idle-exit", "0.5", "--spill-dir", spill.string()},
+                              &out),
+            0)
+      << out;
+  auto dead = parse_entries(redis.command({"XRANGE", dead_letter_key("cam"), "-", "+"}).get());
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(*dead[0].field("reason"), "path: /etc/passwd is outside the spill folder " + spill.string());
 }
 
 }  // namespace

@@ -4,8 +4,11 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <opencv2/imgproc.hpp>
 #include <set>
 #include <thread>
@@ -20,6 +23,7 @@
 #include "bus/stream_keys.hpp"
 #include "http/listen.hpp"
 #include "http/metrics_endpoint.hpp"
+#include "image_bombs.hpp"
 #include "media/jpeg_codec.hpp"
 #include "redis_server.hpp"
 #include "sightflow/store.hpp"
@@ -46,9 +50,9 @@ StreamEntry entry_of(const FrameMessage& message, const std::string& id = "1-0")
   return e;
 }
 
-std::string decode_error(const StreamEntry& entry) {
+std::string decode_error(const StreamEntry& entry, const FrameDecodeOptions& options = {}) {
   try {
-    decode_frame_message("cam", entry);
+    decode_frame_message("cam", entry, options);
   } catch (const FrameMessageError& e) {
     return e.what();
   }
@@ -97,6 +101,18 @@ TEST(StreamIds, ParseCompareAndReplayBounds) {
   EXPECT_THROW(parse_replay_bound("2023-11-14T22:13", false), std::invalid_argument);
 }
 
+// Found by fuzz/replay_bound_fuzzer: NaN seconds were cast to an integer (undefined behaviour); times before
+// 1970 gave a negative ID that XRANGE refuses; fields out of range were silently carried over.
+TEST(StreamIds, ReplayTimesOutOfRangeAreRefused) {
+  for (const char* text :
+       {"2026-12-01T23:00:nan", "2026-12-01T23:00:-nan", "1969-12-31T23:59:59Z", "-999-01-01T00:00:00Z",
+        "2026-13-01T00:00:00Z", "2026-00-10T00:00:00Z", "2026-12-32T00:00:00Z", "2026-12-01T24:00:00Z",
+        "2026-12-01T23:60:00Z", "2026-12-01T-1:00:00Z"})
+    EXPECT_THROW(parse_replay_bound(text, false), std::invalid_argument) << text;
+  EXPECT_EQ(parse_replay_bound("1970-01-01T00:00:00Z", false), "0-0");
+  EXPECT_EQ(parse_replay_bound("2023-11-14T22:13:60.5Z", true), "1700000040500-18446744073709551615");
+}
+
 TEST(FrameMessage, RoundTripsAFrame) {
   auto frame = test_frame(42);
   auto message = encode_frame_message(frame, {});
@@ -122,9 +138,89 @@ TEST(FrameMessage, LargeFramesTravelByPath) {
   auto entry = entry_of(message);
   EXPECT_EQ(entry.field("data"), nullptr);
   ASSERT_NE(entry.field("path"), nullptr);
-  EXPECT_EQ(decode_frame_message("cam", entry).seq, 7);
+  FrameDecodeOptions reader;
+  reader.spill_dir = dir.path().string();
+  EXPECT_EQ(decode_frame_message("cam", entry, reader).seq, 7);
+  // A reader without a spill folder takes no frame by path.
+  EXPECT_EQ(decode_error(entry), "path: frames sent by path are not accepted here (no spill folder)");
   std::filesystem::remove(message.spilled_path);
-  EXPECT_NE(decode_error(entry).find("cannot read"), std::string::npos);
+  EXPECT_NE(decode_error(entry, reader).find("cannot read"), std::string::npos);
+}
+
+// Anyone who can write to Redis can name a path: only regular files inside the spill folder are read,
+// and a reason never quotes a file's bytes.
+TEST(FrameMessage, APathOutsideTheSpillFolderIsRefusedWithoutReadingIt) {
+  test::TempDir dir;
+  const auto spill = dir / "spill";
+  std::filesystem::create_directories(spill / "cam");
+  std::ofstream(dir / "secret.jpg") << "SECRET-PASSWORD";
+  std::ofstream(spill / "cam" / "notes.jpg") << "SECRET-PASSWORD";
+  std::filesystem::create_symlink(dir / "secret.jpg", spill / "cam" / "link.jpg");
+  FrameDecodeOptions reader;
+  reader.spill_dir = spill.string();
+  auto message_naming = [](const std::string& path) {
+    auto entry = entry_of(encode_frame_message(test_frame(1), {}));
+    std::erase_if(entry.fields, [](const auto& f) { return f.first == "data"; });
+    entry.fields.emplace_back("path", path);
+    return entry;
+  };
+  const std::string outside = " is outside the spill folder " + spill.string();
+  const std::pair<std::string, std::string> refused[] = {
+      {"/etc/passwd", "path: /etc/passwd" + outside},
+      {(dir / "secret.jpg").string(), "path: " + (dir / "secret.jpg").string() + outside},
+      {(spill / ".." / "secret.jpg").string(), "path: " + (spill / ".." / "secret.jpg").string() + outside},
+      {"relative/secret.jpg", "path: relative/secret.jpg" + outside},
+      {(spill / "cam" / "link.jpg").string(), "path: " + (spill / "cam" / "link.jpg").string() +
+                                                  " leads outside the spill folder " + spill.string() +
+                                                  " (a link)"},
+      {(spill / "cam" / "notes.jpg").string(), "JPEG: not a decodable image (JPEG, PNG, BMP, TIFF, WebP)"}};
+  for (const auto& [path, reason] : refused) {
+    auto error = decode_error(message_naming(path), reader);
+    EXPECT_EQ(error, reason);
+    EXPECT_EQ(error.find("SECRET"), std::string::npos) << error;
+  }
+  // A file over the size bound is not read either.
+  reader.max_spill_bytes = 10;
+  EXPECT_EQ(
+      decode_error(message_naming((spill / "cam" / "notes.jpg").string()), reader),
+      "path: " + (spill / "cam" / "notes.jpg").string() + " is larger than 10 bytes (--max-spill-bytes)");
+}
+
+// A device or a FIFO would be read without end (or waited on forever): never opened for reading.
+TEST(FrameMessage, ADeviceOrAFifoIsNeverRead) {
+  test::TempDir dir;
+  ASSERT_EQ(::mkfifo((dir / "fifo.jpg").c_str(), 0600), 0);
+  auto entry = entry_of(encode_frame_message(test_frame(1), {}));
+  std::erase_if(entry.fields, [](const auto& f) { return f.first == "data"; });
+  entry.fields.emplace_back("path", (dir / "fifo.jpg").string());
+  FrameDecodeOptions reader;
+  reader.spill_dir = dir.path().string();
+  EXPECT_EQ(decode_error(entry, reader), "path: " + (dir / "fifo.jpg").string() + " is not a regular file");
+  entry.fields.back().second = "/dev/zero";
+  reader.spill_dir = "/dev";  // a careless setting: still no endless read
+  EXPECT_EQ(decode_error(entry, reader), "path: /dev/zero is not a regular file");
+  reader.spill_dir = dir.path().string();
+  EXPECT_EQ(decode_error(entry, reader),
+            "path: /dev/zero is outside the spill folder " + dir.path().string());
+}
+
+TEST(FrameMessage, SizesOverThePixelLimitAreRefusedBeforeDecoding) {
+  auto good = entry_of(encode_frame_message(test_frame(1), {}));
+  auto with = [&](std::vector<std::pair<std::string, std::string>> changes) {
+    auto e = good;
+    for (auto& [k, v] : e.fields)
+      for (const auto& [name, value] : changes)
+        if (k == name) v = value;
+    return e;
+  };
+  const auto bomb = test::jpeg_declaring(20000, 20000);
+  EXPECT_EQ(decode_error(with({{"width", "20000"}, {"height", "20000"}, {"data", bomb}})),
+            "frame size 20000x20000 is over the limit of 40000000 pixels (--max-pixels)");
+  // The message's size is checked against the JPEG's header, not the decoded image.
+  EXPECT_EQ(decode_error(with({{"data", bomb}})), "the JPEG is 20000x20000 but the message says 64x48");
+  EXPECT_EQ(decode_error(with({{"data", test::png_declaring(64, 48)}})), "the image is a PNG, not a JPEG");
+  test::ScopedPixelLimit limit(1000);
+  EXPECT_EQ(decode_error(good), "frame size 64x48 is over the limit of 1000 pixels (--max-pixels)");
 }
 
 TEST(FrameMessage, SaysWhatIsWrongWithABadMessage) {
@@ -341,6 +437,39 @@ TEST_F(Bus, WorkerDeadLettersBadMessagesAndGoesOn) {
             (std::vector<nlohmann::json>{6, 0 + 1 + 2 + 2 + 0 + 1}));
 }
 
+// As RedisEdge's results do, each result names the frame entry it was computed on (`ref`), so a consumer
+// of results finds the image: XRANGE of that ID gives the frame, while the stream retains it. Replayed
+// results name their frames too.
+TEST_F(Bus, ResultsCarryTheirFramesEntryIdAsRef) {
+  auto redis = connect();
+  FramePublisher publisher(redis, publisher_options());
+  std::map<int64_t, std::string> ids;  // seq -> frame entry
+  for (int i = 0; i < 6; ++i) ids[i] = publisher.publish(test_frame(i, 80 + 2 * i));
+  FrameProcessor processor(std::make_unique<SeqCounter>(), nullptr, {"cam", "counter"});
+  WorkerOptions wo;
+  wo.idle_exit_s = 0.3;
+  wo.block_s = 0.1;
+  FrameWorker(redis, processor, wo).run(std::atomic<bool>{false});
+  FrameProcessor replayer(std::make_unique<SeqCounter>(), nullptr, {"cam", "again"});
+  ReplayOptions range;
+  range.from = ids[2];
+  EXPECT_EQ(replay_stream(redis, replayer, range, std::atomic<bool>{false}), 4);
+
+  auto results = parse_entries(redis.command({"XRANGE", results_key("cam"), "-", "+"}).get());
+  ASSERT_EQ(results.size(), 10u);
+  for (const auto& r : results) {
+    auto seq = std::stoll(*r.field("frame"));
+    const std::string* ref = r.field("ref");
+    ASSERT_TRUE(ref) << "result of frame " << seq << " has no ref";
+    EXPECT_EQ(*ref, ids[seq]) << *r.field("algo");
+    auto frame = parse_entries(redis.command({"XRANGE", frames_key("cam"), *ref, *ref}).get());
+    ASSERT_EQ(frame.size(), 1u);
+    auto decoded = decode_frame_message("cam", frame[0]);
+    EXPECT_EQ(decoded.seq, seq);
+    EXPECT_EQ(decoded.image.cols, 80 + 2 * seq);
+  }
+}
+
 TEST_F(Bus, AWorkerClaimsWhatADeadConsumerLeftAndResultsStayExactlyOnce) {
   auto redis = connect();
   FramePublisher publisher(redis, publisher_options());
@@ -446,6 +575,63 @@ TEST_F(Bus, ReplayRunsRetainedFramesUnderANewNameAndLeavesTheOldResults) {
   EXPECT_EQ(groups[0].lag.value_or(-1), 0);
 }
 
+// A Redis restarted without persistence comes back empty: no stream, no group. Workers and capture make
+// the group again and go on; capture counts the frames the server lost as lost, not as trimmed unread.
+TEST(BusRestart, WithoutPersistenceTheGroupIsMadeAgainAndTheLostFramesAreCountedAsLost) {
+  test::RedisServer server(test::RedisServer::Persistence::None);
+  test::TempDir dir;
+  RedisRetryPolicy retry;
+  retry.give_up_s = 30;
+  RedisConnection capture_redis(parse_redis_url(server.url()), retry);
+  RedisConnection worker_redis(parse_redis_url(server.url()), retry);
+  PublisherOptions options;
+  options.stream = "cam";
+  options.message.spill_dir = dir.path().string();
+  FramePublisher publisher(capture_redis, options);
+  auto store = std::shared_ptr<Store>(open_store((dir / "r.db").string()));
+  FrameProcessor processor(std::make_unique<SeqCounter>(), store, {"cam", "counter"});
+  WorkerOptions wo;
+  wo.consumer = "w";
+  wo.block_s = 0.1;
+  wo.idle_exit_s = 0.3;
+  FrameWorker worker(worker_redis, processor, wo);
+  auto work = [&] { worker.run(std::atomic<bool>{false}); };
+  auto stored = [&] { return store->query("SELECT count(*), min(frame), max(frame) FROM results").rows[0]; };
+  auto publish = [&](int from, int to) {
+    for (int i = from; i < to; ++i) publisher.publish(test_frame(i));
+  };
+
+  publish(0, 10);
+  work();
+  publish(10, 16);  // published, never read: the restart loses them
+  server.stop();
+  server.start();
+  publish(16, 20);
+  auto capture = publisher.stats().to_json();
+  EXPECT_EQ(capture["lost"], 16) << capture;  // 0..9 were processed, 10..15 never will be
+  EXPECT_EQ(capture["trimmed"], 0) << capture;
+  EXPECT_EQ(capture["trimmed_unread"], 0) << capture;
+  // Capture made the group again at the new stream's start: the worker gets frames 16..19.
+  auto groups = read_groups(capture_redis, frames_key("cam"));
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].name, "workers");
+  work();
+  EXPECT_EQ(stored(), (std::vector<nlohmann::json>{14, 0, 19}));
+
+  // Now the worker is first to find the group gone (NOGROUP): it makes it again and goes on.
+  server.stop();
+  server.start();
+  work();
+  EXPECT_EQ(worker.stats_json()["groups_recreated"], 1) << worker.stats_json();
+  publish(20, 23);
+  work();
+  EXPECT_EQ(stored(), (std::vector<nlohmann::json>{17, 0, 22}));
+  capture = publisher.stats().to_json();
+  EXPECT_EQ(capture["lost"], 20) << capture;  // the four of the second stream, all processed
+  EXPECT_EQ(capture["trimmed_unread"], 0) << capture;
+  EXPECT_EQ(worker.stats_json()["processed"], 17);
+}
+
 }  // namespace
 }  // namespace sf
 
@@ -466,7 +652,10 @@ TEST(BusMetrics, WorkerAndGroupFiguresInPrometheusText) {
          {"pending", 0},
          {"lag", nullptr},
          {"oldest_pending_age_s", 0.0}}}}};
-  auto text = worker_metrics_text(worker, stream);
+  MetricFamilies families;
+  add_worker_metrics(families, worker, "cam");
+  add_bus_stream_metrics(families, stream);
+  auto text = families.text();
   auto has = [&](const std::string& line) { return text.find(line + "\n") != std::string::npos; };
   EXPECT_TRUE(
       has("sightflow_worker_processed_total{stream=\"cam\",group=\"workers\",consumer=\"w\\\"1\"} 12"))
@@ -480,6 +669,7 @@ TEST(BusMetrics, WorkerAndGroupFiguresInPrometheusText) {
   EXPECT_TRUE(has("sightflow_bus_group_oldest_pending_age_seconds{stream=\"cam\",group=\"workers\"} 1.5"));
   EXPECT_EQ(text.find("sightflow_bus_group_lag{stream=\"cam\",group=\"audit\"}"), std::string::npos)
       << "a lag Redis cannot tell is left out";
+  EXPECT_EQ(test::promtool_problems(text), "");
 }
 
 TEST(BusMetrics, TheEndpointServesTheTextAndFailsAScrapeItCannotAnswer) {

@@ -2,8 +2,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <thread>
 
 #include "sightflow/evaluation.hpp"
@@ -156,6 +159,37 @@ TEST(EndToEnd, BadInputsFailWithAMessageNamingThem) {
   EXPECT_NE(out.find("unknown detector 'nope'"), std::string::npos) << out;
 }
 
+TEST(EndToEnd, AFolderOfUnreadableImagesFailsAndThePixelLimitComesFromTheFlagOrTheConfig) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "broken");
+  std::ofstream(dir / "broken" / "a.jpg") << "not a jpeg";
+  std::ofstream(dir / "broken" / "b.png") << "not a png";
+  std::string out;
+  int rc = run_command(
+      {test::sightflow_bin(), "run", "--source", (dir / "broken").string(), "--detector", "none"}, &out);
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("none of the images in " + (dir / "broken").string() + " could be read"),
+            std::string::npos)
+      << out;
+
+  const auto image = (dir / "shot.png").string();
+  ASSERT_TRUE(cv::imwrite(image, cv::Mat(48, 64, CV_8UC3, cv::Scalar::all(90))));
+  const std::string over = "64x48 is over the limit of 1000 pixels (--max-pixels)";
+  rc = run_command(
+      {test::sightflow_bin(), "--max-pixels", "1000", "run", "--source", image, "--detector", "none"}, &out);
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(out.find(over), std::string::npos) << out;
+  std::ofstream(dir / "limit.yaml") << "max_pixels: 1000\nstreams: [{source: " << image
+                                    << "}]\nalgorithms: [{detector: none}]\n";
+  rc = run_command({test::sightflow_bin(), "run", "--config", (dir / "limit.yaml").string()}, &out);
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(out.find(over), std::string::npos) << out;
+  rc = run_command(
+      {test::sightflow_bin(), "--max-pixels", "5000", "run", "--config", (dir / "limit.yaml").string()},
+      &out);
+  EXPECT_EQ(rc, 0) << out;  // the flag wins over the file
+}
+
 TEST(EndToEnd, TruncatedVideoKeepsTheResultsOfWhatCouldBeDecoded) {
   test::TempDir dir;
   auto truncated = (dir / "truncated.avi").string();
@@ -219,4 +253,57 @@ TEST(EndToEnd, LiveStreamSurvivesThePeerRestarting) {
   EXPECT_NE(text.find("reconnected to " + url), std::string::npos) << text;
   auto last = results.back();
   EXPECT_EQ(last["stream"], "live");
+}
+
+namespace {
+
+// Frames ffprobe reads from `file`, -1 when it cannot read it.
+int probed_frames(const std::filesystem::path& file) {
+  std::string out;
+  if (run_command({"ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
+                   "stream=nb_read_frames", "-of", "json", file.string()},
+                  &out, 60) != 0)
+    return -1;
+  auto streams = nlohmann::json::parse(out.substr(out.find('{')))["streams"];
+  // A file whose first fragment is not written yet has its stream and no frames.
+  return streams.empty() ? -1 : std::stoi(streams[0].value("nb_read_frames", std::string("0")));
+}
+
+bool wait_for_file(const std::filesystem::path& file, double timeout_s) {
+  for (double waited = 0; waited < timeout_s; waited += 0.1) {
+    if (std::filesystem::exists(file)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+}  // namespace
+
+// A looping real-time run (issue 17: "moov atom not found" until a clean exit, 54 MB in 13 minutes): its
+// annotated video is cut into 2 s segments, the newest three kept; a finished one and the one being
+// written are read while the run goes on, and a run killed with -9 leaves its segments playable.
+TEST(EndToEnd, ALoopingRealTimeRunsVideoIsPlayableWhileItRuns) {
+  test::TempDir dir;
+  test::ChildProcess run(
+      {test::sightflow_bin(), "run", "--source", test::vtest_path(), "--mode", "realtime", "--loop",
+       "--detector", "none", "--out", (dir / "r.jsonl").string(), "--video-out", (dir / "live.mp4").string(),
+       "--video-segment", "2", "--video-keep", "3", "--no-progress"},
+      (dir / "out.txt").string(), (dir / "err.txt").string());
+  // live-002 started: live-001 is finished (and kept until live-004 starts, 4 s of media later).
+  ASSERT_TRUE(wait_for_file(dir / "live-002.mp4", 60)) << test::read_file(dir / "err.txt");
+  ASSERT_TRUE(run.running());
+  // A finished segment holds its 2 s (20 frames at vtest's 10 fps, fewer if real time dropped some).
+  int finished = probed_frames(dir / "live-001.mp4");
+  EXPECT_GE(finished, 1);
+  EXPECT_LE(finished, 20);
+  EXPECT_GE(probed_frames(dir / "live-002.mp4"), 0);  // the one being written
+  ASSERT_TRUE(wait_for_file(dir / "live-004.mp4", 60));
+  EXPECT_FALSE(std::filesystem::exists(dir / "live-000.mp4"));  // beyond the newest three
+  EXPECT_FALSE(std::filesystem::exists(dir / "live-001.mp4"));
+  run.kill_hard();
+  std::vector<std::filesystem::path> left;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+    if (entry.path().extension() == ".mp4") left.push_back(entry.path());
+  EXPECT_EQ(left.size(), 3u);
+  for (const auto& file : left) EXPECT_GE(probed_frames(file), 0) << file;
 }

@@ -292,6 +292,13 @@ TEST(ModelCatalog, BadValuesAreRefused) {
                        {"models.strides.top_k", "at least 1"});
 }
 
+// Found by fuzz/catalog_fuzzer: a key that is a list escaped as yaml-cpp's exception, without file:line.
+TEST(ModelCatalog, KeysThatAreNotTextAreErrorsWithTheirLine) {
+  expect_catalog_error("models:\n  m:\n    task: detection\n    preprocess: {[1, 2]: 3}\n",
+                       {"test.yaml:4: ", "a key must be text", "a list"});
+  expect_catalog_error("models:\n  ? {a: 1}\n  : {}\n", {"test.yaml:2: ", "a key must be text", "a mapping"});
+}
+
 TEST(ModelCatalog, ReportsSyntaxErrorsAndUnreadableFiles) {
   expect_catalog_error("models:\n  a: [1, 2\n", {"test.yaml:", "not valid YAML"});
   expect_catalog_error("- a\n- b\n", {"test.yaml", "models"});

@@ -173,6 +173,34 @@ TEST(MotMetrics, LoaderKeepsIdsAndFlags) {
   EXPECT_THROW(load_mot_tracks_ground_truth(path), std::runtime_error);
 }
 
+// Found by fuzz/mot_fuzzer: a frame or id beyond int64_t was cast anyway (undefined behaviour), and so was
+// a box value beyond a float.
+TEST(MotMetrics, RowsWithNumbersThatDoNotFitAreErrorsWithTheirLine) {
+  auto error_of = [](const std::string& text, bool ground_truth) {
+    std::istringstream in(text);
+    try {
+      parse_mot_tracks(in, "gt.txt", ground_truth);
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of("1e42,1,100,200,40,80,1\n", true), "gt.txt:1: frame must be >= 1 (and at most 1e15)");
+  EXPECT_EQ(error_of("1,1,1,1,1,1,1\n2e15,1,1,1,1,1,1\n", true),
+            "gt.txt:2: frame must be >= 1 (and at most 1e15)");
+  EXPECT_EQ(error_of("1,-1e20,1,1,1,1,1\n", false), "gt.txt:1: id must be a number of at most 1e15");
+  EXPECT_EQ(error_of("1,1,1,1,1e300,1,1\n", false), "gt.txt:1: box and score must be finite numbers");
+  EXPECT_EQ(error_of("1,1,1,1,1,1,-1e39\n", true), "gt.txt:1: box and flag must be finite numbers");
+  EXPECT_EQ(error_of("1,nan,1,1,1,1,1\n", false),
+            "gt.txt:1: expected 'frame, id, left, top, width, height, score, ...'");
+  std::istringstream fine("1,7,1,2,3,4,0.5\n1e15,-1e15,0,0,1,1,1\n");
+  auto tracks = parse_mot_tracks(fine, "t.txt", false);
+  ASSERT_EQ(tracks.at(0).size(), 1u);
+  EXPECT_EQ(tracks.at(0)[0].id, 7);
+  EXPECT_FLOAT_EQ(tracks.at(0)[0].score, 0.5f);
+  EXPECT_EQ(tracks.at(int64_t(1e15) - 1)[0].id, int64_t(-1e15));
+}
+
 namespace {
 
 // A stand-in tracker for the eval wiring: a detection takes the id of the previous frame's box it overlaps

@@ -26,7 +26,7 @@ bool answers_ping(int port) {
 
 }  // namespace
 
-RedisServer::RedisServer() {
+RedisServer::RedisServer(Persistence persistence) : persistence_(persistence) {
   port_ = free_tcp_port();
   start();
 }
@@ -36,10 +36,10 @@ RedisServer::~RedisServer() { stop(); }
 std::string RedisServer::log() const { return read_file(dir_ / "redis.log"); }
 
 void RedisServer::start() {
-  process_ = std::make_unique<ChildProcess>(
-      std::vector<std::string>{"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                               "--dir", dir_.path().string(), "--appendonly", "yes", "--appendfsync",
-                               "always", "--save", "", "--logfile", (dir_ / "redis.log").string()});
+  process_ = std::make_unique<ChildProcess>(std::vector<std::string>{
+      "redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir", dir_.path().string(),
+      "--appendonly", persistence_ == Persistence::Aof ? "yes" : "no", "--appendfsync", "always", "--save",
+      "", "--logfile", (dir_ / "redis.log").string()});
   for (int i = 0; i < 500; ++i) {
     if (answers_ping(port_)) return;
     if (!process_->running()) break;

@@ -1,7 +1,7 @@
 #pragma once
 // A redis-server of the test's own: 127.0.0.1, a free port, AOF on (fsync always), data in a temporary
 // folder. stop() and start() again keep the port and the data: a restarted server, as after a crash or
-// an upgrade.
+// an upgrade. Without persistence, a restarted server comes back empty.
 #include <memory>
 #include <string>
 
@@ -11,7 +11,8 @@ namespace sf::test {
 
 class RedisServer {
  public:
-  RedisServer();
+  enum class Persistence { Aof, None };
+  explicit RedisServer(Persistence persistence = Persistence::Aof);
   ~RedisServer();
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
@@ -24,6 +25,7 @@ class RedisServer {
 
  private:
   TempDir dir_;
+  Persistence persistence_;
   int port_ = 0;
   std::unique_ptr<ChildProcess> process_;
 };

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "sightflow/config.hpp"
+#include "sink/video_sink_options.hpp"
 #include "store/store_sink_options.hpp"
 
 using namespace sf;
@@ -83,7 +84,40 @@ TEST(RunConfig, BadConfigsSayWhereAndWhat) {
                       {"unknown stream", "nope"});
   expect_config_error("streams: [{source: a.mp4}]\nalgorithms: [{detector: hog, params: [1, 2]}]\n",
                       {"params"});
+  expect_config_error("max_pixels: 0\nstreams: [{source: a.mp4}]\nalgorithms: [{detector: hog}]\n",
+                      {"test.yaml:1", "max_pixels", "must be positive"});
   expect_config_error("- just\n- a list\n", {"mapping"});
+}
+
+// Found by fuzz/run_config_fuzzer: yaml-cpp's own exception (no file:line) for a key that is a list, a JSON
+// exception for text that is not UTF-8, and a stack overflow or an endless copy for aliases.
+TEST(RunConfig, MalformedDocumentsAreConfigErrorsWithTheirLine) {
+  expect_config_error(
+      "streams: [{source: a.mp4}]\nalgorithms:\n  - detector: hog\n    lines: [{name: door, [10, 10]}]\n",
+      {"test.yaml:4", "a key must be text", "a list"});
+  expect_config_error("streams: [{source: a.mp4}]\nalgorithms:\n  - detector: hog\n    lines: &a [*a]\n",
+                      {"test.yaml:", "nested deeper than 64"});
+  std::string laughs =
+      "streams: [{source: a.mp4}]\nalgorithms:\n  - detector: hog\n    track: {x0: &a0 [1, 1, 1, 1, 1, 1, 1, "
+      "1, 1, 1]";
+  for (int i = 1; i < 8; ++i) {
+    laughs += ", x" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) laughs += (j ? ", *a" : "*a") + std::to_string(i - 1);
+    laughs += "]";
+  }
+  expect_config_error(laughs + "}\n", {"test.yaml:", "more than 100000 values"});
+  // Text that JSON output cannot hold (the sinks' options and errors are JSON): a stray byte in a value, an
+  // overlong form in a key.
+  expect_config_error(
+      "streams: [{source: a.mp4}]\nalgorithms: [{detector: hog}]\nsinks:\n  jsonl: \"r\x93.jsonl\"\n",
+      {"test.yaml:4", "not UTF-8"});
+  expect_config_error("streams: [{source: a.mp4}]\nalgorithms:\n  - {detector: hog, track: {\xc0\xaf: 1}}\n",
+                      {"test.yaml:3", "not UTF-8"});
+  EXPECT_EQ(
+      parse_run_config("streams: [{source: caf\xc3\xa9.mp4}]\nalgorithms: [{detector: hog}]\n", "t.yaml")
+          .streams[0]
+          .source,
+      "caf\xc3\xa9.mp4");
 }
 
 TEST(RunConfig, MissingFileIsNamed) {
@@ -127,6 +161,31 @@ TEST(RunConfig, StoreMistakesAreNamed) {
   expect_config_error(head + "sinks: {archive: {dir: frames}}", {"frame archive needs a results store"});
   expect_config_error(head + "sinks: {db: r.db, archive: {keep_every: 3}}", {"sinks.archive.dir", "missing"});
   expect_config_error(head + "sinks: {db: r.db, archive: {dir: f, quality: 0}}", {"sinks.archive.quality"});
+  expect_config_error(head + "sinks: {db: r.db, archive: {dir: f, max_mb: -1}}", {"sinks.archive.max_mb"});
+}
+
+// The archive is bounded unless told otherwise: 1000 MB by default, max_mb: 0 for no limit.
+TEST(RunConfig, TheArchiveHasADefaultSizeBound) {
+  auto bounded = read_store_sink_options({{"path", "r.db"}, {"archive", {{"dir", "f"}}}});
+  EXPECT_EQ(bounded.options.archive.max_bytes, 1'000'000'000);
+  auto unbounded = read_store_sink_options({{"path", "r.db"}, {"archive", {{"dir", "f"}, {"max_mb", 0}}}});
+  EXPECT_EQ(unbounded.options.archive.max_bytes, 0);
+}
+
+TEST(RunConfig, ReadsTheVideoSegmentsAndNamesTheirMistakes) {
+  const std::string head = "streams: [{source: a.mp4}]\nalgorithms: [{detector: hog}]\n";
+  auto c = parse_run_config(head + "sinks:\n  video: {path: out/v.mp4, segment: 600, keep: 24}\n");
+  auto video = read_video_sink_options(c.sinks.find("video")->options);
+  EXPECT_EQ(video.path, "out/v.mp4");
+  EXPECT_EQ(video.segment_s, 600);
+  EXPECT_EQ(video.keep_segments, 24);
+  auto plain =
+      read_video_sink_options(parse_run_config(head + "sinks: {video: v.mkv}").sinks.find("video")->options);
+  EXPECT_EQ(plain.path, "v.mkv");
+  EXPECT_EQ(plain.segment_s, 0);
+  expect_config_error(head + "sinks: {video: {path: v.mp4, segment: -5}}", {"sinks.video.segment"});
+  expect_config_error(head + "sinks: {video: {path: v.mp4, keep: 3}}", {"sinks.video.keep", "needs segment"});
+  expect_config_error(head + "sinks: {video: {path: v.mp4, segments: 3}}", {"sinks.video.segments"});
 }
 
 TEST(AlgorithmBuilder, ATrackedCatalogModelGetsItsTrackerDefaultsAndKeepsTheLowScoreBoxes) {

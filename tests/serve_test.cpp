@@ -1,124 +1,106 @@
-// The inference API over real HTTP on 127.0.0.1: TorchServe-style answers, concurrent clients each getting
-// their own results out of shared batches, client-side batching (JSON base64 and multipart), batch-1 models
-// served by several instances, and the error statuses (400, 404, 413, 503).
+// The inference API as `sightflow serve` ships it (its web server with the inference routes, the token,
+// --max-body-mb and --max-queue), over real HTTP on 127.0.0.1: TorchServe-style answers, concurrent
+// clients each getting their own results out of shared batches, client-side batching (JSON base64 as an
+// array or an object, multipart), batch-1 models served by several instances, the management API
+// (register under another name, scale, describe, unregister), and the error statuses (400, 401, 404,
+// 409, 413, 503).
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <openssl/evp.h>
 
-#include <cmath>
-#include <opencv2/videoio.hpp>
 #include <thread>
 
-#include "media/jpeg_codec.hpp"
-#include "serve/inference_server.hpp"
-#include "serve/prediction_json.hpp"
+#include "image_bombs.hpp"
+#include "inference_answers.hpp"
 #include "test_support.hpp"
+#include "web_process.hpp"
 
 namespace sf {
 namespace {
 
-// Frames of vtest.avi far enough apart to hold different people.
-std::vector<std::string> vtest_jpegs(int count) {
-  cv::VideoCapture video(test::vtest_path());
-  std::vector<std::string> jpegs;
-  cv::Mat frame;
-  for (int i = 0; video.read(frame) && int(jpegs.size()) < count; ++i) {
-    if (i % 60 != 0) continue;
-    auto bytes = encode_jpeg(frame, 90);
-    jpegs.emplace_back(bytes.begin(), bytes.end());
-  }
-  return jpegs;
-}
-
-std::string base64(const std::string& bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()), int(bytes.size()));
-  out.resize(size_t(n));
-  return out;
-}
-
-// What the model answers for one image on its own, as the server would write it.
-nlohmann::json direct_answer(const std::string& model, const std::string& jpeg) {
-  auto m = create_model(model);
-  cv::Mat image = decode_jpeg(reinterpret_cast<const unsigned char*>(jpeg.data()), jpeg.size());
-  cv::Mat images[] = {image};
-  return nlohmann::json::parse(prediction_json(m->infer(images).at(0), m->info().task).dump());
-}
-
-// Every confident detection of one answer is in the other: same label, box within a pixel, score within
-// 0.01. A batched forward pass may round differently from a single one, so a detection right at the score
-// threshold may be on one side only; those near it (below 0.5) need no partner.
-void expect_same_detections(const nlohmann::json& got, const nlohmann::json& want) {
-  auto covered = [](const nlohmann::json& from, const nlohmann::json& in) {
-    for (const auto& d : from) {
-      if (d["score"].get<double>() < 0.5) continue;
-      bool found = false;
-      for (const auto& e : in) {
-        bool same =
-            e["label"] == d["label"] && std::abs(e["score"].get<double>() - d["score"].get<double>()) <= 0.01;
-        for (int k = 0; same && k < 4; ++k)
-          same = std::abs(e["box"][k].get<double>() - d["box"][k].get<double>()) <= 1.0;
-        found = found || same;
-      }
-      if (!found) return false;
-    }
-    return true;
-  };
-  EXPECT_TRUE(covered(got, want) && covered(want, got)) << got << "\nvs\n" << want;
-  EXPECT_NEAR(double(got.size()), double(want.size()), 1.0);
-}
+const std::string kToken = "serve-test-token";
 
 class Serve : public ::testing::Test {
  protected:
-  void start(size_t max_queue = 64, size_t max_body = 16 << 20) {
-    service = std::make_unique<InferenceService>(max_queue);
-    ServerOptions options;
-    options.port = 0;
-    options.max_body_bytes = max_body;
-    server = std::make_unique<InferenceServer>(*service, options);
-    server->start();
-  }
-  httplib::Client client() {
-    httplib::Client c("127.0.0.1", server->port());
-    c.set_read_timeout(60, 0);
-    return c;
-  }
-  nlohmann::json post_image(const std::string& model, const std::string& jpeg, int expected_status = 200) {
-    auto res = client().Post(("/predictions/" + model).c_str(), jpeg, "image/jpeg");
-    EXPECT_TRUE(res);
-    if (!res) return {};
-    EXPECT_EQ(res->status, expected_status) << res->body;
-    EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
-    return nlohmann::json::parse(res->body);
+  void start(const std::vector<std::string>& flags = {}) {
+    std::vector<std::string> args = {"serve", "--token", kToken};
+    args.insert(args.end(), flags.begin(), flags.end());
+    server.reset();
+    server = std::make_unique<test::WebProcess>(args, "--listen", dir, "serve");
   }
   void SetUp() override { start(); }
 
-  std::unique_ptr<InferenceService> service;
-  std::unique_ptr<InferenceServer> server;
+  httplib::Client client() const {
+    auto c = server->client();
+    c.set_read_timeout(60, 0);
+    return c;
+  }
+  static httplib::Headers token() { return {{"Authorization", "Bearer " + kToken}}; }
+
+  // A request and its JSON answer; fails the test on another status or a body that is not JSON.
+  nlohmann::json expect(const httplib::Result& res, int status) const {
+    EXPECT_TRUE(res) << "no answer; the server's log:\n" << server->log();
+    if (!res) return {};
+    EXPECT_EQ(res->status, status) << res->body;
+    EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+    auto json = nlohmann::json::parse(res->body, nullptr, false);
+    EXPECT_FALSE(json.is_discarded()) << res->body;
+    return json;
+  }
+  nlohmann::json post_image(const std::string& model, const std::string& jpeg, int status = 200) const {
+    return expect(client().Post(("/predictions/" + model).c_str(), jpeg, "image/jpeg"), status);
+  }
+  nlohmann::json post_json(const std::string& model, const nlohmann::json& body, int status = 200) const {
+    return expect(client().Post(("/predictions/" + model).c_str(), body.dump(), "application/json"), status);
+  }
+  nlohmann::json manage(const std::string& method, const std::string& path, int status = 200) const {
+    auto c = client();
+    auto res = method == "POST"  ? c.Post(path.c_str(), token(), "", "text/plain")
+               : method == "PUT" ? c.Put(path.c_str(), token(), "", "text/plain")
+                                 : c.Delete(path.c_str(), token());
+    return expect(res, status);
+  }
+  nlohmann::json describe(const std::string& model) const {
+    return expect(client().Get(("/models/" + model).c_str()), 200).at(0);
+  }
+
+  test::TempDir dir;
+  std::unique_ptr<test::WebProcess> server;
 };
 
-TEST_F(Serve, PingAndTheModelList) {
-  auto res = client().Get("/ping");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(nlohmann::json::parse(res->body)["status"], "Healthy");
-  auto models = nlohmann::json::parse(client().Get("/models")->body)["models"];
-  std::set<std::string> names;
-  for (const auto& m : models) names.insert(m["modelName"].get<std::string>());
+TEST_F(Serve, PingTheModelListAndKeptAliveConnections) {
+  auto c = client();
+  c.set_keep_alive(true);
+  auto res = c.Get("/ping");
+  EXPECT_EQ(expect(res, 200)["status"], "Healthy");
+  // A camera client sends thousands of requests on one connection; cpp-httplib's default closes it
+  // after 5.
+  auto keep_alive = res->get_header_value("Keep-Alive");
+  auto max = keep_alive.find("max=");
+  ASSERT_NE(max, std::string::npos) << keep_alive;
+  EXPECT_GE(std::stoi(keep_alive.substr(max + 4)), 1000) << keep_alive;
+
+  auto models = expect(client().Get("/models"), 200)["models"];
+  std::vector<std::string> names;
+  for (const auto& m : models) names.push_back(m["modelName"].get<std::string>());
   for (const char* n : {"yolox-nano", "yolo-fastest-xl", "mobilenetv2", "yunet", "hog"})
-    EXPECT_TRUE(names.count(n)) << n;
+    EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
+  // TorchServe's pages: limit, then next_page_token from the answer.
+  auto first = expect(client().Get("/models?limit=2"), 200);
+  ASSERT_EQ(first["models"].size(), 2u);
+  EXPECT_EQ(first["models"][1]["modelName"], names[1]);
+  ASSERT_EQ(first["nextPageToken"], "2");
+  auto second = expect(client().Get("/models?limit=2&next_page_token=2"), 200);
+  EXPECT_EQ(second["models"][0]["modelName"], names[2]);
 }
 
 TEST_F(Serve, ConcurrentClientsGetTheirOwnAnswersOutOfSharedBatches) {
   const std::string model = "yolo-fastest-xl";
-  auto res =
-      client().Post("/models?model_name=yolo-fastest-xl&batch_size=4&max_batch_delay=50", "", "text/plain");
-  ASSERT_TRUE(res);
-  ASSERT_EQ(res->status, 200) << res->body;
-  auto jpegs = vtest_jpegs(8);
+  // A batch leaves when 4 images wait (or after 10 s): eight clients always keep four waiting, so every
+  // forward pass is full, however the requests interleave.
+  manage("POST", "/models?url=yolo-fastest-xl&batch_size=4&max_batch_delay=10000");
+  auto jpegs = test::vtest_jpegs(8);
   ASSERT_EQ(jpegs.size(), 8u);
-  std::vector<nlohmann::json> want;
-  for (const auto& j : jpegs) want.push_back(direct_answer(model, j));
+  auto want = test::direct_answers(model, jpegs);
   std::vector<std::vector<nlohmann::json>> got(jpegs.size());
   std::vector<std::thread> clients;
   for (size_t c = 0; c < jpegs.size(); ++c) {
@@ -130,108 +112,242 @@ TEST_F(Serve, ConcurrentClientsGetTheirOwnAnswersOutOfSharedBatches) {
   std::set<size_t> counts;
   for (size_t c = 0; c < jpegs.size(); ++c) {
     counts.insert(want[c].size());
-    for (const auto& answer : got[c]) expect_same_detections(answer, want[c]);
+    for (const auto& answer : got[c]) test::expect_same_detections(answer, want[c]);
   }
   EXPECT_GE(counts.size(), 3u) << "the frames should differ in how many people they hold";
-  // The requests were joined: some forward passes carried more than one image.
-  auto stats = nlohmann::json::parse(client().Get("/models/yolo-fastest-xl")->body)[0];
+  auto stats = describe(model);
   EXPECT_EQ(stats["batchSize"], 4);
+  EXPECT_EQ(stats["maxBatchDelay"], 10000);
   EXPECT_EQ(stats["stats"]["items"], 24);
-  EXPECT_GT(stats["stats"]["mean_batch_size"].get<double>(), 1.5) << stats;
+  EXPECT_EQ(stats["stats"]["batch_sizes"], nlohmann::json({{"4", 6}})) << stats;
   auto metrics = client().Get("/metrics")->body;
-  EXPECT_NE(metrics.find("sightflow_inference_requests_total{model=\"yolo-fastest-xl\",code=\"200\"} 24"),
+  EXPECT_NE(metrics.find("sightflow_inference_requests_total{code=\"200\",model=\"yolo-fastest-xl\"} 24\n"),
             std::string::npos)
       << metrics;
-  EXPECT_NE(metrics.find("sightflow_inference_batch_size_sum{model=\"yolo-fastest-xl\"} 24"),
+  EXPECT_NE(
+      metrics.find("sightflow_inference_request_duration_seconds_count{model=\"yolo-fastest-xl\"} 24\n"),
+      std::string::npos);
+  EXPECT_NE(metrics.find("sightflow_inference_batch_size_sum{model=\"yolo-fastest-xl\"} 24\n"),
             std::string::npos);
+  EXPECT_EQ(test::promtool_problems(metrics), "");
 }
 
 TEST_F(Serve, ClientSideBatchesAnswerInOrder) {
-  auto jpegs = vtest_jpegs(3);
-  nlohmann::json body = nlohmann::json::array();
-  for (const auto& j : jpegs) body.push_back(base64(j));
-  auto res = client().Post("/predictions/yolo-fastest-body", body.dump(), "application/json");
-  ASSERT_TRUE(res);
-  ASSERT_EQ(res->status, 200) << res->body;
-  auto answers = nlohmann::json::parse(res->body);
-  ASSERT_EQ(answers.size(), 3u);
-  for (size_t i = 0; i < 3; ++i)
-    expect_same_detections(answers[i], direct_answer("yolo-fastest-body", jpegs[i]));
+  const std::string model = "yolo-fastest-body";
+  auto jpegs = test::vtest_jpegs(3);
+  nlohmann::json array = nlohmann::json::array();
+  for (const auto& j : jpegs) array.push_back(test::base64(j));
+  auto answers = post_json(model, array);
+  ASSERT_EQ(answers.size(), 3u) << answers;
+  auto want = test::direct_answers(model, jpegs);
+  for (size_t i = 0; i < 3; ++i) test::expect_same_detections(answers[i], want[i]);
 
+  // TorchServe's client-batching example sends {"0": "<b64>", "1": ...}: answers come in key order, by
+  // number ("10" after "9"), whatever order the keys were written in.
+  auto classified = test::vtest_jpegs(11, 20);
+  ASSERT_EQ(classified.size(), 11u);
+  std::string object = "{";
+  for (size_t i = classified.size(); i-- > 0;)
+    object += "\"" + std::to_string(i) + "\": \"" + test::base64(classified[i]) + "\"" + (i ? ", " : "}");
+  auto labels = expect(client().Post("/predictions/mobilenetv2", object, "application/json"), 200);
+  ASSERT_TRUE(labels.is_array()) << labels;
+  ASSERT_EQ(labels.size(), 11u);
+  auto want_labels = test::direct_answers("mobilenetv2", classified);
+  for (size_t i = 0; i < classified.size(); ++i) test::expect_same_labels(labels[i], want_labels[i]);
+
+  // Multipart: several parts answer a list by part name; one part answers its result alone, as
+  // TorchServe's handlers do.
   httplib::MultipartFormDataItems parts = {{"image", jpegs[2], "2.jpg", "image/jpeg"},
-                                           {"image", jpegs[0], "0.jpg", "image/jpeg"}};
-  auto multipart = client().Post("/predictions/yolo-fastest-body", parts);
-  ASSERT_TRUE(multipart);
-  ASSERT_EQ(multipart->status, 200) << multipart->body;
-  auto listed = nlohmann::json::parse(multipart->body);
+                                           {"data", jpegs[0], "0.jpg", "image/jpeg"}};
+  auto listed = expect(client().Post(("/predictions/" + model).c_str(), parts), 200);
   ASSERT_EQ(listed.size(), 2u);
-  expect_same_detections(listed[0], answers[2]);
-  expect_same_detections(listed[1], answers[0]);
+  test::expect_same_detections(listed[0], answers[0]);
+  test::expect_same_detections(listed[1], answers[2]);
+  httplib::MultipartFormDataItems one = {{"data", classified[3], "kitten.jpg", "image/jpeg"}};
+  auto alone = expect(client().Post("/predictions/mobilenetv2", one), 200);
+  test::expect_same_labels(alone, labels[3]);
 }
 
 TEST_F(Serve, ClassifiersAnswerLabelsWithProbabilitiesAndBatchOneModelsUseSeveralInstances) {
   auto fish = test::read_file("/usr/share/doc/opencv-doc/examples/data/HappyFish.jpg");
   auto labels = post_image("mobilenetv2", fish);
-  ASSERT_TRUE(labels.is_object());
+  ASSERT_TRUE(labels.is_object()) << labels;
   EXPECT_EQ(labels.size(), 5u);
-  EXPECT_EQ(labels, direct_answer("mobilenetv2", fish));
+  test::expect_same_labels(labels, test::direct_answer("mobilenetv2", fish));
   // yolox-nano runs batch 1 only: two instances serve concurrent requests, each answer still its own.
-  auto res = client().Post("/models?model_name=yolox-nano&initial_workers=2", "", "text/plain");
-  ASSERT_EQ(res->status, 200) << res->body;
-  auto jpegs = vtest_jpegs(4);
+  manage("POST", "/models?model_name=yolox-nano&initial_workers=2");
+  auto jpegs = test::vtest_jpegs(4);
   std::vector<nlohmann::json> got(jpegs.size());
   std::vector<std::thread> clients;
   for (size_t c = 0; c < jpegs.size(); ++c)
     clients.emplace_back([&, c] { got[c] = post_image("yolox-nano", jpegs[c]); });
   for (auto& t : clients) t.join();
-  for (size_t c = 0; c < jpegs.size(); ++c)
-    expect_same_detections(got[c], direct_answer("yolox-nano", jpegs[c]));
-  auto stats = nlohmann::json::parse(client().Get("/models/yolox-nano")->body)[0];
+  auto want = test::direct_answers("yolox-nano", jpegs);
+  for (size_t c = 0; c < jpegs.size(); ++c) test::expect_same_detections(got[c], want[c]);
+  auto stats = describe("yolox-nano");
   EXPECT_EQ(stats["workers"].size(), 2u);
   EXPECT_EQ(stats["batchSize"], 1);
   EXPECT_EQ(stats["stats"]["batch_sizes"], nlohmann::json({{"1", 4}}));
 }
 
+TEST_F(Serve, ModelsAreRegisteredUnderOtherNamesScaledAndUnregistered) {
+  auto frame = test::vtest_jpegs(1).at(0);
+  auto want = test::direct_answer("mobilenetv2", frame);
+  // TorchServe's registration: the archive URL names the model, model_name the name it is served as.
+  auto registered = manage("POST",
+                           "/models?url=https://example.org/mar_files/mobilenetv2.mar&model_name=resnet-18"
+                           "&batch_size=4&max_batch_delay=20&initial_workers=1&synchronous=true");
+  EXPECT_EQ(registered["status"], "Model \"resnet-18\" Version: 1.0 registered with 1 initial workers");
+  test::expect_same_labels(post_image("resnet-18", frame), want);
+  test::expect_same_labels(expect(client().Post("/predictions/resnet-18/1.0", frame, "image/jpeg"), 200),
+                           want);
+  auto missing_version = expect(client().Post("/predictions/resnet-18/2.0", frame, "image/jpeg"), 404);
+  EXPECT_EQ(missing_version["type"], "ModelVersionNotFoundException") << missing_version;
+
+  auto described = describe("resnet-18");
+  EXPECT_EQ(described["modelName"], "resnet-18");
+  EXPECT_EQ(described["modelVersion"], "1.0");
+  EXPECT_EQ(described["modelUrl"], "mobilenetv2");
+  EXPECT_TRUE(described["runtime"].is_string());
+  EXPECT_EQ(described["batchSize"], 1) << "mobilenetv2 runs batch 1 only";
+  EXPECT_EQ(described["maxBatchDelay"], 20);
+  EXPECT_EQ(described["minWorkers"], 1);
+  EXPECT_EQ(described["maxWorkers"], 1);
+  ASSERT_EQ(described["workers"].size(), 1u);
+  EXPECT_EQ(described["workers"][0]["status"], "READY");
+  EXPECT_EQ(described["jobQueueStatus"], nlohmann::json({{"remainingCapacity", 64}, {"pendingRequests", 0}}));
+  EXPECT_EQ(expect(client().Get("/models/resnet-18/all"), 200).size(), 1u);
+  bool listed = false;
+  auto models = expect(client().Get("/models"), 200)["models"];
+  for (const auto& m : models)
+    listed = listed || (m["modelName"] == "resnet-18" && m["modelUrl"] == "mobilenetv2");
+  EXPECT_TRUE(listed);
+
+  EXPECT_EQ(manage("PUT", "/models/resnet-18?min_worker=3&synchronous=true")["status"],
+            "Workers scaled to 3 for model: resnet-18");
+  EXPECT_EQ(describe("resnet-18")["workers"].size(), 3u);
+  // No worker: refused with the way out in the message, then served again once scaled up.
+  manage("PUT", "/models/resnet-18/1.0?min_worker=0");
+  auto res = client().Post("/predictions/resnet-18", frame, "image/jpeg");
+  auto refused = expect(res, 503);
+  EXPECT_EQ(res->get_header_value("Retry-After"), "1");
+  EXPECT_NE(refused["message"].get<std::string>().find("PUT /models/resnet-18?min_worker="),
+            std::string::npos)
+      << refused;
+  manage("PUT", "/models/resnet-18?min_worker=1");
+  test::expect_same_labels(post_image("resnet-18", frame), want);
+
+  EXPECT_EQ(manage("DELETE", "/models/resnet-18/1.0")["status"], "Model \"resnet-18\" unregistered");
+  EXPECT_EQ(post_image("resnet-18", frame, 404)["type"], "ModelNotFoundException");
+  EXPECT_EQ(manage("DELETE", "/models/resnet-18", 404)["type"], "ModelNotFoundException");
+  // A catalog model unregistered loads again on its next request.
+  post_image("mobilenetv2", frame);
+  manage("DELETE", "/models/mobilenetv2");
+  EXPECT_FALSE(describe("mobilenetv2")["loaded"].get<bool>());
+  test::expect_same_labels(post_image("mobilenetv2", frame), want);
+}
+
 TEST_F(Serve, BadRequestsGetAStatusAndAMessage) {
-  auto jpeg = vtest_jpegs(1).at(0);
-  auto garbage = post_image("yolo-fastest-body", "not an image at all", 400);
+  auto jpeg = test::vtest_jpegs(1).at(0);
+  const std::string model = "yolo-fastest-body";
+  auto garbage = post_image(model, "not an image at all", 400);
   EXPECT_EQ(garbage["code"], 400);
   EXPECT_EQ(garbage["type"], "BadRequestException");
   EXPECT_NE(garbage["message"].get<std::string>().find("not a decodable image"), std::string::npos)
       << garbage;
-  auto truncated = post_image("yolo-fastest-body", jpeg.substr(0, jpeg.size() / 2), 400);
+  auto truncated = post_image(model, jpeg.substr(0, jpeg.size() / 2), 400);
   EXPECT_NE(truncated["message"].get<std::string>().find("truncated"), std::string::npos) << truncated;
   auto unknown = post_image("no-such-model", jpeg, 404);
   EXPECT_EQ(unknown["type"], "ModelNotFoundException");
   EXPECT_NE(unknown["message"].get<std::string>().find("no-such-model"), std::string::npos) << unknown;
-  auto bad_json = client().Post("/predictions/yolo-fastest-body", R"(["@@@@"])", "application/json");
-  EXPECT_EQ(bad_json->status, 400) << bad_json->body;
-  EXPECT_NE(bad_json->body.find("image 0"), std::string::npos) << bad_json->body;
-  auto no_route = client().Get("/nothing/here");
-  EXPECT_EQ(no_route->status, 404);
-  EXPECT_EQ(nlohmann::json::parse(no_route->body)["type"], "ResourceNotFoundException");
-  auto bad_setting = client().Post("/models?model_name=yolo-fastest&batch_size=lots", "", "text/plain");
-  EXPECT_EQ(bad_setting->status, 400) << bad_setting->body;
+  auto bad_base64 = post_json(model, {"@@@@"}, 400);
+  EXPECT_NE(bad_base64["message"].get<std::string>().find("image 0"), std::string::npos) << bad_base64;
+  auto bad_key = post_json(model, {{"0", test::base64(jpeg)}, {"1", 7}}, 400);
+  EXPECT_NE(bad_key["message"].get<std::string>().find("image '1'"), std::string::npos) << bad_key;
+  EXPECT_EQ(post_json(model, nlohmann::json::object(), 400)["type"], "BadRequestException");
+  auto empty = post_image(model, "", 400);
+  EXPECT_NE(empty["message"].get<std::string>().find("no image"), std::string::npos) << empty;
+
+  // Unknown paths are not found, whatever the method, before any token is asked for.
+  auto no_route = expect(client().Get("/nothing/here"), 404);
+  EXPECT_EQ(no_route["type"], "ResourceNotFoundException");
+  EXPECT_EQ(expect(client().Post("/nothing/here", "x", "text/plain"), 404)["type"],
+            "ResourceNotFoundException");
+  EXPECT_EQ(expect(client().Delete("/models"), 404)["type"], "ResourceNotFoundException");
+  // Management changes the server: the token is needed.
+  auto anonymous = expect(client().Post("/models?url=yolo-fastest", "", "text/plain"), 401);
+  EXPECT_EQ(anonymous["type"], "Unauthorized");
+  EXPECT_EQ(expect(client().Delete("/models/yolo-fastest"), 401)["code"], 401);
+  EXPECT_EQ(manage("POST", "/models?url=yolo-fastest&batch_size=lots", 400)["type"], "BadRequestException");
+  // A number beyond an int was cast anyway (undefined behaviour); now it is refused by name.
+  auto huge = manage("POST", "/models?url=yolo-fastest&initial_workers=1e20", 400);
+  EXPECT_NE(huge["message"].get<std::string>().find("initial_workers is out of range"), std::string::npos)
+      << huge;
+  EXPECT_EQ(manage("POST", "/models?url=yolo-fastest&model_name=a/b", 400)["type"], "BadRequestException");
+  EXPECT_EQ(manage("POST", "/models?url=mobilenetv2&model_name=yolox-nano", 409)["type"],
+            "ConflictStatusException");
+  EXPECT_EQ(manage("POST", "/models?url=nothing.mar", 404)["type"], "ModelNotFoundException");
+  EXPECT_EQ(manage("PUT", "/models/yolo-fastest?min_worker=2&max_worker=1", 400)["type"],
+            "BadRequestException");
+}
+
+TEST_F(Serve, AnImageDeclaringTooManyPixelsGets400NamingTheLimitBeforeItIsDecoded) {
+  const std::string over = "20000x20000 is over the limit of 40000000 pixels (--max-pixels)";
+  for (const auto& bomb : {test::png_declaring(20000, 20000), test::jpeg_declaring(20000, 20000)}) {
+    auto raw = post_image("hog", bomb, 400);
+    EXPECT_EQ(raw["message"], "the request body: " + over) << raw;
+    auto res = client().Post("/predictions/hog", "[\"" + test::base64(bomb) + "\"]", "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400);
+    EXPECT_EQ(nlohmann::json::parse(res->body)["message"], "image 0: " + over) << res->body;
+  }
+  // The limit is a setting (sightflow --max-pixels N, before the subcommand).
+  server.reset();
+  server = std::make_unique<test::WebProcess>(std::vector<std::string>{"--max-pixels", "1000", "serve"},
+                                              "--listen", dir, "serve");
+  auto jpeg = test::vtest_jpegs(1).at(0);
+  EXPECT_EQ(post_image("hog", jpeg, 400)["message"],
+            "the request body: 768x576 is over the limit of 1000 pixels (--max-pixels)");
 }
 
 TEST_F(Serve, LimitsAnswer413And503) {
-  server.reset();
-  start(/*max_queue=*/2, /*max_body=*/50 << 10);
-  auto jpegs = vtest_jpegs(3);
-  ASSERT_GT(jpegs[0].size(), 50u << 10);
-  auto too_big = post_image("yolo-fastest-body", jpegs[0], 413);
-  EXPECT_EQ(too_big["code"], 413);
-  // Three images at once exceed a queue of two: refused at once, with a hint when to come back.
-  server.reset();
-  start(/*max_queue=*/2);
-  nlohmann::json body = nlohmann::json::array();
-  for (const auto& j : jpegs) body.push_back(base64(j));
-  auto res = client().Post("/predictions/yolo-fastest-body", body.dump(), "application/json");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 503) << res->body;
+  start({"--max-body-mb", "1", "--max-queue", "2"});
+  const std::string model = "yolo-fastest-body";
+  auto too_big = post_image(model, std::string(3 << 19, 'x'), 413);  // 1.5 MiB
+  EXPECT_EQ(too_big["type"], "RequestEntityTooLargeException");
+  // A body sent as curl sends --data-binary (application/x-www-form-urlencoded) is an image too, with
+  // only --max-body-mb as its limit.
+  auto jpegs = test::vtest_jpegs(3);
+  ASSERT_GT(jpegs[0].size(), 8u << 10);
+  auto form = expect(
+      client().Post(("/predictions/" + model).c_str(), jpegs[0], "application/x-www-form-urlencoded"), 200);
+  test::expect_same_detections(form, test::direct_answer(model, jpegs[0]));
+
+  // Three images in one request never fit a queue of two: retrying cannot help.
+  nlohmann::json three = nlohmann::json::array();
+  for (const auto& j : jpegs) three.push_back(test::base64(j));
+  auto never = post_json(model, three, 413);
+  EXPECT_NE(never["message"].get<std::string>().find("--max-queue"), std::string::npos) << never;
+
+  // Two images held waiting for company (a batch of 8, up to 10 s) fill the queue: one more is refused
+  // at once, with a hint when to come back, and the two are still answered.
+  manage("POST", "/models?url=yolo-fastest-body&batch_size=8&max_batch_delay=10000");
+  nlohmann::json two = {three[0], three[1]};
+  nlohmann::json held;
+  std::thread first([&] { held = post_json(model, two); });
+  auto queued = server->wait_for("/models/" + model, [](const std::string& body) {
+    return nlohmann::json::parse(body)[0]["jobQueueStatus"]["pendingRequests"] == 2;
+  });
+  EXPECT_FALSE(queued.empty()) << "the two images never showed as waiting";
+  EXPECT_EQ(nlohmann::json::parse(queued)[0]["jobQueueStatus"]["remainingCapacity"], 0);
+  auto res = client().Post(("/predictions/" + model).c_str(), jpegs[2], "image/jpeg");
+  auto busy = expect(res, 503);
   EXPECT_EQ(res->get_header_value("Retry-After"), "1");
-  EXPECT_EQ(nlohmann::json::parse(res->body)["type"], "ServiceUnavailableException");
-  EXPECT_EQ(post_image("yolo-fastest-body", jpegs[0]).is_array(), true);  // one image still fits
+  EXPECT_EQ(busy["type"], "ServiceUnavailableException");
+  EXPECT_NE(busy["message"].get<std::string>().find("busy"), std::string::npos) << busy;
+  first.join();
+  ASSERT_EQ(held.size(), 2u) << held;
+  test::expect_same_detections(held[1], test::direct_answer(model, jpegs[1]));
 }
 
 }  // namespace

@@ -18,10 +18,12 @@
 #include <functional>
 #include <mutex>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <random>
 #include <thread>
 #include <vector>
 
+#include "image_bombs.hpp"
 #include "test_support.hpp"
 
 namespace sf {
@@ -419,6 +421,40 @@ TEST(SourceImages, FolderLoopsResizesAndSkipsUnreadableFiles) {
     EXPECT_NEAR(frames[i].pts, expected_pts[i], 1e-9);
     EXPECT_EQ(frames[i].seq, static_cast<int64_t>(i));
   }
+}
+
+TEST(SourceImages, ATruncatedJpegInAFolderIsSkippedAsTheApiAndTheBusRejectIt) {
+  TempDir dir;
+  cv::Mat image(240, 320, CV_8UC3, cv::Scalar(10, 200, 30));
+  cv::circle(image, {160, 120}, 80, cv::Scalar(250, 250, 250), cv::FILLED);
+  ASSERT_TRUE(cv::imwrite((dir / "a.jpg").string(), image));
+  // Two thirds of the file: a whole header, a cut body that libjpeg would fill with grey.
+  copy_prefix((dir / "a.jpg").string(), dir / "b.jpg", std::filesystem::file_size(dir / "a.jpg") * 2 / 3);
+  auto frames = read_all(*open_source(dir.path().string(), {}));
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].pts, 0);
+}
+
+TEST(SourceImages, AFolderOfOnlyUnreadableImagesIsAnErrorNotAnEmptyStream) {
+  TempDir dir;
+  std::ofstream(dir / "a.jpg") << "not a jpeg";
+  std::ofstream(dir / "b.png", std::ios::binary) << test::png_declaring(20000, 20000);
+  auto source = open_source(dir.path().string(), {});
+  expect_source_error([&] { read_all(*source); }, "none of the images in " + dir.path().string());
+}
+
+TEST(SourceImages, AnImageOverThePixelLimitIsRefusedByItsHeader) {
+  TempDir dir;
+  const auto bomb = dir / "bomb.png";
+  std::ofstream(bomb, std::ios::binary) << test::png_declaring(20000, 20000);
+  expect_source_error([&] { open_source(bomb.string(), {}); },
+                      "20000x20000 is over the limit of 40000000 pixels (--max-pixels)");
+}
+
+TEST(SourceErrors, AVideoOverThePixelLimitIsRefusedBeforeItsFramesAreDecoded) {
+  test::ScopedPixelLimit limit(768 * 576 - 1);
+  expect_source_error([&] { read_all(*open_source(test::vtest_path(), {})); },
+                      "768x576 is over the limit of 442367 pixels (--max-pixels)");
 }
 
 // A TCP listener that accepts connections but never sends a byte.

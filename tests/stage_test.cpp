@@ -131,6 +131,19 @@ TEST(Stages, TheApiJsonAndTheFlagFormReachTheSameStage) {
   EXPECT_THROW(parse_stream_request(nlohmann::json::parse(
                    R"({"source": "a.mp4", "stages": [{"type": "profile", "file": "/etc/shadow"}]})")),
                HttpError);
+  // Not even to read it: a profile stage is refused before it is built, with the same words whether the
+  // file exists or not (found writing fuzz/stream_request_fuzzer: the stage loaded the file it named).
+  for (const char* file : {"/nonexistent/profile.json", "/etc/hostname"}) {
+    auto body = nlohmann::json::parse(R"({"source": "a.mp4", "stages": ["track", {"type": "profile"}]})");
+    body["stages"][1]["file"] = file;
+    try {
+      parse_stream_request(body);
+      ADD_FAILURE() << "accepted " << body.dump();
+    } catch (const HttpError& e) {
+      EXPECT_EQ(std::string(e.what()),
+                "a camera profile cannot be given in a request (it names a server file)");
+    }
+  }
   auto spec = parse_stage_flag(R"(test-tag:{"every": 2})");
   EXPECT_EQ(spec.type, "test-tag");
   EXPECT_EQ(spec.options["every"], 2);

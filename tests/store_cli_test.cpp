@@ -66,7 +66,9 @@ TEST(StoreCli, EveryFrameOfVtestLandsOnceAndARerunAddsNothing) {
   EXPECT_GT(boxes, 795);
   EXPECT_EQ(scalar(*store, "SELECT count(*) FROM detections"), boxes);
   EXPECT_EQ(scalar(*store, "SELECT sum(count) FROM results"), boxes);
-  EXPECT_EQ(scalar(*store, "SELECT sum(samples) FROM rollups WHERE level = '1h' AND label = '*'"), 795);
+  EXPECT_EQ(scalar(*store,
+                   "SELECT sum(samples) FROM rollups WHERE level = '1h' AND label = '*' AND clock = 'wall'"),
+            795);
 }
 
 // Against each backend: a SQLite file, and a PostgreSQL server the test starts.
@@ -103,7 +105,9 @@ TEST_P(StoreCliKill, AKilledWriterLeavesEverythingItReportedAsStored) {
                    "SELECT count(*) FROM results r WHERE count != (SELECT count(*) FROM detections d"
                    " WHERE d.stream = r.stream AND d.algo = r.algo AND d.frame = r.frame)"),
             0);
-  EXPECT_EQ(scalar(*store, "SELECT sum(samples) FROM rollups WHERE level = '1m' AND label = '*'"), stored);
+  EXPECT_EQ(scalar(*store,
+                   "SELECT sum(samples) FROM rollups WHERE level = '1m' AND label = '*' AND clock = 'wall'"),
+            stored);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreCliKill, ::testing::ValuesIn(test::store_backends()),

@@ -311,7 +311,10 @@ TEST_F(StreamOwnership, ANewOwnerRebuildsTheStagesAndGivesWhatOneWorkerGives) {
   EXPECT_EQ(stats["processed"], 30 - committed) << stats;
   EXPECT_EQ(stats["already_done"], 0) << stats;
   EXPECT_EQ(stats["owner"], false) << stats;  // released when it stopped
-  auto metrics = worker_metrics_text(stats, stream_stats_json(redis, "cam"));
+  MetricFamilies families;
+  add_worker_metrics(families, stats, "cam");
+  add_bus_stream_metrics(families, stream_stats_json(redis, "cam"));
+  auto metrics = families.text();
   EXPECT_NE(
       metrics.find("sightflow_worker_replayed_total{stream=\"cam\",group=\"workers\",consumer=\"third\"} " +
                    std::to_string(committed)),

@@ -153,4 +153,13 @@ nlohmann::json last_json_line(const std::string& output) {
   return nlohmann::json::parse(output.substr(start, end - start + 1), nullptr, false);
 }
 
+std::string promtool_problems(const std::string& exposition) {
+  TempDir dir;
+  std::ofstream(dir / "metrics.txt") << exposition;
+  std::string output;
+  int status =
+      run_command({"sh", "-c", "promtool check metrics < " + (dir / "metrics.txt").string()}, &output, 60);
+  return status == 0 ? "" : "promtool exit " + std::to_string(status) + ": " + output;
+}
+
 }  // namespace sf::test

@@ -59,4 +59,8 @@ std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path);
 // The last line of a command's output parsed as JSON (discarded when it is not JSON).
 nlohmann::json last_json_line(const std::string& output);
 
+// What `promtool check metrics` finds wrong with a Prometheus exposition (format and naming lint): "" when
+// it passes, else its exit status and output.
+std::string promtool_problems(const std::string& exposition);
+
 }  // namespace sf::test

@@ -3,7 +3,10 @@
 #include "sink/video_encoder.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -216,6 +219,48 @@ TEST(VideoEncoder, DestructorFinishesTheFile) {
     for (int i = 0; i < 8; ++i) enc.write(synthetic(320, 240, i), i / 10.0);
   }
   EXPECT_EQ(frames_of(stream_info(file)), 8);
+}
+
+// A fragmented MP4 is read while it is being written (ffprobe on the file the encoder still holds open):
+// every fragment finished so far decodes, and closing completes it with every frame.
+TEST(VideoEncoder, Mp4IsReadableWhileItIsWritten) {
+  test::TempDir dir;
+  auto file = dir / "live.mp4";
+  VideoEncoder enc(file.string(), 320, 240, 10);
+  for (int i = 0; i < 60; ++i) enc.write(synthetic(320, 240, i), i / 10.0);  // 6 s
+  // Fragments are cut at least every second of media; the encoder's look-ahead holds the newest frames.
+  const int partial = frames_of(stream_info(file));
+  EXPECT_GE(partial, 30);
+  EXPECT_LE(partial, 60);
+  std::string log;
+  EXPECT_TRUE(decodes_cleanly(file, &log)) << log;
+  for (int i = 60; i < 80; ++i) enc.write(synthetic(320, 240, i), i / 10.0);
+  EXPECT_GT(frames_of(stream_info(file)), partial);  // it keeps growing for its readers
+  enc.close();
+  EXPECT_EQ(frames_of(stream_info(file)), 80);
+  EXPECT_NEAR(duration_of(file), 8.0, 0.11);
+}
+
+// A run killed without finishing its video (SIGKILL, power cut) leaves a playable file up to its last
+// fragment, where a plain MP4 would lack its index ("moov atom not found").
+TEST(VideoEncoder, AKilledWriterLeavesAPlayableMp4) {
+  test::TempDir dir;
+  auto file = dir / "killed.mp4";
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    VideoEncoder enc(file.string(), 320, 240, 10);
+    for (int i = 0; i < 50; ++i) enc.write(synthetic(320, 240, i), i / 10.0);
+    ::raise(SIGKILL);  // no destructor, no trailer
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  const int frames = frames_of(stream_info(file));
+  EXPECT_GE(frames, 20);
+  EXPECT_LE(frames, 50);
+  std::string log;
+  EXPECT_TRUE(decodes_cleanly(file, &log)) << log;
 }
 
 TEST(VideoEncoder, CloseIsIdempotentAndEndsWriting) {

@@ -328,8 +328,8 @@ TEST(WebhookSink, GivesUpOnAResultAfterMaxRetrySeconds) {
 
 TEST(WebhookSink, RejectsUrlsItCannotUseNamingThem) {
   test::TempDir dir;
-  for (std::string url : {"https://hooks.example.com/x", "127.0.0.1:9000/hook", "ftp://host/x",
-                          "http://:80/x", "http://host:99999/x", "http://host:abc/x", ""}) {
+  for (std::string url : {"http://user:pw@hooks.example.com/x", "127.0.0.1:9000/hook", "ftp://host/x",
+                          "http://:80/x", "http://host:99999/x", "http://host:abc/x", "https:///x", ""}) {
     WebhookOptions o;
     o.url = url;
     o.dead_letter_path = (dir / "dead.jsonl").string();
@@ -338,9 +338,6 @@ TEST(WebhookSink, RejectsUrlsItCannotUseNamingThem) {
       ADD_FAILURE() << "accepted " << url;
     } catch (const std::invalid_argument& e) {
       EXPECT_NE(std::string(e.what()).find("'" + url + "'"), std::string::npos) << e.what();
-      if (url.starts_with("https")) {
-        EXPECT_NE(std::string(e.what()).find("https is not supported"), std::string::npos) << e.what();
-      }
     }
   }
 }
@@ -355,7 +352,8 @@ TEST(WebhookConfig, ReadsTheShortAndTheLongFormAndRejectsBadValuesWithTheLine) {
 
   c = parse_run_config(head +
                            "  webhook:\n    url: http://h/x\n    only_changes: true\n    queue: 7\n"
-                           "    dead_letter: d.jsonl\n    timeout: 2\n    max_retry_seconds: 60\n",
+                           "    dead_letter: d.jsonl\n    timeout: 2\n    max_retry_seconds: 60\n"
+                           "    ca_file: ca.pem\n",
                        "w.yaml");
   EXPECT_EQ(webhook(c).url, "http://h/x");
   EXPECT_TRUE(webhook(c).only_changes);
@@ -363,6 +361,7 @@ TEST(WebhookConfig, ReadsTheShortAndTheLongFormAndRejectsBadValuesWithTheLine) {
   EXPECT_EQ(webhook(c).dead_letter_path, "d.jsonl");
   EXPECT_EQ(webhook(c).timeout_s, 2);
   EXPECT_EQ(webhook(c).max_retry_seconds, 60);
+  EXPECT_EQ(webhook(c).ca_file, "ca.pem");
 
   auto expect_error = [&](const std::string& sinks, const std::vector<std::string>& fragments) {
     try {
@@ -372,7 +371,7 @@ TEST(WebhookConfig, ReadsTheShortAndTheLongFormAndRejectsBadValuesWithTheLine) {
       for (const auto& f : fragments) EXPECT_NE(std::string(e.what()).find(f), std::string::npos) << e.what();
     }
   };
-  expect_error("  webhook: https://h/x\n", {"w.yaml:4", "sinks.webhook", "https"});
+  expect_error("  webhook: ftp://h/x\n", {"w.yaml:4", "sinks.webhook", "ftp"});
   expect_error("  webhook:\n    url: http://h/x\n    retries: 3\n",
                {"w.yaml:6", "sinks.webhook.retries", "unknown"});
   expect_error("  webhook:\n    only_changes: true\n", {"w.yaml:5", "sinks.webhook.url", "missing"});
@@ -403,8 +402,8 @@ TEST(WebhookEndToEnd, RunDeliversEveryResultToTheWebhook) {
 
   rc = test::run_command({test::sightflow_bin(), "run", "--source", test::vtest_path(), "--detector", "none",
                           "--max-frames", "1", "--out", (dir / "r2.jsonl").string(), "--webhook",
-                          "https://example.com/hook", "--webhook-dead-letter", (dir / "dead.jsonl").string()},
+                          "ftp://example.com/hook", "--webhook-dead-letter", (dir / "dead.jsonl").string()},
                          &output);
   EXPECT_NE(rc, 0);
-  EXPECT_NE(output.find("https://example.com/hook"), std::string::npos) << output;
+  EXPECT_NE(output.find("ftp://example.com/hook"), std::string::npos) << output;
 }

@@ -60,6 +60,7 @@ struct RunConfig {
   Mode mode = Mode::Offline;
   int64_t max_frames = -1;
   double stats_interval = 5.0;  // seconds between live stats lines in real-time mode (0: off)
+  int64_t max_pixels = 0;       // YAML max_pixels: the largest image or frame decoded (0: --max-pixels)
   std::vector<StreamConfig> streams;
   std::vector<AlgorithmConfig> algorithms;
   SinkConfig sinks;

@@ -31,6 +31,9 @@ TrackFrames load_mot_tracks_ground_truth(const std::string& path);
 void write_mot_tracks(std::ostream& out, const TrackFrames& tracks);
 void save_mot_tracks(const std::string& path, const TrackFrames& tracks);  // throws std::runtime_error
 TrackFrames load_mot_tracks(const std::string& path);                      // throws std::runtime_error
+// The rows of either file from a stream (ground_truth: the seventh value is the flag, else the score);
+// errors name `origin` and the line.
+TrackFrames parse_mot_tracks(std::istream& in, const std::string& origin, bool ground_truth);
 
 struct MotSummary {
   double mota = 0;  // 1 - (fn + fp + id_switches) / num_gt

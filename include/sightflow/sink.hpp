@@ -81,6 +81,13 @@ std::shared_ptr<Sink> make_mot_sink(const std::string& path);
 
 // An annotated video (boxes, labels, count and fps drawn) per stream, encoded with FFmpeg. With several
 // streams the stream name is added before the extension.
+struct VideoSinkOptions {
+  std::string path;       // NAME.EXT: the container comes from the extension (.mp4, .mkv, .avi, ...)
+  double fps = 25.0;      // nominal rate: frames are encoded at their own media time
+  double segment_s = 0;   // > 0: a new file NAME-000.EXT, NAME-001.EXT ... every this many media seconds
+  int keep_segments = 0;  // with segments: delete the oldest beyond this many (0: keep all)
+};
+std::shared_ptr<Sink> make_video_sink(const VideoSinkOptions& options, bool several_streams);
 std::shared_ptr<Sink> make_video_sink(const std::string& path, double fps, bool several_streams);
 
 }  // namespace sf

@@ -94,6 +94,16 @@ class Store {
 
   virtual std::string describe() const = 0;  // "sqlite:PATH" or the PostgreSQL URL without password
 
+  // The clock ("wall" or "media") a stream's series use when a reader does not name one, recorded in
+  // `streams.clock` with every stream this store writes from now on; "" (the default) records nothing and
+  // keeps what is there. The store sink sets "media" for an offline run (a file read faster or slower than
+  // its own pace) and "wall" in real time. Call before writing.
+  void set_stream_clock(std::string clock);
+  const std::string& stream_clock() const { return stream_clock_; }
+  // "wall" or "media" as asked; "auto" or "": the stream's recorded clock, else "wall". Throws
+  // std::invalid_argument for another name.
+  std::string resolve_clock(const std::string& stream, const std::string& clock);
+
   // Typed reads (store_reads.hpp), the same SQL on every backend (written once, over select()).
   // Algorithms of `stream` that have roll-ups, by name.
   std::vector<std::string> algorithms(const std::string& stream);
@@ -108,6 +118,9 @@ class Store {
  protected:
   // One reading statement with parameters $1, $2, ... (strings, integers, reals), rows typed as in query().
   virtual QueryRows select(const std::string& sql, const std::vector<nlohmann::json>& params) = 0;
+
+ private:
+  std::string stream_clock_;
 };
 
 // Opens (creating and migrating as needed) a store: a file path (SQLite; its folder is created too) or a
@@ -123,13 +136,17 @@ std::vector<ZoneRollupSample> zone_rollup_samples(const Result& result);
 // The start of the bucket of `level_seconds` that contains unix time `ts`.
 double bucket_start(double ts, double level_seconds);
 
+inline constexpr int64_t kDefaultArchiveMaxBytes = 1'000'000'000;  // 1 GB (`max_mb: 1000`)
+
 // Which analysed frames are kept as JPEG files (folder/<stream>/<YYYY-MM-DD>/<HHMMSS>-<seq>.jpg, UTC).
 struct ArchivePolicy {
   bool keep_detections = true;  // keep every frame whose result has detections
   int keep_every = 0;           // otherwise keep every Nth analysed frame of a stream (0: none)
   bool annotated = false;       // also write an annotated copy (boxes, labels) beside the raw one
   double max_age_s = 0;         // 0: no age limit
-  int64_t max_bytes = 0;        // total size of the archive (all streams), 0: no limit
+  // Total size of the archive (all streams); 0: no limit. Bounded by default: a camera archived for days
+  // would otherwise fill the disk (a looping test video wrote 421 MB in 13 minutes).
+  int64_t max_bytes = kDefaultArchiveMaxBytes;
   int quality = 90;
 };
 
@@ -141,6 +158,7 @@ struct StoreSinkOptions {
   double retention_interval_s = 60;
   std::string archive_dir;  // empty: no frame archive
   ArchivePolicy archive;
+  std::string stream_clock;  // Store::set_stream_clock: "media" for an offline run, "wall" in real time
   // Called on the writer thread after each commit: results new in it, and in total so far.
   std::function<void(size_t committed, size_t total, double seconds)> on_commit;
 };

@@ -10,17 +10,20 @@
 namespace sf {
 
 // A series of one (stream, algo) at one roll-up level ("1s", "1m", "1h") over buckets starting in
-// [from, to] (unix seconds; `from` is rounded down to its bucket).
+// [from, to] (seconds on the series' clock; `from` is rounded down to its bucket).
 struct SeriesQuery {
   std::string stream, algo;
   std::string level = "1s";
   double from = 0, to = 0;
   std::string name;  // counts: the label ("*": all detections); lines, zones: one name ("" all)
+  // "wall": buckets of capture time (unix seconds); "media": of media time (pts, seconds since the stream
+  // started); "auto": the stream's own (Store::resolve_clock: media for files analysed offline).
+  std::string clock = "auto";
 };
 
 // One bucket of the detection counts (the `counts` view): labels absent from a result count 0.
 struct CountBucket {
-  double t = 0;  // bucket start, unix seconds
+  double t = 0;  // bucket start on the series' clock
   double avg = 0;
   int64_t min = 0, max = 0, samples = 0;
 };

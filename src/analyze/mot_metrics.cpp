@@ -1,7 +1,9 @@
 #include "sightflow/mot_metrics.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
+#include <limits>
 #include <ostream>
 #include <sstream>
 #include <stdexcept>
@@ -13,10 +15,16 @@
 namespace sf {
 namespace {
 
-// MOT text rows: frame, id, left, top, width, height, then a seventh value (gt: flag, tracker: score).
 TrackFrames load_mot_rows(const std::string& path, const char* what, bool ground_truth) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error(std::string("cannot open ") + what + " file " + path);
+  return parse_mot_tracks(in, path, ground_truth);
+}
+
+}  // namespace
+
+// MOT text rows: frame, id, left, top, width, height, then a seventh value (gt: flag, tracker: score).
+TrackFrames parse_mot_tracks(std::istream& in, const std::string& path, bool ground_truth) {
   TrackFrames frames;
   std::string line;
   int line_no = 0;
@@ -32,7 +40,16 @@ TrackFrames load_mot_rows(const std::string& path, const char* what, bool ground
                                (ground_truth ? "flag" : "score") + ", ...'");
     }
     fields >> seventh;
-    if (frame < 1) throw std::runtime_error(path + ":" + std::to_string(line_no) + ": frame must be >= 1");
+    auto fail = [&](const std::string& problem) {
+      throw std::runtime_error(path + ":" + std::to_string(line_no) + ": " + problem);
+    };
+    // Frames and ids become integers, the box and score floats: each must fit (NaN fails every test).
+    constexpr double kLargestIndex = 1e15;  // well inside int64_t, and doubles still step by 1 there
+    if (!(frame >= 1 && frame <= kLargestIndex)) fail("frame must be >= 1 (and at most 1e15)");
+    if (!(std::abs(id) <= kLargestIndex)) fail("id must be a number of at most 1e15");
+    for (double value : {left, top, width, height, seventh})
+      if (!(std::abs(value) <= std::numeric_limits<float>::max()))
+        fail("box and " + std::string(ground_truth ? "flag" : "score") + " must be finite numbers");
     TrackBox b;
     b.id = static_cast<int64_t>(id);
     b.box = cv::Rect2f(float(left), float(top), float(width), float(height));
@@ -44,8 +61,6 @@ TrackFrames load_mot_rows(const std::string& path, const char* what, bool ground
   }
   return frames;
 }
-
-}  // namespace
 
 TrackFrames load_mot_tracks_ground_truth(const std::string& path) {
   return load_mot_rows(path, "ground truth", true);

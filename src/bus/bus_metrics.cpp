@@ -2,10 +2,10 @@
 
 namespace sf {
 
-void add_worker_metrics(PrometheusText& out, const nlohmann::json& worker, const std::string& stream_name) {
-  PrometheusLabels labels{{"stream", stream_name},
-                          {"group", worker.value("group", "")},
-                          {"consumer", worker.value("consumer", "")}};
+void add_worker_metrics(MetricFamilies& out, const nlohmann::json& worker, const std::string& stream_name) {
+  MetricLabels labels{{"stream", stream_name},
+                      {"group", worker.value("group", "")},
+                      {"consumer", worker.value("consumer", "")}};
   const std::pair<const char*, const char*> counters[] = {
       {"processed", "Frames the algorithm ran on."},
       {"stored_new", "Results new to the results store."},
@@ -15,6 +15,8 @@ void add_worker_metrics(PrometheusText& out, const nlohmann::json& worker, const
       {"skipped_old", "Frames skipped as older than --max-age."},
       {"trimmed", "Pending entries trimmed from the stream before they were handled."},
       {"reconnects", "Reconnections to Redis."},
+      {"groups_recreated",
+       "Times the consumer group was gone (Redis restarted without persistence) and made again."},
       {"became_owner", "Times the worker took the stream's lease (stages across workers)."},
       {"replayed", "Logged stage inputs replayed to rebuild the stages."},
       {"already_done", "Frames acknowledged without processing: the stages had seen them."}};
@@ -26,7 +28,7 @@ void add_worker_metrics(PrometheusText& out, const nlohmann::json& worker, const
               worker["owner"].get<bool>() ? 1.0 : 0.0);
 }
 
-void add_bus_stream_metrics(PrometheusText& out, const nlohmann::json& stream) {
+void add_bus_stream_metrics(MetricFamilies& out, const nlohmann::json& stream) {
   auto stream_name = stream.value("stream", std::string());
   out.gauge("sightflow_bus_stream_length", "Entries in the frames stream.", {{"stream", stream_name}},
             double(stream.value("length", int64_t(0))));
@@ -45,13 +47,6 @@ void add_bus_stream_metrics(PrometheusText& out, const nlohmann::json& stream) {
       out.gauge(name, help, {{"stream", stream_name}, {"group", g.value("group", "")}}, g[key].get<double>());
     }
   }
-}
-
-std::string worker_metrics_text(const nlohmann::json& worker, const nlohmann::json& stream) {
-  PrometheusText out;
-  add_worker_metrics(out, worker, stream.value("stream", std::string()));
-  add_bus_stream_metrics(out, stream);
-  return out.str();
 }
 
 }  // namespace sf

@@ -1,5 +1,5 @@
 #pragma once
-// A worker's counters and its stream's state as Prometheus metrics (`sightflow worker --metrics`, and the
+// A worker's counters and its stream's state as Prometheus families (`sightflow worker --metrics`, and the
 // streams `sightflow serve --redis` shows):
 //   sightflow_worker_<counter>_total{stream, group, consumer}   processed, stored_new, claimed, acked,
 //                                                                dead_lettered, skipped_old, trimmed,
@@ -13,16 +13,13 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "pipeline/prometheus_text.hpp"
+#include "pipeline/metric_families.hpp"
 
 namespace sf {
 
 // `stream`: stream_stats_json().
-void add_bus_stream_metrics(PrometheusText& out, const nlohmann::json& stream);
+void add_bus_stream_metrics(MetricFamilies& out, const nlohmann::json& stream);
 // `worker`: FrameWorker::stats_json() of the worker reading `stream_name`.
-void add_worker_metrics(PrometheusText& out, const nlohmann::json& worker, const std::string& stream_name);
-
-// Both, as text.
-std::string worker_metrics_text(const nlohmann::json& worker, const nlohmann::json& stream);
+void add_worker_metrics(MetricFamilies& out, const nlohmann::json& worker, const std::string& stream_name);
 
 }  // namespace sf

@@ -49,7 +49,7 @@ RedisReply run_fenced(RedisConnection& redis, const StreamLease& lease, const Re
     std::string error(reply->str, reply->len);
     if (error.rfind("LEASE ", 0) == 0)
       throw LeaseLost("lost the lease " + lease.key() + ": " + error.substr(6) + ", not " + lease.owner());
-    throw RedisError(std::string(what) + ": " + error);
+    throw_reply_error(what, error);
   }
   return reply;
 }

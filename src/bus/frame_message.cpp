@@ -3,8 +3,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 
+#include "bus/spill_file.hpp"
+#include "media/image_probe.hpp"
 #include "media/jpeg_codec.hpp"
 
 namespace sf {
@@ -50,10 +51,20 @@ double real_field(const StreamEntry& entry, const std::string& name) {
   return value;
 }
 
-std::vector<unsigned char> read_spilled(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FrameMessageError("path: cannot read " + path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+// The JPEG's size from its header, checked against the message before a pixel is decoded.
+void check_jpeg_header(const unsigned char* data, size_t size, int64_t width, int64_t height) {
+  ImageHeader header;
+  try {
+    header = probe_image(data, size);
+  } catch (const ImageError& e) {
+    throw FrameMessageError(std::string("JPEG: ") + e.what());
+  }
+  if (header.format != "JPEG")
+    throw FrameMessageError("the image is a " + std::string(header.format) + ", not a JPEG");
+  if (header.width != width || header.height != height)
+    throw FrameMessageError("the JPEG is " + std::to_string(header.width) + "x" +
+                            std::to_string(header.height) + " but the message says " + std::to_string(width) +
+                            "x" + std::to_string(height));
 }
 
 }  // namespace
@@ -86,7 +97,8 @@ FrameMessage encode_frame_message(const Frame& frame, const FrameMessageOptions&
   return message;
 }
 
-Frame decode_frame_message(const std::string& stream, const StreamEntry& entry) {
+Frame decode_frame_message(const std::string& stream, const StreamEntry& entry,
+                           const FrameDecodeOptions& options) {
   if (entry.deleted) throw FrameMessageError("the entry was trimmed from the stream before it was read");
   Frame frame;
   frame.stream = stream;
@@ -97,23 +109,34 @@ Frame decode_frame_message(const std::string& stream, const StreamEntry& entry) 
   auto width = integer_field(entry, "width"), height = integer_field(entry, "height");
   if (width <= 0 || height <= 0 || width > 65535 || height > 65535)
     throw FrameMessageError("bad frame size " + std::to_string(width) + "x" + std::to_string(height));
+  if (auto problem = image_size_problem(width, height)) throw FrameMessageError("frame size " + *problem);
   const auto& enc = required(entry, "enc");
   if (enc != "jpeg") throw FrameMessageError("encoding '" + enc.substr(0, 40) + "' is not supported (jpeg)");
-  try {
-    if (const auto* data = entry.field("data")) {
-      frame.image = decode_jpeg(reinterpret_cast<const unsigned char*>(data->data()), data->size());
-    } else if (const auto* path = entry.field("path")) {
-      frame.image = decode_jpeg(read_spilled(*path));
-    } else {
-      throw FrameMessageError("neither 'data' nor 'path' is present");
+  if (const auto* data = entry.field("data")) {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(data->data());
+    check_jpeg_header(bytes, data->size(), width, height);
+    try {
+      frame.image = decode_jpeg(bytes, data->size());
+    } catch (const JpegError& e) {
+      throw FrameMessageError(std::string("JPEG: ") + e.what());
     }
-  } catch (const JpegError& e) {
-    throw FrameMessageError(std::string("JPEG: ") + e.what());
+  } else if (const auto* path = entry.field("path")) {
+    std::vector<unsigned char> bytes;
+    try {
+      bytes = read_spilled_file(*path, options.spill_dir, options.max_spill_bytes);
+    } catch (const SpillFileError& e) {
+      throw FrameMessageError(std::string("path: ") + e.what());
+    }
+    check_jpeg_header(bytes.data(), bytes.size(), width, height);
+    try {
+      frame.image = decode_jpeg(bytes);
+    } catch (const JpegError&) {
+      // libjpeg's message may quote the file's bytes ("starts with 0x.."): the reason says only what failed.
+      throw FrameMessageError("path: " + *path + " is a truncated or corrupt JPEG");
+    }
+  } else {
+    throw FrameMessageError("neither 'data' nor 'path' is present");
   }
-  if (frame.image.cols != width || frame.image.rows != height)
-    throw FrameMessageError("the JPEG is " + std::to_string(frame.image.cols) + "x" +
-                            std::to_string(frame.image.rows) + " but the message says " +
-                            std::to_string(width) + "x" + std::to_string(height));
   return frame;
 }
 

@@ -26,6 +26,7 @@ ProcessedBatch FrameProcessor::process(const std::vector<StreamEntry>& entries) 
   std::vector<Result> results;
   std::vector<FrameRecord> frames;
   std::vector<std::string> stage_inputs;  // aligned with results when logging
+  std::vector<std::string> refs;          // aligned with results: the frame entry each was computed on
   auto maxlen = std::to_string(options_.results_maxlen);
   for (const auto& entry : entries) {
     batch.handled.push_back(entry.id);
@@ -38,7 +39,7 @@ ProcessedBatch FrameProcessor::process(const std::vector<StreamEntry>& entries) 
       if (options_.max_deliveries > 0 && entry.deliveries > options_.max_deliveries)
         throw FrameMessageError("delivered " + std::to_string(entry.deliveries) +
                                 " times without being acknowledged (it stopped every worker that took it)");
-      frame = decode_frame_message(options_.stream, entry);
+      frame = decode_frame_message(options_.stream, entry, options_.decode);
     } catch (const FrameMessageError& e) {
       spdlog::warn("worker: entry {} of {} is not a usable frame ({}): moved to {}", entry.id,
                    frames_key(options_.stream), e.what(), dead_letter_key(options_.stream));
@@ -89,6 +90,7 @@ ProcessedBatch FrameProcessor::process(const std::vector<StreamEntry>& entries) 
     frames.push_back(
         {options_.stream, frame.seq, frame.pts, frame.wall_ts, frame.image.cols, frame.image.rows, "", 0});
     results.push_back(std::move(r));
+    refs.push_back(entry.id);
     ++stats_.processed;
   }
   if (store_ && !results.empty()) {
@@ -99,9 +101,12 @@ ProcessedBatch FrameProcessor::process(const std::vector<StreamEntry>& entries) 
   auto log_maxlen = std::to_string(options_.stage_log_maxlen);
   for (size_t i = 0; i < results.size(); ++i) {
     const auto& r = results[i];
-    batch.commands.push_back({"XADD", results_key(options_.stream), "MAXLEN", "~", maxlen, "*", "algo",
-                              r.algo, "frame", std::to_string(r.frame), "pts", std::to_string(r.pts), "count",
-                              std::to_string(r.detections.size()), "json", to_json(r).dump()});
+    // `ref`: the frame's entry in sf:frames:NAME, as RedisEdge's results carry it, so that a consumer of
+    // results finds the image (XRANGE sf:frames:NAME REF REF) while it is retained.
+    batch.commands.push_back({"XADD", results_key(options_.stream), "MAXLEN", "~", maxlen, "*", "ref",
+                              refs[i], "algo", r.algo, "frame", std::to_string(r.frame), "pts",
+                              std::to_string(r.pts), "count", std::to_string(r.detections.size()), "json",
+                              to_json(r).dump()});
     if (i < stage_inputs.size())
       batch.commands.push_back({"XADD", stage_log_key(options_.stream, options_.algo), "MAXLEN", "~",
                                 log_maxlen, "*", "frame", std::to_string(r.frame), "input", stage_inputs[i]});
@@ -131,8 +136,8 @@ void send_commands(RedisConnection& redis, const std::vector<OwnedCommand>& comm
   auto replies = redis.pipeline(views);
   for (size_t i = 0; i < replies.size(); ++i) {
     if (replies[i]->type == REDIS_REPLY_ERROR)
-      throw RedisError(commands[i][0] + " " + commands[i][1] + ": " +
-                       std::string(replies[i]->str, replies[i]->len));
+      throw_reply_error(commands[i][0] + " " + commands[i][1],
+                        std::string_view(replies[i]->str, replies[i]->len));
   }
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "bus/frame_message.hpp"
 #include "bus/redis_connection.hpp"
 #include "bus/stream_entry.hpp"
 #include "sightflow/algorithm.hpp"
@@ -34,6 +35,7 @@ struct ProcessorOptions {
   int64_t max_deliveries = 5;
   bool log_stage_inputs = false;
   int64_t stage_log_maxlen = 1000000;  // approximate cap of sf:stagelog:NAME:ALGO
+  FrameDecodeOptions decode{};         // where frames sent by path may be read from, and how large
 };
 
 // Counters shared with the thread that reports them.

@@ -18,6 +18,7 @@ nlohmann::json PublisherStats::to_json() const {
           {"spilled", spilled.load()},
           {"trimmed", trimmed.load()},
           {"trimmed_unread", trimmed_unread.load()},
+          {"lost", lost.load()},
           {"backpressure_wait_s", backpressure_wait_s.load()}};
 }
 
@@ -27,6 +28,7 @@ FramePublisher::FramePublisher(RedisConnection& redis, PublisherOptions options)
       key_(frames_key(options_.stream)),
       maxlen_(std::to_string(options_.maxlen)) {
   if (options_.maxlen < 1) throw std::invalid_argument("maxlen must be at least 1");
+  reconnects_seen_ = redis_.reconnects();
   if (!options_.group.empty() && ensure_group(redis_, key_, options_.group, "$"))
     spdlog::info("capture: created consumer group {} on {}", options_.group, key_);
   // A stream that already holds entries (an earlier capture) keeps them; only ours are accounted.
@@ -71,6 +73,10 @@ std::string FramePublisher::publish_message(const FrameMessage& message) {
       throw RedisError("XADD " + key_ + ": " + std::string(reply->str, reply->len));
   }
   auto id = reply_string(replies.at(0).get());
+  if (redis_.reconnects() != reconnects_seen_) {
+    reconnects_seen_ = redis_.reconnects();
+    account_lost(StreamId::parse(id));
+  }
   live_.push_back({StreamId::parse(id), message.spilled_path});
   ++stats_.published;
   ++lag_estimate_;
@@ -78,6 +84,35 @@ std::string FramePublisher::publish_message(const FrameMessage& message) {
   if (!message.spilled_path.empty()) ++stats_.spilled;
   account_trimmed(reply_integer(replies.at(1).get()));
   return id;
+}
+
+void FramePublisher::account_lost(const StreamId& newest) {
+  // The server kept our entries up to the one before `newest` (just added): the others it lost. Trimming
+  // takes the oldest, never these, so they are not trimmed ones.
+  auto before =
+      parse_entries(redis_.command({"XREVRANGE", key_, "(" + newest.to_string(), "-", "COUNT", "1"}).get());
+  std::optional<StreamId> kept;
+  if (!before.empty()) kept = StreamId::parse(before[0].id);
+  int64_t lost = 0;
+  while (!live_.empty() && (!kept || live_.back().id > *kept)) {
+    if (!live_.back().spilled_path.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove(live_.back().spilled_path, ignored);
+    }
+    live_.pop_back();
+    ++lost;
+  }
+  // The group went with the stream: at "0", the entries published since belong to it.
+  bool recreated = !options_.group.empty() && ensure_group(redis_, key_, options_.group, "0");
+  if (recreated)
+    spdlog::warn("capture: the consumer group {} on {} was gone: created it again", options_.group, key_);
+  if (lost > 0) {
+    stats_.lost += lost;
+    spdlog::warn(
+        "capture: Redis came back without {} frames of {} (restarted without persistence?): those no worker "
+        "had finished are lost ({} in total)",
+        lost, key_, stats_.lost.load());
+  }
 }
 
 void FramePublisher::account_trimmed(int64_t length) {

@@ -6,6 +6,10 @@
 // MAXLEN may trim frames no group has read; each of those is counted (trimmed_unread), never silent. The
 // accounting relies on this publisher being the stream's only producer: after each XADD, XLEN says how
 // many of its oldest entries are gone.
+//
+// After a reconnect it asks what the server kept: a Redis restarted without persistence comes back without
+// the stream and its group (one with AOF every second may lose the newest entries). Entries it lost are
+// counted as lost, not trimmed, and the group is created again at the new stream's start.
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -35,6 +39,7 @@ struct PublisherStats {
   std::atomic<int64_t> spilled{0};         // frames sent by path
   std::atomic<int64_t> trimmed{0};         // of the published frames, trimmed by MAXLEN so far
   std::atomic<int64_t> trimmed_unread{0};  // of those, trimmed before the slowest group read them
+  std::atomic<int64_t> lost{0};            // published frames a restarted Redis came back without
   std::atomic<double> backpressure_wait_s{0};
   nlohmann::json to_json() const;
 };
@@ -57,12 +62,14 @@ class FramePublisher {
   };
   void wait_for_consumers();
   void account_trimmed(int64_t length);
+  void account_lost(const StreamId& newest);
 
   RedisConnection& redis_;
   PublisherOptions options_;
   std::string key_, maxlen_;
   std::deque<Published> live_;  // entries this publisher added that are still in the stream, oldest first
   int64_t lag_estimate_ = 0;    // the slowest group's lag at the last check plus frames published since
+  int64_t reconnects_seen_ = 0;
   PublisherStats stats_;
 };
 

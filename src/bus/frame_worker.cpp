@@ -226,6 +226,18 @@ void FrameWorker::give_up_lease() {
   }
 }
 
+void FrameWorker::recreate_group(const RedisNoGroup& error) {
+  // At "0": capture may already have published to the new stream; those frames belong to this group too.
+  ensure_group(redis_, key_, options_.group, "0");
+  ++counters_.groups_recreated;
+  pending_first_ = true;
+  claim_cursor_ = last_delivered_ = "0-0";
+  spdlog::warn(
+      "worker {}: {}: the group is gone (Redis restarted without persistence?); created it again on {}: "
+      "frames the old stream held and no worker had finished are lost",
+      options_.consumer, error.what(), key_);
+}
+
 void FrameWorker::loop(const std::atomic<bool>& stop) {
   double last_entry = steady_now();
   next_claim_ = steady_now() + std::min(options_.claim_interval_s, options_.claim_idle_s);
@@ -242,26 +254,31 @@ void FrameWorker::loop(const std::atomic<bool>& stop) {
   };
   while (!stop) {
     if (options_.max_frames >= 0 && handled_ >= options_.max_frames) break;
-    if (lease_ && !owner_ && !try_become_owner()) {
-      if (idle_done()) break;
-      wait_as_standby(stop);
-      continue;
-    }
-    std::vector<StreamEntry> entries;
-    if (lease_) {
-      entries = read_as_owner();
-    } else if (pending_first_) {
-      entries = read_own_pending();
-    } else if (steady_now() >= next_claim_) {
-      entries = claim_idle();
-    } else {
-      entries = read_new();
-    }
-    if (!entries.empty()) {
-      handle(entries);
+    try {
+      if (lease_ && !owner_ && !try_become_owner()) {
+        if (idle_done()) break;
+        wait_as_standby(stop);
+        continue;
+      }
+      std::vector<StreamEntry> entries;
+      if (lease_) {
+        entries = read_as_owner();
+      } else if (pending_first_) {
+        entries = read_own_pending();
+      } else if (steady_now() >= next_claim_) {
+        entries = claim_idle();
+      } else {
+        entries = read_new();
+      }
+      if (!entries.empty()) {
+        handle(entries);
+        last_entry = steady_now();
+      } else if (idle_done()) {
+        break;
+      }
+    } catch (const RedisNoGroup& e) {
+      recreate_group(e);
       last_entry = steady_now();
-    } else if (idle_done()) {
-      break;
     }
   }
 }
@@ -278,6 +295,7 @@ nlohmann::json FrameWorker::stats_json() const {
                           {"skipped_old", s.skipped_old.load()},
                           {"trimmed", s.trimmed.load()},
                           {"reconnects", redis_.reconnects()},
+                          {"groups_recreated", counters_.groups_recreated.load()},
                           {"already_done", s.already_done.load()},
                           {"replayed", s.replayed.load()},
                           {"became_owner", counters_.became_owner.load()}};

@@ -40,6 +40,8 @@ struct WorkerCounters {
   std::atomic<int64_t> claimed{0};  // entries taken over from other consumers
   std::atomic<int64_t> acked{0};
   std::atomic<int64_t> became_owner{0};  // ordered: times this worker took the stream's lease
+  // Times a read found the group gone (NOGROUP: Redis restarted without persistence) and made it again.
+  std::atomic<int64_t> groups_recreated{0};
 };
 
 class FrameWorker {
@@ -65,6 +67,7 @@ class FrameWorker {
   void claim_all_pending();
   void wait_as_standby(const std::atomic<bool>& stop);
   void give_up_lease();
+  void recreate_group(const RedisNoGroup& error);
   void loop(const std::atomic<bool>& stop);
 
   RedisConnection& redis_;

@@ -151,10 +151,16 @@ RedisReply RedisConnection::command_or_error(const RedisCommand& args) {
   }
 }
 
+void throw_reply_error(const std::string& context, std::string_view error) {
+  auto message = context + ": " + std::string(error);
+  if (error.starts_with("NOGROUP")) throw RedisNoGroup(message);
+  throw RedisError(message);
+}
+
 RedisReply RedisConnection::command(const RedisCommand& args) {
   auto reply = command_or_error(args);
   if (reply->type == REDIS_REPLY_ERROR)
-    throw RedisError(endpoint_.describe() + ": " + command_name(args) + ": " + describe_error(reply.get()));
+    throw_reply_error(endpoint_.describe() + ": " + command_name(args), describe_error(reply.get()));
   return reply;
 }
 

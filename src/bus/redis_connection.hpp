@@ -22,6 +22,14 @@ class RedisError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+// NOGROUP: the stream or its consumer group does not exist, typically because Redis restarted without
+// persistence (or someone deleted the key). Readers recreate the group and go on.
+class RedisNoGroup : public RedisError {
+ public:
+  using RedisError::RedisError;
+};
+// Throws the error reply `error` of what `context` names: RedisNoGroup for NOGROUP, else RedisError.
+[[noreturn]] void throw_reply_error(const std::string& context, std::string_view error);
 // The server could not be reached within the give-up time, or the connection was interrupted.
 class RedisUnavailable : public RedisError {
  public:

@@ -15,10 +15,13 @@ std::string parse_replay_bound(const std::string& text, bool is_end) {
     std::tm tm{};
     int consumed = 0;
     double seconds = 0;
+    // Each field in its range (NaN seconds fail too), and not before 1970: stream IDs count from then.
     if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%lf%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
                     &tm.tm_hour, &tm.tm_min, &seconds, &consumed) != 6 ||
         !(size_t(consumed) == text.size() || (size_t(consumed) + 1 == text.size() && text.back() == 'Z')) ||
-        seconds < 0 || seconds >= 61)
+        tm.tm_year < 1970 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+        tm.tm_hour < 0 || tm.tm_hour > 23 || tm.tm_min < 0 || tm.tm_min > 59 ||
+        !(seconds >= 0 && seconds < 61))
       throw std::invalid_argument("'" + text + "' is not a UTC time like 2026-12-01T23:00:00Z");
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <fstream>
+#include "cli/summary_json.hpp"
 
 namespace sf::cli {
 
@@ -18,7 +18,18 @@ void BusFlags::add_to(CLI::App& cmd, bool stream_required) {
       ->capture_default_str();
   cmd.add_option("--stats-interval", stats_interval_s, "seconds between stats lines (0: off)")
       ->capture_default_str();
-  cmd.add_option("--summary-json", summary_json, "write the final counters as JSON to this file");
+  cmd.add_option("--summary-json", summary_json,
+                 "write the final counters as JSON to this file (- for stdout)");
+}
+
+void add_spill_read_flags(CLI::App& cmd, FrameDecodeOptions& options) {
+  options.spill_dir = kDefaultSpillDir;
+  cmd.add_option("--spill-dir", options.spill_dir,
+                 "folder of capture's large frames: frames sent by path are read from here only")
+      ->capture_default_str();
+  cmd.add_option("--max-spill-bytes", options.max_spill_bytes, "largest frame file read from --spill-dir")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 }
 
 RedisRetryPolicy BusFlags::retry_policy() const {
@@ -28,10 +39,7 @@ RedisRetryPolicy BusFlags::retry_policy() const {
 }
 
 void BusFlags::write_summary(const nlohmann::json& summary) const {
-  if (summary_json.empty()) return;
-  std::ofstream out(summary_json);
-  out << summary.dump(2) << "\n";
-  if (!out) throw std::runtime_error("cannot write " + summary_json);
+  write_summary_json(summary_json, summary);
 }
 
 StatsTicker::StatsTicker(double interval_s, std::function<std::string()> line) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "bus/frame_message.hpp"
 #include "bus/redis_connection.hpp"
 
 namespace sf::cli {
@@ -26,6 +27,10 @@ struct BusFlags {
   // Writes the JSON to --summary-json when given.
   void write_summary(const nlohmann::json& summary) const;
 };
+
+// --spill-dir and --max-spill-bytes of the commands that read frames (worker, replay, serve --redis): frames
+// sent by path are read only from there. The folder defaults to capture's.
+void add_spill_read_flags(CLI::App& cmd, FrameDecodeOptions& options);
 
 // Logs `line()` every interval (0: never) until destroyed.
 class StatsTicker {

@@ -25,7 +25,7 @@ struct CaptureFlags {
   int64_t max_frames = -1;
   int quality = 90;
   size_t max_inline_bytes = 1 << 20;
-  std::string spill_dir = "sightflow-out/capture-frames";
+  std::string spill_dir = kDefaultSpillDir;
   double high_water = 0.8;
   bool loop = false;
 };
@@ -100,7 +100,8 @@ int capture(CaptureFlags f) {
   f.bus.write_summary(summary);
   std::cerr << "capture: " << stats.published << " frames published to " << frames_key(f.bus.stream) << " in "
             << seconds << " s (" << summary["fps"].get<double>() << " fps); " << stats.trimmed_unread
-            << " trimmed before any consumer read them; " << stats.backpressure_wait_s
+            << " trimmed before any consumer read them; " << stats.lost
+            << " lost when Redis came back without them; " << stats.backpressure_wait_s
             << " s waiting for consumers; " << redis.reconnects() << " reconnects\n";
   if (!error.empty()) {
     std::cerr << "sightflow: error: " << error << "\n";

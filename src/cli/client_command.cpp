@@ -5,14 +5,12 @@
 // base64 JPEGs). Results are printed in frame order, with the frames-per-second line of TorchServe's
 // request.py every 20 frames; a summary with latency percentiles ends the run.
 #include <httplib.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -26,7 +24,10 @@
 #include "cli/commands.hpp"
 #include "cli/interrupt_watch.hpp"
 #include "cli/source_flags.hpp"
+#include "cli/summary_json.hpp"
+#include "common/base64.hpp"
 #include "http/http_url.hpp"
+#include "http/tls.hpp"
 #include "media/jpeg_codec.hpp"
 #include "sightflow/bounded_queue.hpp"
 #include "sightflow/source.hpp"
@@ -44,24 +45,23 @@ struct ClientFlags {
   bool client_batching = false;
   int quality = 90;
   std::string summary_json;
+  std::string ca_file;
   bool quiet = false;
   double timeout_s = 60;
   int max_retries = 5;
 };
 
-// "http://host:port/prefix" -> httplib's "http://host:port" and the path prefix ("/prefix", or empty).
+// The server and the path prefix its routes are under ("/prefix", or empty).
 struct Endpoint {
-  std::string base;
+  HttpUrl server;
   std::string prefix;
 };
 
-Endpoint parse_url(const std::string& url) {
-  auto scheme_end = url.find("://");
-  size_t host_start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
-  auto slash = url.find('/', host_start);
-  Endpoint e{url.substr(0, slash), slash == std::string::npos ? "" : url.substr(slash)};
+Endpoint parse_endpoint(const std::string& url) {
+  // "HOST:PORT" alone means http, as curl reads it.
+  Endpoint e{parse_http_url(url.find("://") == std::string::npos ? "http://" + url : url, "--url"), ""};
+  e.prefix = e.server.path.substr(0, e.server.path.find('?'));
   while (!e.prefix.empty() && e.prefix.back() == '/') e.prefix.pop_back();
-  if (e.base.size() <= host_start) throw std::invalid_argument("--url has no host: " + url);
   return e;
 }
 
@@ -82,13 +82,6 @@ struct Encoded {
   std::vector<unsigned char> jpeg;
 };
 
-std::string base64(const std::vector<unsigned char>& data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data.data(), int(data.size()));
-  out.resize(size_t(n));
-  return out;
-}
-
 // The server's error object {"code","type","message"} as one line, or the body itself when it is not one.
 std::string describe_error(int status, const std::string& body) {
   std::string text = "HTTP " + std::to_string(status);
@@ -108,9 +101,10 @@ nlohmann::json error_json(int status, const std::string& body) {
   return {{"code", status}, {"type", "HttpError"}, {"message", describe_error(status, body)}};
 }
 
-// A transport error in words, with a hint at the likely cause when nothing answered.
-std::string transport_error(httplib::Error error) {
-  auto text = describe_http_error(error);
+// A transport error in words (for TLS, why the certificate was refused), with a hint at the likely cause
+// when nothing answered.
+std::string transport_error(const httplib::ClientImpl& http, httplib::Error error) {
+  auto text = describe_request_error(http, error, "--ca-file");
   if (error == httplib::Error::Connection) text += " (is `sightflow serve` running there?)";
   return text;
 }
@@ -248,9 +242,8 @@ class Client {
   }
 
  private:
-  std::unique_ptr<httplib::Client> make_http() const {
-    auto http = std::make_unique<httplib::Client>(endpoint_.base);
-    if (!http->is_valid()) throw std::invalid_argument("--url is not a valid http(s) URL: " + f_.url);
+  std::unique_ptr<httplib::ClientImpl> make_http() const {
+    auto http = make_http_client(endpoint_.server, f_.ca_file);
     http->set_keep_alive(true);
     http->set_tcp_nodelay(true);  // the body goes out after the headers: no Nagle wait for the last bytes
     http->set_connection_timeout(5);
@@ -260,9 +253,9 @@ class Client {
     return http;
   }
 
-  void ping(httplib::Client& http) {
+  void ping(httplib::ClientImpl& http) {
     auto res = http.Get(endpoint_.prefix + "/ping");
-    if (!res) throw Unreachable("cannot reach " + f_.url + ": " + transport_error(res.error()));
+    if (!res) throw Unreachable("cannot reach " + f_.url + ": " + transport_error(http, res.error()));
     if (res->status != 200)
       std::cerr << "sightflow client: warning: " << f_.url << "/ping answered "
                 << describe_error(res->status, res->body) << "\n";
@@ -277,7 +270,7 @@ class Client {
 
   // Posts with bounded retries: 503 (queue full) after Retry-After; a broken keep-alive connection once
   // more. No connection at all -> Unreachable; 404 (unknown model) -> FatalAnswer.
-  Reply post(httplib::Client& http, const char* body, size_t size, const char* content_type) {
+  Reply post(httplib::ClientImpl& http, const char* body, size_t size, const char* content_type) {
     int busy = 0, broken = 0;
     while (true) {
       ++requests_;
@@ -291,8 +284,8 @@ class Client {
           continue;
         }
         if (err == httplib::Error::Connection || err == httplib::Error::ConnectionTimeout)
-          throw Unreachable("cannot reach " + f_.url + ": " + transport_error(err));
-        return {false, 0, "", "no answer from " + f_.url + ": " + transport_error(err)};
+          throw Unreachable("cannot reach " + f_.url + ": " + transport_error(http, err));
+        return {false, 0, "", "no answer from " + f_.url + ": " + transport_error(http, err)};
       }
       if (res->status == 503 && busy < f_.max_retries) {
         double wait = 0.1 * (1 << busy);
@@ -320,7 +313,7 @@ class Client {
   }
 
   // Server batching: one frame per request; each of the --batch-size senders keeps one request in flight.
-  void send_frames(httplib::Client& http, BoundedQueue<Encoded>& queue, ResultPrinter& printer) {
+  void send_frames(httplib::ClientImpl& http, BoundedQueue<Encoded>& queue, ResultPrinter& printer) {
     while (auto item = queue.pop()) {
       if (stop_) break;
       auto sent = Clock::now();
@@ -332,7 +325,7 @@ class Client {
   }
 
   // Client batching: --batch-size frames (fewer at the end) in one request, a JSON array of base64 JPEGs.
-  void send_batches(httplib::Client& http, BoundedQueue<Encoded>& queue, ResultPrinter& printer) {
+  void send_batches(httplib::ClientImpl& http, BoundedQueue<Encoded>& queue, ResultPrinter& printer) {
     while (!stop_) {
       std::vector<int64_t> frames;
       std::string body = "[";
@@ -340,7 +333,8 @@ class Client {
         auto item = queue.pop();
         if (!item) break;
         if (!frames.empty()) body += ',';
-        body += '"' + base64(item->jpeg) + '"';
+        body +=
+            '"' + base64_encode({reinterpret_cast<const char*>(item->jpeg.data()), item->jpeg.size()}) + '"';
         frames.push_back(item->frame);
       }
       body += ']';
@@ -456,11 +450,7 @@ class Client {
         (long long)failed_frames_.load(), (long long)retries_.load(), f_.batch_size,
         f_.client_batching ? "client" : "server");
     std::cerr << line;
-    if (!f_.summary_json.empty()) {
-      std::ofstream out(f_.summary_json);
-      out << summary.dump(2) << "\n";
-      if (!out) throw std::runtime_error("cannot write " + f_.summary_json);
-    }
+    write_summary_json(f_.summary_json, summary);
     if (!fatal_.empty()) {
       std::cerr << "sightflow: error: " << fatal_ << "\n";
       return fatal_code_;
@@ -471,7 +461,7 @@ class Client {
   const ClientFlags f_;
   const Endpoint endpoint_;
   const std::string path_;
-  std::vector<std::unique_ptr<httplib::Client>> https_;
+  std::vector<std::unique_ptr<httplib::ClientImpl>> https_;
   std::atomic<bool> stop_{false};
   Clock::time_point start_, last_answer_;
   std::mutex mutex_;  // latencies_ms_, last_answer_, fatal_
@@ -485,7 +475,7 @@ class Client {
 int client(const ClientFlags& f) {
   if (f.batch_size < 1) throw std::invalid_argument("--batch-size must be at least 1");
   try {
-    Client client(f, parse_url(f.url));
+    Client client(f, parse_endpoint(f.url));
     return client.run();
   } catch (const Unreachable& e) {
     std::cerr << "sightflow: error: " << e.what() << "\n";
@@ -499,7 +489,11 @@ Command add_client_command(CLI::App& app) {
   auto flags = std::make_shared<ClientFlags>();
   auto& f = *flags;
   auto* cmd = app.add_subcommand("client", "Send a source's frames to a `sightflow serve` inference API");
-  cmd->add_option("--url", f.url, "server, e.g. http://127.0.0.1:8080")->required();
+  cmd->add_option("--url", f.url, "server, e.g. http://127.0.0.1:8080 or https://host:8443")->required();
+  cmd->add_option("--ca-file", f.ca_file,
+                  "https: PEM certificates to trust (a private CA, or a self-signed server's certificate); "
+                  "default: the system's CAs")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--model", f.model, "model name on the server (POST /predictions/MODEL)")->required();
   f.source.add_to(*cmd, false);
   cmd->add_option("--batch-size", f.batch_size,
@@ -512,7 +506,8 @@ Command add_client_command(CLI::App& app) {
       "send --batch-size frames in one request (JSON array of base64 JPEGs), one request at a time");
   cmd->add_option("--quality", f.quality, "JPEG quality")->check(CLI::Range(1, 100))->capture_default_str();
   cmd->add_option("--summary-json", f.summary_json,
-                  "write frames, seconds, fps, latency percentiles and errors as JSON to this file");
+                  "write frames, seconds, fps, latency percentiles and errors as JSON to this file (- for "
+                  "stdout)");
   cmd->add_flag("--quiet", f.quiet, "no result lines (the FPS lines and the summary stay)");
   cmd->add_option("--timeout", f.timeout_s, "seconds to wait for one answer")
       ->check(CLI::PositiveNumber)

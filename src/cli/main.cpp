@@ -2,18 +2,57 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <opencv2/core/utility.hpp>
 
 #include "cli/commands.hpp"
+#include "common/build_info.hpp"
+#include "media/image_probe.hpp"
 #include "sightflow/model_catalog.hpp"
+
+namespace {
+
+// Exit statuses (README, "Exit status"): 0 done, 1 failed, 2 stopped by an error while running, 3
+// `models --check` found a problem, and one code for every command-line mistake: sysexits.h's EX_USAGE,
+// where CLI11 would answer 104-109 by kind of mistake.
+constexpr int kUsageError = 64;
+
+// https://no-color.org: a set, non-empty NO_COLOR turns colour off (spdlog already leaves it off when
+// stderr is not a terminal).
+spdlog::color_mode log_colors() {
+  const char* no_color = std::getenv("NO_COLOR");
+  return no_color && *no_color ? spdlog::color_mode::never : spdlog::color_mode::automatic;
+}
+
+// A first word that names no subcommand, or an option no one has: CLI11 only says that a subcommand is
+// required.
+bool report_unknown_word(const CLI::App& app, const CLI::ParseError& e) {
+  auto extra = app.remaining();
+  if (dynamic_cast<const CLI::RequiredError*>(&e) == nullptr || extra.empty()) return false;
+  if (extra.front().starts_with("-")) {
+    std::cerr << "sightflow: unknown option '" << extra.front() << "'";
+  } else {
+    std::string names;
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    std::cerr << "sightflow: unknown subcommand '" << extra.front() << "' (one of " << names << ")";
+  }
+  std::cerr << "\nRun with --help for more information.\n";
+  return true;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // Logs go to stderr: stdout carries data (`--out -` JSON Lines, `query` rows, `--json` lines).
-  spdlog::set_default_logger(spdlog::stderr_color_mt("sightflow"));
+  spdlog::set_default_logger(spdlog::stderr_color_mt("sightflow", log_colors()));
   CLI::App app{"sightflow: real-time video analytics (decode, schedule, detect, results)", "sightflow"};
   app.require_subcommand(1);
   app.fallthrough();  // global options such as --log-level may follow the subcommand
+  app.set_version_flag(
+      "--version", [] { return sf::version_text(); },
+      "print the version, the git revision and the OpenCV and FFmpeg versions, and exit");
   std::string log_level = "info";
   std::string models_dir, catalog;
   int threads = 0;
@@ -23,6 +62,12 @@ int main(int argc, char** argv) {
                  "model catalog YAML (default: $SIGHTFLOW_CATALOG or the built-in one)");
   app.add_option("--threads", threads, "threads OpenCV uses inside one inference (0: one per core)")
       ->check(CLI::NonNegativeNumber);
+  int64_t max_pixels = sf::kDefaultMaxImagePixels;
+  app.add_option("--max-pixels", max_pixels,
+                 "largest image or frame (width x height) decoded from outside: request images, bus frames, "
+                 "image files, video streams (over a run config's max_pixels)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   std::vector<std::pair<const char*, sf::cli::Command>> commands = {
       {"run", sf::cli::add_run_command(app)},         {"eval", sf::cli::add_eval_command(app)},
       {"bench", sf::cli::add_bench_command(app)},     {"models", sf::cli::add_models_command(app)},
@@ -36,7 +81,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    if (!report_unknown_word(app, e)) app.exit(e);
+    return kUsageError;
   }
   try {
     auto where = sf::model_locations();
@@ -44,6 +91,7 @@ int main(int argc, char** argv) {
     if (!catalog.empty()) where.catalog = catalog;
     sf::set_model_locations(where);
     if (threads > 0) cv::setNumThreads(threads);
+    sf::set_max_image_pixels(max_pixels);
     for (auto& [name, command] : commands) {
       if (app.got_subcommand(name)) return command();
     }

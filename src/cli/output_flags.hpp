@@ -1,22 +1,28 @@
 #pragma once
-// The flags that say where results go, declared once: the files (--out, --video-out, --events-out,
-// --mot-out), the store (--db, --archive, --archive-every, --archive-annotated) and the webhook
-// (--webhook...). They fill the run's sink list (SinkConfig), the same description YAML's `sinks:` gives,
-// and are built by the sink registry.
+// The flags that say where results go, declared once: the files (--out, --video-out with --video-segment
+// and --video-keep, --events-out, --mot-out), the store (--db, --archive, --archive-every,
+// --archive-annotated, --archive-max-mb), the webhook (--webhook...) and MQTT (--mqtt, --mqtt-prefix). They
+// fill the run's sink list (SinkConfig), the same description YAML's `sinks:` gives, and are built by the
+// sink registry.
 #include <CLI/CLI.hpp>
 #include <string>
 
 #include "cli/web_flags.hpp"
 #include "sightflow/config.hpp"
+#include "sightflow/store.hpp"  // kDefaultArchiveMaxBytes
 
 namespace sf::cli {
 
 struct OutputFlags {
   std::string out, video_out, events_out, mot_out;
+  double video_segment = 0;
+  int video_keep = 0;
   std::string db, archive_dir;
   int archive_every = 0;
   bool archive_annotated = false;
+  double archive_max_mb = double(kDefaultArchiveMaxBytes) / 1e6;
   WebhookFlags webhook;
+  std::string mqtt_url, mqtt_prefix;
 
   void add_to(CLI::App& cmd);
   // The sinks of a run described by flags. `embedded_default` (no --source): a video and a store in

@@ -6,7 +6,7 @@
 namespace sf::cli {
 
 ProgressReporter::ProgressReporter(Pipeline& pipeline, bool bar, double stats_interval_s)
-    : pipeline_(pipeline), bar_(bar), stats_interval_s_(stats_interval_s) {
+    : pipeline_(pipeline), bar_(bar), stats_interval_s_(stats_interval_s), start_s_(steady_now()) {
   int64_t total = 0;
   for (const auto& s : pipeline_.streams()) {
     if (s.expected_frames < 0) {
@@ -22,7 +22,7 @@ ProgressReporter::ProgressReporter(Pipeline& pipeline, bool bar, double stats_in
 
 ProgressReporter::~ProgressReporter() { finish(); }
 
-void ProgressReporter::finish() {
+void ProgressReporter::finish(bool completed) {
   {
     std::lock_guard lock(mutex_);
     if (done_) return;
@@ -30,11 +30,18 @@ void ProgressReporter::finish() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  if (bar_) std::fprintf(stderr, "\n");
+  if (!bar_) return;
+  if (completed) {
+    int64_t read = 0;
+    for (const auto& [name, s] : pipeline_.metrics().streams(steady_now())) read += s.frames_read;
+    if (read > 0) total_frames_ = read;
+  }
+  draw_bar(steady_now() - start_s_);
+  std::fprintf(stderr, "\n");
 }
 
 void ProgressReporter::loop() {
-  double start = steady_now(), last_stats = start;
+  double start = start_s_, last_stats = start;
   std::unique_lock lock(mutex_);
   while (!cv_.wait_for(lock, std::chrono::milliseconds(bar_ ? 250 : 500), [&] { return done_; })) {
     double now = steady_now();

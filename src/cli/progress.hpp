@@ -17,7 +17,9 @@ class ProgressReporter {
   // often.
   ProgressReporter(Pipeline& pipeline, bool bar, double stats_interval_s);
   ~ProgressReporter();
-  void finish();
+  // Stops; a bar is drawn once more with the final count, so it does not stay at its last tick. `completed`:
+  // the sources ended, so what was read is the whole length (a file's frame count is only a hint).
+  void finish(bool completed = false);
 
  private:
   void loop();
@@ -25,6 +27,7 @@ class ProgressReporter {
   Pipeline& pipeline_;
   bool bar_;
   double stats_interval_s_;
+  double start_s_;
   int64_t total_frames_ = -1;
   std::mutex mutex_;
   std::condition_variable cv_;

@@ -18,6 +18,7 @@ struct ReplayFlags {
   AlgorithmFlags algorithm;
   std::string from = "-", to = "+", db;
   int batch = 16;
+  FrameDecodeOptions decode;
 };
 
 int replay(const ReplayFlags& f, const CLI::App& cmd) {
@@ -30,6 +31,7 @@ int replay(const ReplayFlags& f, const CLI::App& cmd) {
   ProcessorOptions options;
   options.stream = f.bus.stream;
   options.algo = f.algorithm.name();
+  options.decode = f.decode;
   FrameProcessor processor(f.algorithm.create(),
                            f.db.empty() ? nullptr : std::shared_ptr<Store>(open_store(f.db)), options,
                            nullptr, f.algorithm.create_stages());
@@ -71,6 +73,7 @@ Command add_replay_command(CLI::App& app) {
   cmd->add_option("--batch", f.batch, "entries per XRANGE")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  add_spill_read_flags(*cmd, f.decode);
   return [flags, cmd] { return replay(*flags, *cmd); };
 }
 

@@ -2,7 +2,6 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <iostream>
 
 #include "cli/algorithm_flags.hpp"
@@ -12,7 +11,9 @@
 #include "cli/progress.hpp"
 #include "cli/run_outcome.hpp"
 #include "cli/source_flags.hpp"
+#include "cli/summary_json.hpp"
 #include "cli/web_flags.hpp"
+#include "media/image_probe.hpp"
 #include "sightflow/config.hpp"
 #include "store/store_sink_options.hpp"
 
@@ -69,6 +70,8 @@ int run(const RunFlags& f, CLI::App& cmd) {
     f.output.override(cmd, config.sinks);
     validate(config);
     if (cmd.count("--stats-interval")) config.stats_interval = f.stats_interval;
+    if (config.max_pixels > 0 && !cmd.get_parent()->count("--max-pixels"))
+      set_max_image_pixels(config.max_pixels);
   } else {
     config = config_from_flags(f, cmd, f.source.sources.empty());
     validate(config);
@@ -129,6 +132,7 @@ int run(const RunFlags& f, CLI::App& cmd) {
     } catch (const std::exception& e) {
       error = e.what();
     }
+    progress.finish(!interrupted && error.empty());
   }
   double seconds = wall.seconds();
   std::cerr << format_summary(pipeline.metrics(), seconds);
@@ -138,7 +142,11 @@ int run(const RunFlags& f, CLI::App& cmd) {
     j["wall_seconds"] = seconds;
     j["mode"] = to_string(config.mode);
     j["error"] = error.empty() ? all_failed : error;
-    std::ofstream(f.summary_json) << j.dump(2) << "\n";
+    try {
+      write_summary_json(f.summary_json, j);
+    } catch (const std::exception& e) {
+      if (error.empty()) error = e.what();
+    }
   }
   if (!error.empty() || !all_failed.empty())
     std::cerr << "sightflow: error: " << (error.empty() ? all_failed : error) << "\n";
@@ -182,7 +190,8 @@ Command add_run_command(CLI::App& app) {
   cmd->add_option("--interval", f.interval, "run at most every N seconds of media time")
       ->capture_default_str();
   f.output.add_to(*cmd);
-  cmd->add_option("--summary-json", f.summary_json, "write the end-of-run metrics as JSON to this file");
+  cmd->add_option("--summary-json", f.summary_json,
+                  "write the end-of-run metrics as JSON to this file (- for stdout)");
   cmd->add_option("--stats-interval", f.stats_interval,
                   "seconds between stats lines in realtime mode (0: off)")
       ->capture_default_str();

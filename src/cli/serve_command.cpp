@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bus/redis_url.hpp"
+#include "cli/bus_flags.hpp"
 #include "cli/commands.hpp"
 #include "cli/interrupt_watch.hpp"
 #include "cli/output_flags.hpp"
@@ -21,6 +22,7 @@ struct ServeFlags {
   int threads = 64;
   std::vector<std::string> preload;
   std::string redis, db, archive_dir;
+  FrameDecodeOptions spill;  // where frames sent by path are shown from (--redis)
   WebFlags web;
   WebhookFlags webhook;
 };
@@ -41,6 +43,17 @@ SinkConfig shared_sinks(const ServeFlags& f, const CLI::App& cmd) {
   return sinks;
 }
 
+// --preload MODEL, or NAME=MODEL to serve a catalog model under another name (as TorchServe's
+// `--models resnet-18=resnet-18.mar`, a flag name that is the model folder here; a .mar suffix is dropped).
+Registration preload_registration(const std::string& spec) {
+  Registration r;
+  auto equals = spec.find('=');
+  r.model = model_of_url(equals == std::string::npos ? spec : spec.substr(equals + 1));
+  r.name = equals == std::string::npos ? r.model : spec.substr(0, equals);
+  r.at_startup = true;
+  return r;
+}
+
 int serve(const ServeFlags& f, const CLI::App& cmd) {
   auto options = web_options(f.web, f.listen, "--listen");
   LiveView live(80, options.video_fps);
@@ -51,17 +64,15 @@ int serve(const ServeFlags& f, const CLI::App& cmd) {
   options.archive_dir = f.archive_dir;
   WebServer web(options, live, streams);
   InferenceService service(f.max_queue);
-  for (const auto& name : f.preload) service.register_model(name);
-  InferenceServer inference(service, web.http());
-  web.add_metrics_text([&inference] { return inference.metrics_text(); });
+  for (const auto& spec : f.preload) service.register_model(preload_registration(spec));
+  InferenceServer inference(service, web.http(), web.guarded_routes());
+  web.metrics().add(inference.metrics());
   std::unique_ptr<RedisFeed> feed;
+  std::shared_ptr<FamilySource> bus_figures;
   if (!f.redis.empty()) {
-    feed = std::make_unique<RedisFeed>(parse_redis_url(f.redis), live);
-    web.add_metrics_text([&feed] {
-      PrometheusText text;
-      feed->add_metrics(text);
-      return text.str();
-    });
+    feed = std::make_unique<RedisFeed>(parse_redis_url(f.redis), live, 2.0, f.spill);
+    bus_figures = std::make_shared<FamilySource>([&feed](MetricFamilies& out) { feed->add_metrics(out); });
+    web.metrics().add(bus_figures);
   }
   web.start();
   spdlog::info("serve: dashboard on {}/ ; inference API: POST {}/predictions/MODEL ({} models){}", web.url(),
@@ -90,9 +101,12 @@ Command add_serve_command(CLI::App& app) {
   cmd->add_option("--threads", f.threads, "connections served at once")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  cmd->add_option("--preload", f.preload, "load these models at start instead of on their first request");
+  cmd->add_option("--preload", f.preload,
+                  "load these models at start instead of on their first request; NAME=MODEL serves a "
+                  "catalog model under another name");
   cmd->add_option("--redis", f.redis,
                   "show the streams other machines capture and infer in this Redis (redis://host:port)");
+  add_spill_read_flags(*cmd, f.spill);
   add_db_flag(*cmd, f.db, "counts over time, archived frames; streams started here write to it");
   cmd->add_option("--archive", f.archive_dir, "frame archive folder of that store");
   add_web_flags(*cmd, f.web);

@@ -15,6 +15,7 @@
 #include "cli/interrupt_watch.hpp"
 #include "cli/top_view.hpp"
 #include "http/http_url.hpp"
+#include "http/tls.hpp"
 #include "sightflow/frame.hpp"
 
 namespace sf::cli {
@@ -22,6 +23,7 @@ namespace {
 
 struct TopFlags {
   std::string url;
+  std::string ca_file;
   double interval = 1;
   bool once = false;
 };
@@ -33,8 +35,9 @@ struct Screen {
 
 class StreamsPoller {
  public:
-  explicit StreamsPoller(const std::string& url) : url_(url), parts_(parse_http_url(url, "--url")) {
-    client_ = std::make_unique<httplib::Client>(parts_.host, parts_.port);
+  StreamsPoller(const std::string& url, const std::string& ca_file)
+      : url_(url), parts_(parse_http_url(url, "--url")) {
+    client_ = make_http_client(parts_, ca_file);
     client_->set_connection_timeout(2);
     client_->set_read_timeout(5);
     auto base = parts_.path;
@@ -49,7 +52,9 @@ class StreamsPoller {
       return Screen{false, render_top_problem(title, message + (retrying ? " (retrying)" : ""), footer)};
     };
     auto res = client_->Get(path_);
-    if (!res) return problem("cannot reach " + url_ + ": " + describe_http_error(res.error()));
+    if (!res)
+      return problem("cannot reach " + url_ + ": " +
+                     describe_request_error(*client_, res.error(), "--ca-file"));
     if (res->status != 200)
       return problem("GET " + path_ + " answered HTTP " + std::to_string(res->status) + ": " +
                      res->body.substr(0, 200));
@@ -66,11 +71,11 @@ class StreamsPoller {
   std::string url_;
   HttpUrl parts_;
   std::string path_;
-  std::unique_ptr<httplib::Client> client_;
+  std::unique_ptr<httplib::ClientImpl> client_;
 };
 
 int run_top(const TopFlags& f) {
-  StreamsPoller poller(f.url);
+  StreamsPoller poller(f.url, f.ca_file);
   if (f.once) {
     auto screen = poller.poll("", false);
     (screen.ok ? std::cout : std::cerr) << screen.text << std::flush;
@@ -104,6 +109,8 @@ Command add_top_command(CLI::App& app) {
   auto flags = std::make_shared<TopFlags>();
   auto* cmd = app.add_subcommand("top", "Live per-stream figures of a sightflow web server, like top");
   cmd->add_option("--url", flags->url, "the server, e.g. http://127.0.0.1:8090")->required();
+  cmd->add_option("--ca-file", flags->ca_file, "https: PEM certificates to trust (default: the system's CAs)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--interval", flags->interval, "seconds between refreshes")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

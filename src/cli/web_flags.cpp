@@ -13,14 +13,23 @@ void add_web_flags(CLI::App& cmd, WebFlags& f) {
   cmd.add_option("--video-fps", f.video_fps, "MJPEG frames per second per viewer, at most")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  auto* cert = cmd.add_option("--tls-cert", f.tls.cert, "serve https with this PEM certificate (chain)")
+                   ->check(CLI::ExistingFile);
+  auto* key =
+      cmd.add_option("--tls-key", f.tls.key, "the PEM private key of --tls-cert")->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
 }
 
 void add_webhook_flags(CLI::App& cmd, WebhookFlags& w) {
-  cmd.add_option("--webhook", w.url, "POST each result as JSON to this http:// URL (see docs/WEB.md)");
+  cmd.add_option("--webhook", w.url, "POST each result as JSON to this http(s):// URL (see docs/WEB.md)");
   cmd.add_flag("--webhook-only-changes", w.only_changes,
                "webhook: send a result only when its count differs from the previous one");
   cmd.add_option("--webhook-dead-letter", w.dead_letter,
                  "webhook: results that could not be delivered (default sightflow-out/webhook-dead.jsonl)");
+  cmd.add_option("--webhook-ca-file", w.ca_file,
+                 "webhook: PEM certificates to trust for https (default: the system's CAs)")
+      ->check(CLI::ExistingFile);
 }
 
 void apply_webhook_flags(const CLI::App& cmd, const WebhookFlags& w, SinkConfig& sinks) {
@@ -28,6 +37,7 @@ void apply_webhook_flags(const CLI::App& cmd, const WebhookFlags& w, SinkConfig&
   if (cmd.count("--webhook")) options["url"] = w.url;
   if (cmd.count("--webhook-only-changes")) options["only_changes"] = true;
   if (cmd.count("--webhook-dead-letter")) options["dead_letter"] = w.dead_letter;
+  if (cmd.count("--webhook-ca-file")) options["ca_file"] = w.ca_file;
   if (!options.empty()) sinks.set("webhook", options);
 }
 
@@ -38,6 +48,7 @@ WebOptions web_options(const WebFlags& f, const std::string& listen, const std::
   if (o.token.empty())
     if (const char* env = std::getenv("SIGHTFLOW_TOKEN")) o.token = env;
   o.video_fps = f.video_fps;
+  o.tls = f.tls;
   return o;
 }
 

@@ -11,15 +11,16 @@ namespace sf::cli {
 struct WebFlags {
   std::string token;  // default: $SIGHTFLOW_TOKEN
   double video_fps = 10;
+  TlsFiles tls;  // --tls-cert, --tls-key
 };
 
 struct WebhookFlags {
-  std::string url, dead_letter;
+  std::string url, dead_letter, ca_file;
   bool only_changes = false;
 };
 
 void add_web_flags(CLI::App& cmd, WebFlags& flags);
-// --webhook URL, --webhook-only-changes, --webhook-dead-letter FILE.
+// --webhook URL, --webhook-only-changes, --webhook-dead-letter FILE, --webhook-ca-file FILE.
 void add_webhook_flags(CLI::App& cmd, WebhookFlags& webhook);
 // The webhook flags given on `cmd`, over the webhook sink `sinks` may hold already (a config's).
 void apply_webhook_flags(const CLI::App& cmd, const WebhookFlags& webhook, SinkConfig& sinks);

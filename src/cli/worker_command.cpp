@@ -17,6 +17,8 @@
 #include "cli/output_flags.hpp"
 #include "http/listen.hpp"
 #include "http/metrics_endpoint.hpp"
+#include "pipeline/metrics_registry.hpp"
+#include "pipeline/pipeline_metrics.hpp"
 
 namespace sf::cli {
 namespace {
@@ -31,6 +33,7 @@ struct WorkerFlags {
   int64_t stage_log_maxlen = 1000000;
   int64_t max_deliveries = 5;
   std::string metrics_listen;
+  FrameDecodeOptions decode;
 };
 
 int work(WorkerFlags f) {
@@ -41,6 +44,7 @@ int work(WorkerFlags f) {
   options.results_maxlen = f.results_maxlen;
   options.max_deliveries = f.max_deliveries;
   options.stage_log_maxlen = f.stage_log_maxlen;
+  options.decode = f.decode;
   auto stages = f.algorithm.create_stages();
   // Stages need the stream's frames in order and one state: one owner at a time (docs/BUS.md).
   options.log_stage_inputs = f.worker.ordered = !stages.empty();
@@ -64,16 +68,22 @@ int work(WorkerFlags f) {
     redis.interrupt();
   });
   // The scrape asks Redis on its own connection: the worker's is busy in a blocking read.
-  std::unique_ptr<MetricsEndpoint> metrics_endpoint;
+  MetricsRegistry registry;
   std::unique_ptr<RedisConnection> metrics_redis;
   std::mutex metrics_mutex;
+  std::shared_ptr<FamilySource> figures;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint;
   if (!f.metrics_listen.empty()) {
     auto [host, port] = parse_listen_address(f.metrics_listen, "--metrics");
     metrics_redis = std::make_unique<RedisConnection>(parse_redis_url(f.bus.redis), f.bus.retry_policy());
-    metrics_endpoint = std::make_unique<MetricsEndpoint>(host, port, [&] {
+    figures = std::make_shared<FamilySource>([&](MetricFamilies& out) {
       std::lock_guard lock(metrics_mutex);
-      return worker_metrics_text(worker.stats_json(), stream_stats_json(*metrics_redis, f.bus.stream));
+      add_worker_metrics(out, worker.stats_json(), f.bus.stream);
+      add_bus_stream_metrics(out, stream_stats_json(*metrics_redis, f.bus.stream));
+      add_pipeline_metrics(out, metrics);  // the algorithm's runs and stage times, the store's writes
     });
+    registry.add(figures);
+    metrics_endpoint = std::make_unique<MetricsEndpoint>(host, port, [&] { return registry.text(); });
     spdlog::info("worker: Prometheus metrics on http://{}:{}/metrics", host, metrics_endpoint->port());
   }
   Stopwatch wall;
@@ -161,6 +171,7 @@ Command add_worker_command(CLI::App& app) {
   cmd->add_option("--results-maxlen", f.results_maxlen, "approximate cap of sf:results:NAME")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  add_spill_read_flags(*cmd, f.decode);
   return [flags] { return work(*flags); };
 }
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <set>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -17,6 +18,39 @@ inline std::string join(const std::vector<std::string>& items, const std::string
   return out;
 }
 
+// Well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or code points past U+10FFFF), as JSON
+// output requires: nlohmann::json's dump() throws on anything else.
+inline bool is_utf8(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t more = 0;
+    unsigned char low = 0x80, high = 0xBF;  // the range of the first continuation byte
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      more = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      more = 2;
+      if (c == 0xE0) low = 0xA0;   // overlong
+      if (c == 0xED) high = 0x9F;  // surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      more = 3;
+      if (c == 0xF0) low = 0x90;   // overlong
+      if (c == 0xF4) high = 0x8F;  // past U+10FFFF
+    } else {
+      return false;
+    }
+    if (text.size() - i <= more) return false;
+    for (size_t k = 1; k <= more; ++k) {
+      const auto d = static_cast<unsigned char>(text[i + k]);
+      if (d < (k == 1 ? low : 0x80) || d > (k == 1 ? high : 0xBF)) return false;
+    }
+    i += more + 1;
+  }
+  return true;
+}
+
 template <typename Error>
 class YamlReader {
  public:
@@ -25,6 +59,18 @@ class YamlReader {
     std::string where = origin_;
     if (node.IsDefined() && node.Mark().line >= 0) where += ":" + std::to_string(node.Mark().line + 1);
     throw Error(where + ": " + field + ": " + problem);
+  }
+
+  // The whole document, once, before any field is read: every mapping key is text, all text is UTF-8, and
+  // the tree is at most kMaxDepth deep and kMaxValues large. A key that is a list or a mapping, bytes (or
+  // escapes such as "\uD800") that are not UTF-8, an alias inside its own anchor (a node that contains
+  // itself) and aliases that multiply a node ("billion laughs") fail here with their line, rather than as
+  // a yaml-cpp or JSON exception, a stack overflow or an endless copy later.
+  static constexpr int kMaxDepth = 64;
+  static constexpr size_t kMaxValues = 100000;
+  void check_document(const YAML::Node& root) const {
+    size_t values = 0;
+    check_tree(root, 0, values);
   }
 
   void only_keys(const YAML::Node& map, const std::string& field,
@@ -107,6 +153,23 @@ class YamlReader {
   }
 
  private:
+  void check_tree(const YAML::Node& node, int depth, size_t& values) const {
+    if (++values > kMaxValues)
+      fail(node, "document", "more than " + std::to_string(kMaxValues) + " values (aliases that multiply?)");
+    if (depth > kMaxDepth)
+      fail(node, "document",
+           "nested deeper than " + std::to_string(kMaxDepth) + " levels (an alias inside its anchor?)");
+    if (node.IsScalar() && !is_utf8(node.Scalar())) fail(node, "document", "text that is not UTF-8");
+    if (node.IsMap()) {
+      for (const auto& kv : node) {
+        if (!kv.first.IsScalar()) fail(kv.first, "document", "a key must be text, not " + describe(kv.first));
+        if (!is_utf8(kv.first.Scalar())) fail(kv.first, "document", "text that is not UTF-8");
+        check_tree(kv.second, depth + 1, values);
+      }
+    } else if (node.IsSequence()) {
+      for (const auto& item : node) check_tree(item, depth + 1, values);
+    }
+  }
   template <typename T>
   static const char* type_name() {
     if constexpr (std::is_same_v<T, bool>) return "true or false";

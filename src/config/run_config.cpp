@@ -270,8 +270,10 @@ RunConfig parse_run_config(const std::string& yaml_text, const std::string& orig
     throw ConfigError(origin + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
   }
   Reader r(origin);
+  r.check_document(root);
   if (!root.IsMap()) throw ConfigError(origin + ": expected a mapping with streams and algorithms");
-  r.only_keys(root, "", {"mode", "max_frames", "stats_interval", "streams", "algorithms", "sinks"});
+  r.only_keys(root, "",
+              {"mode", "max_frames", "stats_interval", "max_pixels", "streams", "algorithms", "sinks"});
   RunConfig c;
   try {
     c.mode = parse_mode(r.get<std::string>(root, "mode", "config", "offline"));
@@ -280,6 +282,9 @@ RunConfig parse_run_config(const std::string& yaml_text, const std::string& orig
   }
   c.max_frames = r.get<int64_t>(root, "max_frames", "config", -1);
   c.stats_interval = r.get<double>(root, "stats_interval", "config", c.stats_interval);
+  c.max_pixels = r.get<int64_t>(root, "max_pixels", "config", 0);
+  if (root["max_pixels"].IsDefined() && c.max_pixels < 1)
+    r.fail(root["max_pixels"], "max_pixels", "must be positive");
   auto streams = root["streams"];
   if (!streams.IsDefined() || !streams.IsSequence() || streams.size() == 0)
     r.fail(streams.IsDefined() ? streams : root, "streams", "expected a non-empty list of streams");
@@ -308,7 +313,9 @@ AlgorithmConfig parse_algorithm_config(const nlohmann::json& description, const 
   } catch (const YAML::Exception& e) {
     throw ConfigError(origin + ": " + e.msg);
   }
-  return read_algorithm(Reader(origin), node, "algorithm", 0);
+  Reader r(origin);
+  r.check_document(node);
+  return read_algorithm(r, node, "algorithm", 0);
 }
 
 RunConfig load_run_config(const std::string& path) {

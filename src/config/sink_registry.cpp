@@ -6,6 +6,8 @@
 #include "sightflow/sink.hpp"
 #include "sightflow/sink_options.hpp"
 #include "sightflow/store.hpp"
+#include "sink/mqtt_sink.hpp"
+#include "sink/video_sink_options.hpp"
 #include "sink/webhook_sink.hpp"
 #include "store/store_sink_options.hpp"
 
@@ -35,10 +37,14 @@ std::string read_path(const nlohmann::json& options) {
   return path;
 }
 
+void create_parent_folder(const std::string& path) {
+  auto parent = std::filesystem::path(path).parent_path();
+  if (path != "-" && !parent.empty()) std::filesystem::create_directories(parent);
+}
+
 SinkType file_sink(std::function<std::shared_ptr<Sink>(const std::string& path, const SinkContext&)> make) {
   return typed<std::string>(read_path, [make](std::string path, const SinkContext& context) {
-    auto parent = std::filesystem::path(path).parent_path();
-    if (path != "-" && !parent.empty()) std::filesystem::create_directories(parent);
+    create_parent_folder(path);
     return make(path, context);
   });
 }
@@ -50,17 +56,26 @@ std::map<std::string, SinkType> built_in_sinks() {
       {"jsonl", file_sink([](const std::string& p, Context c) { return make_jsonl_sink(p, c.realtime); })},
       {"events", file_sink([](const std::string& p, Context c) { return make_events_sink(p, c.realtime); })},
       {"mot", file_sink([](const std::string& p, Context) { return make_mot_sink(p); })},
-      // Nominal rate only: frames are encoded at their own media time.
-      {"video",
-       file_sink([](const std::string& p, Context c) { return make_video_sink(p, 25.0, c.streams > 1); })},
+      {"video", typed<VideoSinkOptions>(read_video_sink_options,
+                                        [](VideoSinkOptions v, Context c) -> std::shared_ptr<Sink> {
+                                          create_parent_folder(v.path);
+                                          return make_video_sink(v, c.streams > 1);
+                                        })},
       {"db", typed<StoreSinkConfig>(read_store_sink_options,
-                                    [](StoreSinkConfig s, Context) -> std::shared_ptr<Sink> {
+                                    [](StoreSinkConfig s, Context c) -> std::shared_ptr<Sink> {
+                                      // Offline, capture time follows the processing speed: a stream's
+                                      // series read best on its media clock.
+                                      s.options.stream_clock = c.realtime ? "wall" : "media";
                                       return make_store_sink(open_store(s.location), std::move(s.options));
                                     })},
       {"webhook", typed<WebhookOptions>(read_webhook_options,
                                         [](WebhookOptions w, Context) -> std::shared_ptr<Sink> {
                                           return make_webhook_sink(std::move(w));
                                         })},
+      {"mqtt", typed<MqttSinkOptions>(read_mqtt_options,
+                                      [](MqttSinkOptions m, Context) -> std::shared_ptr<Sink> {
+                                        return make_mqtt_sink(std::move(m));
+                                      })},
   };
 }
 

@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <cmath>
+
 namespace sf {
 
 void send_error(httplib::Response& res, int status, const std::string& type, const std::string& message) {
@@ -33,10 +35,12 @@ std::optional<double> query_number(const httplib::Request& req, const std::strin
   try {
     size_t used = 0;
     double value = std::stod(text, &used);
-    if (used == text.size()) return value;
+    // "nan" and "inf" parse too, and slip past range checks (NaN compares false): a NaN `fps` lifted the
+    // MJPEG cap and a NaN `limit` became no limit.
+    if (used == text.size() && std::isfinite(value)) return value;
   } catch (const std::exception&) {
   }
-  throw HttpError(400, "BadRequestException", "parameter " + key + " is not a number: '" + text + "'");
+  throw HttpError(400, "BadRequestException", "parameter " + key + " is not a finite number: '" + text + "'");
 }
 
 }  // namespace sf

@@ -28,7 +28,7 @@ void send_json(httplib::Response& res, const nlohmann::ordered_json& body, int s
 // Statuses the library sets itself (404 no route, 413 body too large, 400 bad request line) get a JSON
 // body too; `type_of` names the error type of a status.
 void set_json_error_handler(httplib::Server& server, std::function<std::string(int status)> type_of);
-// A query parameter as a number; nullopt when absent; HttpError 400 naming it when it is not a number.
+// A query parameter as a finite number; nullopt when absent; HttpError 400 naming it when it is not one.
 std::optional<double> query_number(const httplib::Request& req, const std::string& key);
 
 }  // namespace sf

@@ -4,60 +4,36 @@
 
 #include <stdexcept>
 
+#include "common/url.hpp"
+
 namespace sf {
+
+std::string HttpUrl::origin() const {
+  bool ipv6 = host.find(':') != std::string::npos;
+  return std::string(tls ? "https" : "http") + "://" + (ipv6 ? "[" + host + "]" : host) + ":" +
+         std::to_string(port);
+}
 
 HttpUrl parse_http_url(const std::string& text, const std::string& what) {
   auto fail = [&](const std::string& problem) {
     throw std::invalid_argument(what + " '" + text + "': " + problem);
   };
-  auto scheme_end = text.find("://");
-  if (scheme_end == std::string::npos) fail("expected http://HOST[:PORT][/PATH]");
-  auto scheme = text.substr(0, scheme_end);
-  if (scheme == "https")
-    fail("https is not supported (this build's HTTP client has no TLS); use http:// or a local proxy");
-  if (scheme != "http") fail("unsupported scheme '" + scheme + "' (expected http://HOST[:PORT][/PATH])");
-
-  HttpUrl url;
-  auto rest = text.substr(scheme_end + 3);
-  auto slash = rest.find_first_of("/?");
-  auto authority = rest.substr(0, slash);
-  if (slash != std::string::npos) url.path = rest.substr(slash);
-  if (url.path.front() != '/') url.path = "/" + url.path;
-  if (authority.find('@') != std::string::npos) fail("user names in URLs are not supported");
-
-  std::string port_text;
-  if (!authority.empty() && authority.front() == '[') {  // [::1]:8080
-    auto close = authority.find(']');
-    if (close == std::string::npos) fail("unclosed '[' in the host");
-    url.host = authority.substr(1, close - 1);
-    auto after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') fail("expected ':PORT' after the host");
-      port_text = after.substr(1);
-      if (port_text.empty()) fail("empty port");
-    }
-  } else {
-    auto colon = authority.rfind(':');
-    url.host = authority.substr(0, colon);
-    if (colon != std::string::npos) {
-      port_text = authority.substr(colon + 1);
-      if (port_text.empty()) fail("empty port");
-    }
+  Url url;
+  try {
+    url = parse_url(text);
+  } catch (const std::invalid_argument& e) {
+    fail(std::string(e.what()) + " (expected http[s]://HOST[:PORT][/PATH])");
   }
-  if (url.host.empty()) fail("missing host");
-  if (!port_text.empty()) {
-    size_t used = 0;
-    int port = 0;
-    try {
-      port = std::stoi(port_text, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != port_text.size() || port < 1 || port > 65535)
-      fail("port must be a number 1..65535, got '" + port_text + "'");
-    url.port = port;
-  }
-  return url;
+  if (url.scheme != "http" && url.scheme != "https")
+    fail("unsupported scheme '" + url.scheme + "' (expected http[s]://HOST[:PORT][/PATH])");
+  if (!url.user.empty() || !url.password.empty()) fail("user names in URLs are not supported");
+
+  HttpUrl http;
+  http.tls = url.scheme == "https";
+  http.host = url.host;
+  http.port = url.port != 0 ? url.port : http.tls ? 443 : 80;
+  http.path = url.query.empty() ? url.path : url.path + "?" + url.query;
+  return http;
 }
 
 std::string describe_http_error(httplib::Error error) {
@@ -72,6 +48,12 @@ std::string describe_http_error(httplib::Error error) {
       return "sending failed (the connection closed or the write timed out)";
     case httplib::Error::Canceled:
       return "canceled";
+    case httplib::Error::SSLConnection:
+      return "TLS handshake failed (does the server speak https on that port?)";
+    case httplib::Error::SSLLoadingCerts:
+      return "cannot load the CA certificates to check the server's";
+    case httplib::Error::SSLServerVerification:
+      return "the server's TLS certificate was refused";
     default:
       return httplib::to_string(error);
   }

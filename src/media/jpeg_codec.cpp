@@ -63,6 +63,7 @@ cv::Mat decode_jpeg(const unsigned char* data, size_t size) {
   if (tjDecompressHeader3(handle.get(), data, size, &width, &height, &subsampling, &colorspace) != 0)
     throw JpegError("not a JPEG or its header is damaged " + describe(size) + ": " +
                     tjGetErrorStr2(handle.get()));
+  if (auto problem = image_size_problem(width, height)) throw JpegError(*problem);
   cv::Mat bgr(height, width, CV_8UC3);
   // STOPONWARNING: a truncated stream is otherwise "decoded" with the missing part filled grey.
   if (tjDecompress2(handle.get(), data, size, bgr.data, width, static_cast<int>(bgr.step[0]), height,

@@ -6,12 +6,15 @@
 #include <stdexcept>
 #include <vector>
 
+#include "media/image_probe.hpp"
+
 namespace sf {
 
-// Data that is not a decodable JPEG, or a failure inside libjpeg-turbo; what() says which and why.
-class JpegError : public std::runtime_error {
+// Data that is not a decodable JPEG, one over the pixel limit, or a failure inside libjpeg-turbo; what()
+// says which and why.
+class JpegError : public ImageError {
  public:
-  using std::runtime_error::runtime_error;
+  using ImageError::ImageError;
 };
 
 // Encodes an 8-bit BGR (CV_8UC3, 4:2:0 chroma) or grey (CV_8UC1) image; quality 1..100. Throws
@@ -19,7 +22,8 @@ class JpegError : public std::runtime_error {
 std::vector<unsigned char> encode_jpeg(const cv::Mat& image, int quality = 90);
 
 // Decodes a JPEG to an 8-bit BGR image (grey JPEGs too). A truncated or corrupt stream is an error, not a
-// partly grey image: libjpeg-turbo only warns about those, and warnings are treated as errors here.
+// partly grey image: libjpeg-turbo only warns about those, and warnings are treated as errors here. So is
+// a header that declares more than max_image_pixels(), before any pixel is allocated.
 cv::Mat decode_jpeg(const unsigned char* data, size_t size);
 cv::Mat decode_jpeg(const std::vector<unsigned char>& data);
 

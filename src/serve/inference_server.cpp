@@ -3,76 +3,71 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
-#include <sstream>
+#include <limits>
 
+#include "http/guarded_routes.hpp"
 #include "http/http_json.hpp"
-#include "http/listen.hpp"
+#include "http/request_body.hpp"
 #include "serve/prediction_json.hpp"
 #include "serve/request_images.hpp"
+#include "sightflow/stage_times.hpp"
 
 namespace sf {
 
 namespace {
 
-const char* error_type(int status) {
-  switch (status) {
-    case 400:
-      return "BadRequestException";
-    case 413:
-      return "RequestEntityTooLargeException";
-    case 503:
-      return "ServiceUnavailableException";
-    default:
-      return "InternalServerException";
-  }
-}
+// A model, optionally one version of it: /models/{model}[/{version}].
+const char* kModelPath = R"(/models/([^/]+)(?:/([^/]+))?)";
 
 template <typename Number>
 std::optional<Number> query_as(const httplib::Request& req, const std::string& key) {
   auto value = query_number(req, key);
-  return value ? std::optional<Number>(Number(*value)) : std::nullopt;
+  if (!value) return std::nullopt;
+  if (!(*value >= double(std::numeric_limits<Number>::lowest()) &&
+        *value <= double(std::numeric_limits<Number>::max())))
+    throw HttpError(400, "BadRequestException", "parameter " + key + " is out of range");
+  return Number(*value);
+}
+
+std::string param(const httplib::Request& req, const char* key) {
+  return req.has_param(key) ? req.get_param_value(key) : "";
+}
+
+// Runs a route's body, turning ServiceError and other exceptions into JSON errors.
+template <typename Body>
+void answer(const httplib::Request& req, httplib::Response& res, Body&& body) {
+  try {
+    body();
+  } catch (const ServiceError& e) {
+    send_error(res, e.status, e.type, e.what());
+  } catch (const std::exception& e) {
+    spdlog::error("serve: {} {} failed: {}", req.method, req.path, e.what());
+    send_error(res, 500, "InternalServerException", e.what());
+  }
 }
 
 }  // namespace
 
-InferenceServer::InferenceServer(InferenceService& service, ServerOptions options)
-    : service_(service),
-      options_(std::move(options)),
-      own_server_(std::make_unique<httplib::Server>()),
-      server_(own_server_.get()) {
-  auto threads = options_.threads;
-  server_->new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
-  server_->set_payload_max_length(options_.max_body_bytes);
-  // Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm and the client's
-  // delayed ACK hold every answer on a kept-alive connection for ~40 ms.
-  server_->set_tcp_nodelay(true);
-  routes(true);
-}
-
-InferenceServer::InferenceServer(InferenceService& service, httplib::Server& shared)
-    : service_(service), server_(&shared) {
-  routes(false);
-}
-
-InferenceServer::~InferenceServer() { stop(); }
-
-void InferenceServer::count(const std::string& model, int status) {
-  std::lock_guard lock(mutex_);
-  ++requests_[{model, status == -1 ? 200 : status}];  // -1: not set by the handler, the library sends 200
-}
-
-void InferenceServer::routes(bool standalone) {
-  auto& s = *server_;
-  s.Get("/ping", [](const httplib::Request&, httplib::Response& res) {
+InferenceServer::InferenceServer(InferenceService& service, httplib::Server& server, GuardedRoutes& guarded)
+    : service_(service), metrics_(std::make_shared<ServeMetrics>(service)) {
+  server.Get("/ping", [](const httplib::Request&, httplib::Response& res) {
     send_json(res, {{"status", "Healthy"}});
   });
+  prediction_routes(server);
+  management_routes(server, guarded);
+}
 
-  s.Post(R"(/predictions/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+void InferenceServer::prediction_routes(httplib::Server& server) {
+  // Content-reader routes: the body is read here, whatever its content type (see request_body.hpp).
+  auto predict = [this](const httplib::Request& req, httplib::Response& res,
+                        const httplib::ContentReader& reader) {
     std::string model = req.matches[1];
-    try {
-      std::vector<std::string> parts;
-      for (const auto& [name, file] : req.files) parts.push_back(file.content);
-      auto request = parse_request_images(req.get_header_value("Content-Type"), req.body, parts);
+    Stopwatch took;
+    answer(req, res, [&] {
+      auto body = read_request_body(req, reader);
+      if (!body) return;  // the status is set; the server's error handler writes the JSON
+      if (req.matches[2].matched) service_.check_version(model, req.matches[2]);
+      auto request = parse_request_images(req.get_header_value("Content-Type"), *body);
       auto task = service_.info(model).task;
       auto outputs = service_.predict(model, request.images);
       if (request.batch) {
@@ -82,104 +77,93 @@ void InferenceServer::routes(bool standalone) {
       } else {
         send_json(res, prediction_json(outputs.at(0), task));
       }
-    } catch (const ServiceError& e) {
-      send_error(res, e.status, e.type, e.what());
-    } catch (const std::exception& e) {
-      spdlog::error("serve: {} failed: {}", req.path, e.what());
-      send_error(res, 500, error_type(500), e.what());
-    }
-    count(model, res.status);
-  });
-
-  s.Get("/models", [this](const httplib::Request&, httplib::Response& res) {
-    nlohmann::ordered_json models = nlohmann::ordered_json::array();
-    for (const auto& name : service_.model_names())
-      models.push_back({{"modelName", name}, {"modelUrl", name}});
-    send_json(res, {{"models", models}});
-  });
-
-  s.Get(R"(/models/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
-    try {
-      res.set_content(service_.describe(req.matches[1]).dump(), "application/json");
-    } catch (const ServiceError& e) {
-      send_error(res, e.status, e.type, e.what());
-    }
-  });
-
-  s.Post("/models", [this](const httplib::Request& req, httplib::Response& res) {
-    try {
-      std::string name =
-          req.has_param("model_name") ? req.get_param_value("model_name") : req.get_param_value("url");
-      if (name.empty())
-        throw ServiceError(400, "BadRequestException", "give model_name (or url) of a catalog model");
-      auto workers = query_as<int>(req, "initial_workers");
-      service_.register_model(name, query_as<int>(req, "batch_size"),
-                              query_as<double>(req, "max_batch_delay"), workers);
-      send_json(res, {{"status", "Model \"" + name + "\" registered with " +
-                                     std::to_string(workers.value_or(1)) + " initial workers"}});
-    } catch (const ServiceError& e) {
-      send_error(res, e.status, e.type, e.what());
-    } catch (const std::exception& e) {
-      send_error(res, 500, error_type(500), e.what());
-    }
-  });
-
-  if (!standalone) return;
-  s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics_text(), "text/plain; version=0.0.4");
-  });
-
-  set_json_error_handler(s, [](int status) -> std::string {
-    return status == 404 ? "ResourceNotFoundException" : error_type(status);
-  });
+    });
+    metrics_->request_done(model, res.status, took.seconds());
+  };
+  const char* path = R"(/predictions/([^/]+)(?:/([^/]+))?)";
+  server.Post(path, predict);
+  server.Put(path, predict);  // curl -T FILE, TorchServe's first example
 }
 
-std::string InferenceServer::metrics_text() const {
-  std::ostringstream out;
-  out << "# HELP sightflow_inference_requests_total Prediction requests answered, by model and HTTP status.\n"
-         "# TYPE sightflow_inference_requests_total counter\n";
-  {
-    std::lock_guard lock(mutex_);
-    for (const auto& [key, n] : requests_)
-      out << "sightflow_inference_requests_total{model=\"" << key.first << "\",code=\"" << key.second
-          << "\"} " << n << "\n";
-  }
-  out << "# HELP sightflow_inference_batch_size Images per forward pass, by model.\n"
-         "# TYPE sightflow_inference_batch_size histogram\n";
-  for (const auto& name : service_.model_names()) {
-    auto described = service_.describe(name)[0];
-    if (!described["loaded"].get<bool>()) continue;
-    const auto& stats = described["stats"];
-    int64_t cumulative = 0;
-    std::map<int, int64_t> sizes;
-    for (const auto& [size, n] : stats["batch_sizes"].items()) sizes[std::stoi(size)] = n.get<int64_t>();
-    for (int le : {1, 2, 4, 8, 16, 32}) {
-      for (auto it = sizes.begin(); it != sizes.end() && it->first <= le;) {
-        cumulative += it->second;
-        it = sizes.erase(it);
+void InferenceServer::management_routes(httplib::Server& server, GuardedRoutes& guarded) {
+  server.Get("/models", [this](const httplib::Request& req, httplib::Response& res) {
+    answer(req, res, [&] {
+      auto names = service_.model_names();
+      size_t start = query_as<size_t>(req, "next_page_token").value_or(0);
+      size_t limit = query_as<size_t>(req, "limit").value_or(100);
+      if (limit == 0) throw ServiceError(400, "BadRequestException", "limit must be at least 1");
+      nlohmann::ordered_json body;
+      if (start + limit < names.size()) body["nextPageToken"] = std::to_string(start + limit);
+      nlohmann::ordered_json models = nlohmann::ordered_json::array();
+      for (size_t i = start; i < std::min(names.size(), start + limit); ++i) {
+        auto described = service_.describe(names[i])[0];
+        models.push_back({{"modelName", names[i]}, {"modelUrl", described["modelUrl"]}});
       }
-      out << "sightflow_inference_batch_size_bucket{model=\"" << name << "\",le=\"" << le << "\"} "
-          << cumulative << "\n";
-    }
-    out << "sightflow_inference_batch_size_bucket{model=\"" << name << "\",le=\"+Inf\"} "
-        << stats["batches"].get<int64_t>() << "\n"
-        << "sightflow_inference_batch_size_sum{model=\"" << name << "\"} " << stats["items"].get<int64_t>()
-        << "\n"
-        << "sightflow_inference_batch_size_count{model=\"" << name << "\"} "
-        << stats["batches"].get<int64_t>() << "\n";
-  }
-  return out.str();
-}
+      body["models"] = models;
+      send_json(res, body);
+    });
+  });
 
-void InferenceServer::start() {
-  if (!own_server_) return;
-  port_ = listen_in_background(*server_, options_.host, options_.port, thread_);
-}
+  server.Get(kModelPath, [this](const httplib::Request& req, httplib::Response& res) {
+    answer(req, res, [&] {
+      std::string model = req.matches[1];
+      if (req.matches[2].matched && req.matches[2] != "all") service_.check_version(model, req.matches[2]);
+      res.set_content(service_.describe(model).dump(), "application/json");
+    });
+  });
 
-void InferenceServer::stop() {
-  if (!own_server_ || !thread_.joinable()) return;
-  server_->stop();
-  thread_.join();
+  // Management routes read (and drop) any body themselves: TorchServe's commands send none, and a bare
+  // `curl -X POST` carries no Content-Length.
+  server.Post("/models", [this](const httplib::Request& req, httplib::Response& res,
+                                const httplib::ContentReader& reader) {
+    answer(req, res, [&] {
+      if (!read_request_body(req, reader)) return;
+      Registration r;
+      r.model = model_of_url(param(req, "url"));
+      r.name = param(req, "model_name");
+      if (r.model.empty()) r.model = r.name;
+      if (r.name.empty()) r.name = r.model;
+      if (r.model.empty())
+        throw ServiceError(400, "BadRequestException",
+                           "give url=MODEL (a catalog model) and optionally model_name=NAME to serve it as");
+      r.batch_size = query_as<int>(req, "batch_size");
+      r.max_batch_delay_ms = query_as<double>(req, "max_batch_delay");
+      r.instances = query_as<int>(req, "initial_workers");
+      auto settings = service_.register_model(r);
+      send_json(res, {{"status", "Model \"" + r.name + "\" Version: " + kModelVersion + " registered with " +
+                                     std::to_string(settings.instances) + " initial workers"}});
+    });
+  });
+  guarded.add("POST", "/models");
+
+  server.Put(kModelPath, [this](const httplib::Request& req, httplib::Response& res,
+                                const httplib::ContentReader& reader) {
+    answer(req, res, [&] {
+      if (!read_request_body(req, reader)) return;
+      std::string model = req.matches[1];
+      if (req.matches[2].matched) service_.check_version(model, req.matches[2]);
+      int workers = query_as<int>(req, "min_worker").value_or(1);
+      if (auto most = query_as<int>(req, "max_worker"); most && *most < workers)
+        throw ServiceError(400, "BadRequestException", "max_worker must not be below min_worker");
+      service_.scale(model, workers);
+      std::string version = req.matches[2].matched ? ", version: " + std::string(req.matches[2]) : "";
+      send_json(res, {{"status",
+                       "Workers scaled to " + std::to_string(workers) + " for model: " + model + version}});
+    });
+  });
+  guarded.add("PUT", kModelPath);
+
+  server.Delete(kModelPath, [this](const httplib::Request& req, httplib::Response& res,
+                                   const httplib::ContentReader& reader) {
+    answer(req, res, [&] {
+      if (!read_request_body(req, reader)) return;
+      std::string model = req.matches[1];
+      if (req.matches[2].matched) service_.check_version(model, req.matches[2]);
+      service_.unregister(model);
+      send_json(res, {{"status", "Model \"" + model + "\" unregistered"}});
+    });
+  });
+  guarded.add("DELETE", kModelPath);
 }
 
 }  // namespace sf

@@ -1,25 +1,27 @@
 #pragma once
-// `sightflow serve`: the inference API over HTTP (cpp-httplib), following TorchServe's so that its clients
-// work unchanged:
-//   GET  /ping                          {"status": "Healthy"}
-//   POST /predictions/{model}           a raw image -> its result; a JSON array of base64 images or a
-//                                       multipart form -> a list of results in the same order
-//   GET  /models                        {"models": [{"modelName", "modelUrl"}]}
-//   GET  /models/{model}                settings (batchSize, maxBatchDelay, workers) and batch statistics
-//   POST /models?model_name=M&batch_size=B&max_batch_delay=MS&initial_workers=K   (re)register; send a
-//                                       Content-Length (curl -d ''): cpp-httplib 0.11 rejects a POST without
-// A raw image needs Content-Type image/* or application/octet-stream: cpp-httplib caps bodies sent as
-// application/x-www-form-urlencoded (curl's default for --data-binary) at 8 KiB.
-//   GET  /metrics                       Prometheus text: requests by model and status, batch sizes
+// The inference API of `sightflow serve`, routes on the process's web server (cpp-httplib), following
+// TorchServe's inference and management APIs so that its clients and documented curl commands work
+// unchanged:
+//   GET  /ping                                 {"status": "Healthy"}
+//   POST|PUT /predictions/{model}[/{version}]  a raw image (any content type) -> its result; JSON base64
+//                                              images (an array, or an object {"0": ..., "1": ...}) or
+//                                              multipart parts -> a list of results in the same order
+//   GET  /models                               {"models": [{"modelName", "modelUrl"}]} (limit,
+//                                              next_page_token)
+//   GET  /models/{model}[/{version}|/all]      TorchServe's description, plus batch statistics
+//   POST /models?url=M&model_name=N&batch_size=B&max_batch_delay=MS&initial_workers=K   (re)register
+//   PUT  /models/{model}[/{version}]?min_worker=N                                      scale workers
+//   DELETE /models/{model}[/{version}]                                                 unregister
+// The management routes change the server: they are declared guarded (the web server's token).
 // Errors are JSON {"code", "type", "message"} with the status: 400 bad image or parameter, 404 unknown
-// model or path, 413 body too large, 503 queue full (with Retry-After), 500 otherwise.
-#include <map>
+// model or version, 409 a name taken, 413 body or request too large, 503 queue full or no worker (with
+// Retry-After), 500 otherwise.
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
+#include "pipeline/metrics_registry.hpp"
 #include "serve/inference_service.hpp"
+#include "serve/serve_metrics.hpp"
 
 namespace httplib {
 class Server;
@@ -27,41 +29,24 @@ class Server;
 
 namespace sf {
 
-struct ServerOptions {
-  std::string host = "127.0.0.1";
-  int port = 8080;  // 0: any free port (see port())
-  size_t max_body_bytes = 16 << 20;
-  int threads = 64;  // connections served at once (keep-alive clients hold one each)
-};
+class GuardedRoutes;
 
 class InferenceServer {
  public:
-  InferenceServer(InferenceService& service, ServerOptions options);
-  // Adds the inference routes (all but /metrics, which the owner composes with metrics_text()) to a server
-  // owned by someone else (the web server of `sightflow serve`); start() and stop() then do nothing.
-  InferenceServer(InferenceService& service, httplib::Server& shared);
-  ~InferenceServer();
+  // Adds the routes to `server` (owned by the web server) and declares the management ones in `guarded`.
+  InferenceServer(InferenceService& service, httplib::Server& server, GuardedRoutes& guarded);
   InferenceServer(const InferenceServer&) = delete;
   InferenceServer& operator=(const InferenceServer&) = delete;
 
-  // Binds (throws std::runtime_error naming the address when it cannot) and serves on a thread.
-  void start();
-  void stop();
-  int port() const { return port_; }
-  std::string metrics_text() const;  // Prometheus text: requests by model and status, batch sizes
+  // Requests by model and status, their durations, batch sizes: the owner adds it to its registry.
+  std::shared_ptr<const prometheus::Collectable> metrics() const { return metrics_; }
 
  private:
-  void routes(bool standalone);
-  void count(const std::string& model, int status);
+  void prediction_routes(httplib::Server& server);
+  void management_routes(httplib::Server& server, GuardedRoutes& guarded);
 
   InferenceService& service_;
-  ServerOptions options_;
-  std::unique_ptr<httplib::Server> own_server_;
-  httplib::Server* server_ = nullptr;
-  std::thread thread_;
-  int port_ = 0;
-  mutable std::mutex mutex_;
-  std::map<std::pair<std::string, int>, int64_t> requests_;  // (model, status) -> count
+  std::shared_ptr<ServeMetrics> metrics_;
 };
 
 }  // namespace sf

@@ -2,7 +2,8 @@
 // The models behind `sightflow serve`: every catalog (and built-in) model, loaded on first use, each
 // behind one or more dynamic batchers that join concurrent requests into one forward pass (TorchServe's
 // batch_size / max_batch_delay). Models that OpenCV 4.6 runs only with batch 1 are still queued and served
-// in arrival order, by `instances` copies at most.
+// in arrival order, by `instances` copies (TorchServe's workers) at most. A model may also be registered
+// under another name (TorchServe's model_name), scaled, and unregistered.
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -23,14 +24,32 @@ namespace sf {
 class ModelBatcher;
 
 // A request the service refuses; `status` is the HTTP status it maps to (404 unknown model, 503 queue full,
-// 400 bad settings), `type` the TorchServe-style error type.
+// 413 more images than the queue holds, 400 bad settings, 409 a name taken), `type` the TorchServe-style
+// error type.
 using ServiceError = HttpError;
+
+// Every model is served in one version (TorchServe's default for an archive).
+inline constexpr const char* kModelVersion = "1.0";
 
 struct ServingSettings {
   int batch_size = 0;  // 0: the model's max_batch
   double max_batch_delay_ms = 10;
-  int instances = 1;
+  int instances = 1;  // workers; 0: registered, but requests get 503 until scaled up
 };
+
+// POST /models: serve `model` (a catalog or built-in name) as `name`; unset settings come from the
+// catalog's `serving` block.
+struct Registration {
+  std::string name;
+  std::string model;
+  std::optional<int> batch_size;
+  std::optional<double> max_batch_delay_ms;
+  std::optional<int> instances;
+  bool at_startup = false;  // --preload: shown as loadedAtStartup
+};
+
+// The model a TorchServe archive URL or file names ("https://host/x.mar", "store/x.mar", "x"): "x".
+std::string model_of_url(std::string url);
 
 class InferenceService {
  public:
@@ -39,29 +58,42 @@ class InferenceService {
   explicit InferenceService(size_t max_queue = 64);
   ~InferenceService();
 
-  std::vector<std::string> model_names() const;  // what can be served: catalog models, then built-ins
-  // Loads a model with these settings (replacing a loaded one; requests in flight finish on the old one).
-  // Unset fields come from the catalog's `serving` block. Throws ServiceError (404, 400).
-  void register_model(const std::string& name, std::optional<int> batch_size = {},
-                      std::optional<double> max_batch_delay_ms = {}, std::optional<int> instances = {});
+  std::vector<std::string> model_names() const;  // catalog models, built-ins, then names registered over them
+  // Loads a model with these settings (replacing one of that name; requests in flight finish on the old
+  // one) and returns them. Throws ServiceError (404 unknown model, 400 bad setting or name, 409 a name
+  // that is another model's).
+  ServingSettings register_model(const Registration& registration);
+  // Sets the number of workers (0..64) of a model, loading it if needed; the workers it keeps keep their
+  // queues. Throws ServiceError (404, 400).
+  void scale(const std::string& name, int workers);
+  // Unloads a model (a catalog model loads again on its next request; a name registered over another
+  // model is gone). Requests in flight finish. Throws ServiceError (404 when not loaded).
+  void unregister(const std::string& name);
+  // Throws ServiceError 404 unless `name` is served in `version`.
+  void check_version(const std::string& name, const std::string& version) const;
   // Runs the images through the model (loading it with its catalog settings on first use); one output per
-  // image. Blocks until answered. Throws ServiceError (404 unknown, 503 queue full).
+  // image. Blocks until answered. Throws ServiceError (404 unknown, 503 queue full or no worker, 413 more
+  // images than the queue holds).
   std::vector<ModelOutput> predict(const std::string& name, std::span<const cv::Mat> images);
   // The model's task and classes (loads it).
   ModelInfo info(const std::string& name);
-  // TorchServe's describe-model answer for one model: settings, whether loaded, batch statistics.
-  nlohmann::json describe(const std::string& name) const;
+  // TorchServe's describe-model answer for one model: settings, workers, queue, plus whether it is loaded
+  // and its batch statistics.
+  nlohmann::ordered_json describe(const std::string& name) const;
 
  private:
   struct Served;
-  std::shared_ptr<Served> load(const std::string& name, const ServingSettings& settings) const;
+  std::shared_ptr<Served> load(const std::string& model, const ServingSettings& settings) const;
   std::shared_ptr<Served> served(const std::string& name);
-  ServingSettings catalog_settings(const std::string& name) const;
+  std::shared_ptr<Served> loaded(const std::string& name) const;  // nullptr when not loaded
+  bool in_catalog(const std::string& name) const;                 // a catalog or built-in model
+  ServingSettings catalog_settings(const std::string& model) const;
+  ServiceError not_found(const std::string& name) const;
 
   size_t max_queue_;
   ModelCatalog catalog_;
   mutable std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<Served>> models_;
+  std::map<std::string, std::shared_ptr<Served>> models_;  // loaded, by the name they are served under
 };
 
 }  // namespace sf

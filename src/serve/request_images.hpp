@@ -1,10 +1,13 @@
 #pragma once
-// The images of a prediction request: a raw image body (JPEG, PNG, BMP, ...: one image), a JSON array of
-// base64 images (client-side batching: N images, N answers), or multipart/form-data with one image per
-// part. Anything else is a 400 that says what was wrong and with which image.
+// The images of a prediction request: a raw image body (JPEG, PNG, BMP, ...: one image, whatever the
+// content type), JSON base64 images (client-side batching: N images, N answers in order), or
+// multipart/form-data with one image per part. Anything else is a 400 that says what was wrong and with
+// which image.
 #include <opencv2/core/mat.hpp>
 #include <string>
 #include <vector>
+
+#include "http/request_body.hpp"
 
 namespace sf {
 
@@ -13,10 +16,11 @@ struct RequestImages {
   bool batch = false;  // the answer is a list, one result per image
 };
 
-// `parts`: the bodies of the multipart parts when the request is multipart/form-data (else empty).
-// Throws ServiceError (400).
-RequestImages parse_request_images(const std::string& content_type, const std::string& body,
-                                   const std::vector<std::string>& parts);
+// JSON (application/json): an array `["<b64>", ...]`, an object of them in its own order
+// (`{"0": "<b64>", "1": ...}`, TorchServe's client-batching example), or `{"instances": [...]}`; an item
+// may be `{"b64": "..."}`. Several multipart parts answer a list, one part its result alone (as
+// TorchServe does). Throws ServiceError (400).
+RequestImages parse_request_images(const std::string& content_type, const RequestBody& body);
 
 // One image from its encoded bytes (JPEG with libturbojpeg, strictly; other formats with OpenCV).
 // `what` names it in the error ("image 3"). Throws ServiceError (400).

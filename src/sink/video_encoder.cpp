@@ -100,9 +100,16 @@ struct VideoEncoder::Impl {
       if (r < 0) fail("cannot create", path, r);
     }
     Dict mux_opts;
-    // The index (moov) goes to the front so the file plays while it downloads.
-    if (std::strcmp(ofmt->name, "mp4") == 0 || std::strcmp(ofmt->name, "mov") == 0)
-      av_dict_set(&mux_opts.d, "movflags", "+faststart", 0);
+    // Fragmented MP4/MOV: an empty index up front, then self-describing fragments (moof + mdat), one per
+    // key frame and at least one per second of media, each flushed to the file as it is written. A reader
+    // (player, ffprobe) can open the file while the run goes on, up to about a second behind, and a run
+    // that is killed leaves every finished fragment playable; a plain MP4 is unreadable until its index is
+    // written at the end ("moov atom not found").
+    if (std::strcmp(ofmt->name, "mp4") == 0 || std::strcmp(ofmt->name, "mov") == 0) {
+      av_dict_set(&mux_opts.d, "movflags", "+frag_keyframe+empty_moov+default_base_moof", 0);
+      av_dict_set(&mux_opts.d, "frag_duration", "1000000", 0);  // microseconds
+      fmt->flags |= AVFMT_FLAG_FLUSH_PACKETS;
+    }
     r = avformat_write_header(fmt.get(), &mux_opts.d);
     if (r < 0) {
       // Leave no empty file behind that looks like a recording.

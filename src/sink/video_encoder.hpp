@@ -1,8 +1,10 @@
 #pragma once
 // Writes BGR frames into a video file through FFmpeg's libraries (libavformat + libavcodec + libswscale).
 //
-// Codec: libx264 (preset veryfast, crf 23, yuv420p; +faststart for .mp4/.mov) when the build has it and the
-// container accepts it, else FFmpeg's mpeg4. The container comes from the file extension.
+// Codec: libx264 (preset veryfast, crf 23, yuv420p) when the build has it and the container accepts it,
+// else FFmpeg's mpeg4. The container comes from the file extension. MP4 and MOV are written fragmented (a
+// fragment per key frame and at least one per second, flushed as written): they can be read while they
+// are written, and a killed run leaves a playable file up to its last fragment.
 //
 // Timing: frames may come at any spacing (the pipeline writes only the frames it inferred, with their source
 // pts). Containers that store timestamps (mp4, mkv, mov ...) get a codec time base of 1 ms and keep each

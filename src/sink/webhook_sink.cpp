@@ -12,6 +12,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "http/tls.hpp"
 #include "sightflow/metrics.hpp"
 #include "sightflow/sink_options.hpp"
 
@@ -42,7 +43,7 @@ WebhookSink::WebhookSink(WebhookOptions options)
   if (!parent.empty()) std::filesystem::create_directories(parent);
   dead_letter_file_ = std::make_unique<LineFile>(options_.dead_letter_path, LineFile::Mode::Append,
                                                  "webhook dead-letter file");
-  client_ = std::make_unique<httplib::Client>(url_.host, url_.port);
+  client_ = make_http_client(url_, options_.ca_file);
   client_->set_keep_alive(true);
   client_->set_tcp_nodelay(true);  // else Nagle and the receiver's delayed ACK hold each POST ~40 ms
   auto [sec, usec] = split_seconds(options_.timeout_s);
@@ -162,7 +163,8 @@ void WebhookSink::deliver(Pending& item) {
 WebhookSink::Outcome WebhookSink::post(const std::string& body, std::string& error) {
   auto res = client_->Post(url_.path, body, "application/json");
   if (!res) {
-    error = "cannot reach " + options_.url + ": " + describe_http_error(res.error());
+    error = "cannot reach " + options_.url + ": " +
+            describe_request_error(*client_, res.error(), "the webhook's ca_file or --webhook-ca-file");
     return Outcome::Retry;
   }
   int status = res->status;
@@ -234,9 +236,9 @@ void report_webhook_stats(const WebhookStats& w, CounterReport& out) {
 
 WebhookOptions read_webhook_options(const nlohmann::json& options) {
   SinkOptionReader r(options, "url");
-  r.only_keys({"url", "only_changes", "queue", "dead_letter", "timeout", "max_retry_seconds"});
+  r.only_keys({"url", "only_changes", "queue", "dead_letter", "timeout", "max_retry_seconds", "ca_file"});
   WebhookOptions w;
-  w.url = r.required_text("url", "http://HOST[:PORT][/PATH]");
+  w.url = r.required_text("url", "http[s]://HOST[:PORT][/PATH]");
   try {
     parse_http_url(w.url, "URL");
   } catch (const std::invalid_argument& e) {
@@ -248,6 +250,7 @@ WebhookOptions read_webhook_options(const nlohmann::json& options) {
   if (queue < 1 || queue > 1000000) r.fail("queue", "must be in [1, 1000000], got " + std::to_string(queue));
   w.queue_capacity = size_t(queue);
   if (r.has("dead_letter")) w.dead_letter_path = r.required_text("dead_letter", "a file");
+  if (r.has("ca_file")) w.ca_file = r.required_text("ca_file", "a PEM file of certificates to trust");
   w.timeout_s = r.number("timeout", w.timeout_s);
   if (w.timeout_s <= 0 || w.timeout_s > 3600) r.fail("timeout", "must be in (0, 3600] seconds");
   w.max_retry_seconds = r.number("max_retry_seconds", w.max_retry_seconds);

@@ -22,7 +22,7 @@
 #include "sightflow/sink.hpp"
 
 namespace httplib {
-class Client;
+class ClientImpl;
 }
 
 namespace sf {
@@ -40,7 +40,8 @@ struct WebhookStats {
 void report_webhook_stats(const WebhookStats& stats, CounterReport& out);
 
 struct WebhookOptions {
-  std::string url;               // http://HOST[:PORT][/PATH]; https is refused (no TLS in this build)
+  std::string url;               // http[s]://HOST[:PORT][/PATH]
+  std::string ca_file;           // https: PEM certificates to trust ("": the system's CAs)
   bool only_changes = false;     // send a result only when its count differs from the previous one
                                  // of the same (stream, algo); the first one is always sent
   size_t queue_capacity = 1000;  // results waiting; when full the oldest goes to the dead-letter file
@@ -54,7 +55,8 @@ struct WebhookOptions {
 
 class WebhookSink : public Sink {
  public:
-  // Throws std::invalid_argument naming the URL when it is not a usable http:// URL, and
+  // Throws std::invalid_argument naming the URL when it is not a usable http(s):// URL (or the CA file
+  // cannot be read), and
   // std::runtime_error naming the dead-letter file when it cannot be opened.
   explicit WebhookSink(WebhookOptions options);
   ~WebhookSink() override;
@@ -83,7 +85,7 @@ class WebhookSink : public Sink {
 
   WebhookOptions options_;
   HttpUrl url_;
-  std::unique_ptr<httplib::Client> client_;  // sender thread only; keeps the connection alive
+  std::unique_ptr<httplib::ClientImpl> client_;  // sender thread only; keeps the connection alive
   BoundedQueue<Pending> queue_;
   std::map<std::pair<std::string, std::string>, size_t> last_count_;  // only_changes; sink thread only
 

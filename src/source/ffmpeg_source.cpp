@@ -27,6 +27,7 @@ extern "C" {
 #include <thread>
 
 #include "media/ffmpeg_handles.hpp"
+#include "media/image_probe.hpp"
 #include "source/source_util.hpp"
 
 namespace sf::source_detail {
@@ -313,6 +314,15 @@ class FfmpegSource final : public Source {
     ret = avcodec_parameters_to_context(dec.get(), stream->codecpar);
     if (ret < 0) return "bad codec parameters: " + av_error(ret);
     dec->pkt_timebase = stream->time_base;
+    // A stream may declare any size: one over the pixel limit is refused before a frame is allocated, and
+    // the decoder refuses frames that grow past it later.
+    if (dec->width > 0 && dec->height > 0) {
+      if (auto problem = image_size_problem(dec->width, dec->height)) {
+        *fatal = true;
+        return "the video is " + *problem;
+      }
+    }
+    dec->max_pixels = max_image_pixels();
     dec->thread_count = std::max(0, opts_.decode_threads);
     // Frame threading adds one frame of latency per thread: fine for files, not for live video.
     if (is_live()) dec->thread_type = FF_THREAD_SLICE;

@@ -1,4 +1,5 @@
-// Image sources: one file, or a folder of images in name order, decoded with cv::imread.
+// Image sources: one file, or a folder of images in name order, read and decoded by media/image_decode
+// (header checked against the pixel limit first, JPEG strictly).
 #include "source/image_source.hpp"
 
 #include <spdlog/spdlog.h>
@@ -7,11 +8,11 @@
 #include <atomic>
 #include <cmath>
 #include <filesystem>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <system_error>
 #include <vector>
 
+#include "media/image_decode.hpp"
 #include "source/source_util.hpp"
 
 namespace sf::source_detail {
@@ -28,8 +29,11 @@ class ImageSource final : public Source {
       if (!fs::exists(path_, ec)) throw SourceError("cannot open image " + path_ + ": no such file");
       files_.push_back(path_);
       // Decode now so that a corrupt image fails at open time, not on the first read.
-      first_ = load(path_);
-      if (first_.empty()) throw SourceError("cannot read image " + path_ + ": not a decodable image");
+      try {
+        first_ = read_image_file(path_);
+      } catch (const ImageError& e) {
+        throw SourceError("cannot read image " + path_ + ": " + e.what());
+      }
     } else {
       list_folder();
     }
@@ -40,12 +44,10 @@ class ImageSource final : public Source {
     const size_t n = files_.size();
     while (!interrupted_.load()) {
       if (pos_ >= n) {
-        if (!opts_.loop || first_index_ >= n) return std::nullopt;
-        if (pass_frames_ == 0) {
-          // A whole pass gave nothing: looping again would spin forever.
-          if (pass_failures_ > 0) throw SourceError("none of the images in " + path_ + " could be read");
-          return std::nullopt;
-        }
+        // A whole pass gave nothing: an error, not an empty stream (and looping again would spin forever).
+        if (pass_frames_ == 0 && pass_failures_ > 0)
+          throw SourceError("none of the images in " + path_ + " could be read");
+        if (!opts_.loop || first_index_ >= n || pass_frames_ == 0) return std::nullopt;
         ++pass_;
         pass_frames_ = pass_failures_ = 0;
         pos_ = 0;
@@ -66,13 +68,14 @@ class ImageSource final : public Source {
         image = std::move(first_);  // decoded by the constructor
         first_ = cv::Mat();
       } else {
-        image = load(files_[index]);
-      }
-      if (image.empty()) {
-        // One bad file in a folder should not end a long run: skip it, loudly.
-        ++pass_failures_;
-        spdlog::warn("cannot read image {}: skipped", files_[index].string());
-        continue;
+        try {
+          image = read_image_file(files_[index]);
+        } catch (const ImageError& e) {
+          // One bad file in a folder should not end a long run: skip it, loudly.
+          ++pass_failures_;
+          spdlog::warn("cannot read image {}: {}: skipped", files_[index].string(), e.what());
+          continue;
+        }
       }
       ++pass_frames_;
       const cv::Size size =
@@ -113,16 +116,6 @@ class ImageSource final : public Source {
   int64_t reconnects() const override { return 0; }
 
  private:
-  // Empty on failure; imread reports through OpenCV's log and may also throw for odd files.
-  static cv::Mat load(const fs::path& file) {
-    try {
-      return cv::imread(file.string(), cv::IMREAD_COLOR);
-    } catch (const cv::Exception& e) {
-      spdlog::warn("cannot read image {}: {}", file.string(), e.what());
-      return cv::Mat();
-    }
-  }
-
   void list_folder() {
     std::error_code ec;
     fs::directory_iterator it(path_, ec);

@@ -2,8 +2,10 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 
+#include "common/url.hpp"
 #include "sightflow/source.hpp"
 #include "source/source_util.hpp"
 
@@ -65,14 +67,10 @@ std::string default_stream_name(const std::string& uri) {
   std::string name;
   switch (classify_uri(uri)) {
     case SourceKind::Network: {
-      // scheme://[user[:pass]@]host[:port][/path][?query] -> host
-      std::string rest = uri.substr(uri.find("://") + 3);
-      rest = rest.substr(0, rest.find_first_of("/?#"));
-      if (const auto at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
-      if (!rest.empty() && rest.front() == '[') {
-        name = rest.substr(1, rest.find(']') == std::string::npos ? std::string::npos : rest.find(']') - 1);
-      } else {
-        name = rest.substr(0, rest.find(':'));
+      try {
+        name = parse_url(uri).host;
+      } catch (const std::invalid_argument&) {
+        name.clear();  // FFmpeg may still read what libcurl does not; the name is only a default
       }
       if (name.empty()) name = scheme_of(uri);
       break;

@@ -83,28 +83,30 @@ constexpr Prepared kInsertEvent{
 // `samples` may be more than 1: a batch's increments to one bucket are summed before they are sent.
 constexpr Prepared kUpsertRollup{
     "sf_upsert_rollup",
-    "INSERT INTO rollups(stream, algo, label, level, bucket, samples, sum, min, max)"
-    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (stream, algo, label, level, bucket)"
+    "INSERT INTO rollups(stream, algo, label, clock, level, bucket, samples, sum, min, max)"
+    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (stream, algo, label, clock, level, bucket)"
     " DO UPDATE SET samples = rollups.samples + excluded.samples, sum = rollups.sum + excluded.sum,"
     " min = LEAST(rollups.min, excluded.min), max = GREATEST(rollups.max, excluded.max)"};
 constexpr Prepared kUpsertLineRollup{
     "sf_upsert_line_rollup",
-    "INSERT INTO line_rollups(stream, algo, line, level, bucket, samples, crossings_in, crossings_out)"
-    " VALUES($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (stream, algo, line, level, bucket) DO UPDATE SET"
+    "INSERT INTO line_rollups(stream, algo, line, clock, level, bucket, samples, crossings_in, crossings_out)"
+    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (stream, algo, line, clock, level, bucket)"
+    " DO UPDATE SET"
     " samples = line_rollups.samples + excluded.samples,"
     " crossings_in = line_rollups.crossings_in + excluded.crossings_in,"
     " crossings_out = line_rollups.crossings_out + excluded.crossings_out"};
 constexpr Prepared kUpsertZoneRollup{
     "sf_upsert_zone_rollup",
-    "INSERT INTO zone_rollups(stream, algo, zone, level, bucket, samples, sum, min, max)"
-    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (stream, algo, zone, level, bucket)"
+    "INSERT INTO zone_rollups(stream, algo, zone, clock, level, bucket, samples, sum, min, max)"
+    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (stream, algo, zone, clock, level, bucket)"
     " DO UPDATE SET samples = zone_rollups.samples + excluded.samples, sum = zone_rollups.sum + excluded.sum,"
     " min = LEAST(zone_rollups.min, excluded.min), max = GREATEST(zone_rollups.max, excluded.max)"};
 constexpr Prepared kUpsertStream{
     "sf_upsert_stream",
-    "INSERT INTO streams(name, first_ts, last_ts) VALUES($1, $2, $3) ON CONFLICT (name) DO UPDATE SET"
-    " first_ts = LEAST(streams.first_ts, excluded.first_ts),"
-    " last_ts = GREATEST(streams.last_ts, excluded.last_ts)"};
+    "INSERT INTO streams(name, first_ts, last_ts, clock) VALUES($1, $2, $3, $4) ON CONFLICT (name) DO UPDATE"
+    " SET first_ts = LEAST(streams.first_ts, excluded.first_ts),"
+    " last_ts = GREATEST(streams.last_ts, excluded.last_ts), clock = coalesce(excluded.clock, "
+    "streams.clock)"};
 constexpr Prepared kUpsertFrame{
     "sf_upsert_frame",
     "INSERT INTO frames(stream, seq, pts, ts, width, height, archive_path, archive_bytes)"
@@ -379,12 +381,12 @@ size_t PostgresStore::write(const std::vector<Result>& results, const std::vecto
   }
 
   // The batch's roll-up increments summed per bucket (a row may be upserted only once per statement, and
-  // fewer statements are faster), keyed (stream, algo, label, level, bucket) like the table.
+  // fewer statements are faster), keyed (stream, algo, label, clock, level, bucket) like the table.
   struct Sum {
     int64_t samples = 0, sum = 0;
     int64_t min = std::numeric_limits<int64_t>::max(), max = std::numeric_limits<int64_t>::min();
   };
-  using BucketKey = std::tuple<std::string, std::string, std::string, std::string, double>;
+  using BucketKey = std::tuple<std::string, std::string, std::string, std::string, std::string, double>;
   std::map<BucketKey, Sum> rollups;
   std::map<BucketKey, Sum> zone_rollups;  // the same sums over zone occupancy, keyed by zone
   struct Crossings {
@@ -402,17 +404,20 @@ size_t PostgresStore::write(const std::vector<Result>& results, const std::vecto
     double ts = frame_time(*r);
     const auto lines = line_rollup_samples(*r);
     const auto zones = zone_rollup_samples(*r);
-    for (const auto& level : kRollupLevels) {
-      double bucket = bucket_start(ts, level.seconds);
-      for (const auto& s : rollup_samples(*r))
-        add(rollups[{r->stream, r->algo, s.label, level.name, bucket}], s.value);
-      for (const auto& z : zones)
-        add(zone_rollups[{r->stream, r->algo, z.zone, level.name, bucket}], z.count);
-      for (const auto& l : lines) {
-        auto& c = line_rollups[{r->stream, r->algo, l.line, level.name, bucket}];
-        ++c.samples;
-        c.in += l.in;
-        c.out += l.out;
+    const auto counts = rollup_samples(*r);
+    for (const auto& [clock, t] : clock_times(*r)) {
+      for (const auto& level : kRollupLevels) {
+        double bucket = bucket_start(t, level.seconds);
+        for (const auto& s : counts)
+          add(rollups[{r->stream, r->algo, s.label, clock, level.name, bucket}], s.value);
+        for (const auto& z : zones)
+          add(zone_rollups[{r->stream, r->algo, z.zone, clock, level.name, bucket}], z.count);
+        for (const auto& l : lines) {
+          auto& c = line_rollups[{r->stream, r->algo, l.line, clock, level.name, bucket}];
+          ++c.samples;
+          c.in += l.in;
+          c.out += l.out;
+        }
       }
     }
     auto [span, fresh] = streams.try_emplace(r->stream, ts, ts);
@@ -456,11 +461,12 @@ size_t PostgresStore::write(const std::vector<Result>& results, const std::vecto
     }
   }
   for (const auto& [key, sum] : rollups) {
-    const auto& [stream, algo, label, level, bucket] = key;
+    const auto& [stream, algo, label, clock, level, bucket] = key;
     pipeline.send(kUpsertRollup, Params()
                                      .text(stream)
                                      .text(algo)
                                      .text(label)
+                                     .text(clock)
                                      .text(level)
                                      .real(bucket)
                                      .integer(sum.samples)
@@ -469,11 +475,12 @@ size_t PostgresStore::write(const std::vector<Result>& results, const std::vecto
                                      .integer(sum.max));
   }
   for (const auto& [key, c] : line_rollups) {
-    const auto& [stream, algo, line, level, bucket] = key;
+    const auto& [stream, algo, line, clock, level, bucket] = key;
     pipeline.send(kUpsertLineRollup, Params()
                                          .text(stream)
                                          .text(algo)
                                          .text(line)
+                                         .text(clock)
                                          .text(level)
                                          .real(bucket)
                                          .integer(c.samples)
@@ -481,11 +488,12 @@ size_t PostgresStore::write(const std::vector<Result>& results, const std::vecto
                                          .integer(c.out));
   }
   for (const auto& [key, sum] : zone_rollups) {
-    const auto& [stream, algo, zone, level, bucket] = key;
+    const auto& [stream, algo, zone, clock, level, bucket] = key;
     pipeline.send(kUpsertZoneRollup, Params()
                                          .text(stream)
                                          .text(algo)
                                          .text(zone)
+                                         .text(clock)
                                          .text(level)
                                          .real(bucket)
                                          .integer(sum.samples)
@@ -493,8 +501,12 @@ size_t PostgresStore::write(const std::vector<Result>& results, const std::vecto
                                          .integer(sum.min)
                                          .integer(sum.max));
   }
-  for (const auto& [stream, span] : streams)
-    pipeline.send(kUpsertStream, Params().text(stream).real(span.first).real(span.second));
+  for (const auto& [stream, span] : streams) {
+    Params p;
+    p.text(stream).real(span.first).real(span.second);
+    stream_clock().empty() ? p.null() : p.text(stream_clock());
+    pipeline.send(kUpsertStream, p);
+  }
   for (const FrameRecord* f : frame_order) {
     Params p;
     p.text(f->stream).integer(f->seq).real(f->pts).real(f->ts).integer(f->width).integer(f->height);
@@ -645,9 +657,13 @@ void PostgresStore::apply_retention(const RetentionPolicy& policy, double now) {
   }
   for (size_t i = 0; i < std::size(kRollupLevels); ++i) {
     if (policy.rollup_seconds[i] <= 0) continue;
-    for (const char* table : {"rollups", "line_rollups", "zone_rollups"})
-      run(conn, shown_url_, std::string("DELETE FROM ") + table + " WHERE level = $1 AND bucket < $2",
+    for (const char* table : {"rollups", "line_rollups", "zone_rollups"}) {
+      run(conn, shown_url_,
+          std::string("DELETE FROM ") + table + " WHERE clock = 'wall' AND level = $1 AND bucket < $2",
           Params().text(kRollupLevels[i].name).real(now - policy.rollup_seconds[i]));
+      run(conn, shown_url_, media_retention_sql(table, "$1", "$2"),
+          Params().text(kRollupLevels[i].name).real(policy.rollup_seconds[i]));
+    }
   }
   run(conn, shown_url_, "COMMIT");
 }

@@ -13,6 +13,8 @@
 #include <set>
 #include <string_view>
 
+#include "common/base64.hpp"
+
 namespace sf {
 namespace {
 
@@ -208,20 +210,9 @@ nlohmann::json column_value(sqlite3_stmt* stmt, int i) {
   return nullptr;
 }
 
+// A blob as the table, CSV and JSON show it.
 std::string base64(const std::vector<uint8_t>& bytes) {
-  static constexpr char kDigits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  for (size_t i = 0; i < bytes.size(); i += 3) {
-    uint32_t n = uint32_t(bytes[i]) << 16;
-    if (i + 1 < bytes.size()) n |= uint32_t(bytes[i + 1]) << 8;
-    if (i + 2 < bytes.size()) n |= bytes[i + 2];
-    out += kDigits[(n >> 18) & 63];
-    out += kDigits[(n >> 12) & 63];
-    out += i + 1 < bytes.size() ? kDigits[(n >> 6) & 63] : '=';
-    out += i + 2 < bytes.size() ? kDigits[n & 63] : '=';
-  }
-  return out;
+  return base64_encode({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
 }
 
 // A real as SQL tools print it: shortest text that reads back the same, always with a '.' or exponent so

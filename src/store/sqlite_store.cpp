@@ -69,23 +69,27 @@ size_t SqliteStore::write(const std::vector<Result>& results, const std::vector<
       "INSERT INTO events(stream, algo, frame, pts, ts, type, name, track_id, label, direction, dwell)"
       " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   auto upsert_rollup = db_.prepare(
-      "INSERT INTO rollups(stream, algo, label, level, bucket, samples, sum, min, max)"
-      " VALUES(?, ?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT(stream, algo, label, level, bucket) DO UPDATE SET"
+      "INSERT INTO rollups(stream, algo, label, clock, level, bucket, samples, sum, min, max)"
+      " VALUES(?, ?, ?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT(stream, algo, label, clock, level, bucket) DO "
+      "UPDATE SET"
       " samples = samples + 1, sum = sum + excluded.sum, min = min(min, excluded.min),"
       " max = max(max, excluded.max)");
   auto upsert_line_rollup = db_.prepare(
-      "INSERT INTO line_rollups(stream, algo, line, level, bucket, samples, crossings_in, crossings_out)"
-      " VALUES(?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT(stream, algo, line, level, bucket) DO UPDATE SET"
+      "INSERT INTO line_rollups(stream, algo, line, clock, level, bucket, samples, crossings_in, "
+      "crossings_out)"
+      " VALUES(?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT(stream, algo, line, clock, level, bucket) DO UPDATE SET"
       " samples = samples + 1, crossings_in = crossings_in + excluded.crossings_in,"
       " crossings_out = crossings_out + excluded.crossings_out");
   auto upsert_zone_rollup = db_.prepare(
-      "INSERT INTO zone_rollups(stream, algo, zone, level, bucket, samples, sum, min, max)"
-      " VALUES(?, ?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT(stream, algo, zone, level, bucket) DO UPDATE SET"
+      "INSERT INTO zone_rollups(stream, algo, zone, clock, level, bucket, samples, sum, min, max)"
+      " VALUES(?, ?, ?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT(stream, algo, zone, clock, level, bucket) DO UPDATE "
+      "SET"
       " samples = samples + 1, sum = sum + excluded.sum, min = min(min, excluded.min),"
       " max = max(max, excluded.max)");
   auto upsert_stream = db_.prepare(
-      "INSERT INTO streams(name, first_ts, last_ts) VALUES(?, ?, ?) ON CONFLICT(name) DO UPDATE SET"
-      " first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts)");
+      "INSERT INTO streams(name, first_ts, last_ts, clock) VALUES(?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET"
+      " first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts),"
+      " clock = coalesce(excluded.clock, clock)");
   auto upsert_frame = db_.prepare(
       "INSERT INTO frames(stream, seq, pts, ts, width, height, archive_path, archive_bytes)"
       " VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(stream, seq) DO UPDATE SET"
@@ -122,24 +126,33 @@ size_t SqliteStore::write(const std::vector<Result>& results, const std::vector<
         insert_event.bind_null(11);
       insert_event.run();
     }
+    const auto counts = rollup_samples(r);
     const auto lines = line_rollup_samples(r);
     const auto zones = zone_rollup_samples(r);
-    for (const auto& level : kRollupLevels) {
-      double bucket = bucket_start(ts, level.seconds);
-      for (const auto& s : rollup_samples(r)) {
-        upsert_rollup.bind(1, r.stream).bind(2, r.algo).bind(3, s.label).bind(4, level.name).bind(5, bucket);
-        upsert_rollup.bind(6, s.value).bind(7, s.value).bind(8, s.value).run();
-      }
-      for (const auto& l : lines) {
-        upsert_line_rollup.bind(1, r.stream).bind(2, r.algo).bind(3, l.line).bind(4, level.name);
-        upsert_line_rollup.bind(5, bucket).bind(6, l.in).bind(7, l.out).run();
-      }
-      for (const auto& z : zones) {
-        upsert_zone_rollup.bind(1, r.stream).bind(2, r.algo).bind(3, z.zone).bind(4, level.name);
-        upsert_zone_rollup.bind(5, bucket).bind(6, z.count).bind(7, z.count).bind(8, z.count).run();
+    for (const auto& [clock, t] : clock_times(r)) {
+      for (const auto& level : kRollupLevels) {
+        double bucket = bucket_start(t, level.seconds);
+        for (const auto& s : counts) {
+          upsert_rollup.bind(1, r.stream).bind(2, r.algo).bind(3, s.label).bind(4, clock).bind(5, level.name);
+          upsert_rollup.bind(6, bucket).bind(7, s.value).bind(8, s.value).bind(9, s.value).run();
+        }
+        for (const auto& l : lines) {
+          upsert_line_rollup.bind(1, r.stream).bind(2, r.algo).bind(3, l.line).bind(4, clock);
+          upsert_line_rollup.bind(5, level.name).bind(6, bucket).bind(7, l.in).bind(8, l.out).run();
+        }
+        for (const auto& z : zones) {
+          upsert_zone_rollup.bind(1, r.stream).bind(2, r.algo).bind(3, z.zone).bind(4, clock);
+          upsert_zone_rollup.bind(5, level.name).bind(6, bucket).bind(7, z.count).bind(8, z.count);
+          upsert_zone_rollup.bind(9, z.count).run();
+        }
       }
     }
-    upsert_stream.bind(1, r.stream).bind(2, ts).bind(3, ts).run();
+    upsert_stream.bind(1, r.stream).bind(2, ts).bind(3, ts);
+    if (stream_clock().empty())
+      upsert_stream.bind_null(4);
+    else
+      upsert_stream.bind(4, stream_clock());
+    upsert_stream.run();
   }
   for (const auto& f : frames) {
     upsert_frame.bind(1, f.stream).bind(2, f.seq).bind(3, f.pts).bind(4, f.ts).bind(5, f.width);
@@ -248,11 +261,16 @@ void SqliteStore::apply_retention(const RetentionPolicy& policy, double now) {
   }
   for (size_t i = 0; i < std::size(kRollupLevels); ++i) {
     if (policy.rollup_seconds[i] <= 0) continue;
-    for (const char* table : {"rollups", "line_rollups", "zone_rollups"})
-      db_.prepare(std::string("DELETE FROM ") + table + " WHERE level = ? AND bucket < ?")
+    for (const char* table : {"rollups", "line_rollups", "zone_rollups"}) {
+      db_.prepare(std::string("DELETE FROM ") + table + " WHERE clock = 'wall' AND level = ? AND bucket < ?")
           .bind(1, kRollupLevels[i].name)
           .bind(2, now - policy.rollup_seconds[i])
           .run();
+      db_.prepare(media_retention_sql(table, "?1", "?2"))
+          .bind(1, kRollupLevels[i].name)
+          .bind(2, policy.rollup_seconds[i])
+          .run();
+    }
   }
   t.commit();
 }

@@ -14,9 +14,9 @@ double level_seconds(const std::string& level) {
   throw std::invalid_argument("roll-up level must be 1s, 1m or 1h, got '" + level + "'");
 }
 
-// The series' bounds as parameters: buckets from the one holding `from` up to `to`.
-std::vector<nlohmann::json> series_params(const SeriesQuery& q) {
-  return {q.stream, q.algo, q.level, bucket_start(q.from, level_seconds(q.level)), q.to};
+// The series' bounds as parameters: buckets from the one holding `from` up to `to`, on `clock`.
+std::vector<nlohmann::json> series_params(const SeriesQuery& q, const std::string& clock) {
+  return {q.stream, q.algo, q.level, bucket_start(q.from, level_seconds(q.level)), q.to, clock};
 }
 
 constexpr double kEarliest = -std::numeric_limits<double>::max();
@@ -25,6 +25,21 @@ constexpr double kLatest = std::numeric_limits<double>::max();
 std::string text(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : std::string(); }
 
 }  // namespace
+
+void Store::set_stream_clock(std::string clock) {
+  if (!clock.empty() && clock != "wall" && clock != "media")
+    throw std::invalid_argument("a stream's clock must be wall or media, got '" + clock + "'");
+  stream_clock_ = std::move(clock);
+}
+
+std::string Store::resolve_clock(const std::string& stream, const std::string& clock) {
+  if (clock == "wall" || clock == "media") return clock;
+  if (!clock.empty() && clock != "auto")
+    throw std::invalid_argument("clock must be wall, media or auto, got '" + clock + "'");
+  auto rows = select("SELECT clock FROM streams WHERE name = $1", {stream}).rows;
+  if (!rows.empty() && rows[0][0].is_string()) return rows[0][0].get<std::string>();
+  return "wall";
+}
 
 std::vector<std::string> Store::algorithms(const std::string& stream) {
   std::vector<std::string> out;
@@ -35,11 +50,11 @@ std::vector<std::string> Store::algorithms(const std::string& stream) {
 }
 
 std::vector<CountBucket> Store::count_series(const SeriesQuery& q) {
-  auto params = series_params(q);
+  auto params = series_params(q, resolve_clock(q.stream, q.clock));
   params.push_back(q.name.empty() ? std::string("*") : q.name);
   auto rows = select(
       "SELECT bucket, avg, min, max, samples FROM counts WHERE stream = $1 AND algo = $2 AND level = $3"
-      " AND bucket >= $4 AND bucket <= $5 AND label = $6 ORDER BY bucket",
+      " AND bucket >= $4 AND bucket <= $5 AND clock = $6 AND label = $7 ORDER BY bucket",
       params);
   std::vector<CountBucket> out;
   for (const auto& r : rows.rows)
@@ -49,11 +64,11 @@ std::vector<CountBucket> Store::count_series(const SeriesQuery& q) {
 }
 
 std::vector<LineBucket> Store::line_series(const SeriesQuery& q) {
-  auto params = series_params(q);
+  auto params = series_params(q, resolve_clock(q.stream, q.clock));
   params.push_back(q.name);
   auto rows = select(
       "SELECT line, bucket, crossings_in, crossings_out, samples FROM line_rollups WHERE stream = $1 AND"
-      " algo = $2 AND level = $3 AND bucket >= $4 AND bucket <= $5 AND ($6 = '' OR line = $6)"
+      " algo = $2 AND level = $3 AND bucket >= $4 AND bucket <= $5 AND clock = $6 AND ($7 = '' OR line = $7)"
       " ORDER BY line, bucket",
       params);
   std::vector<LineBucket> out;
@@ -64,11 +79,12 @@ std::vector<LineBucket> Store::line_series(const SeriesQuery& q) {
 }
 
 std::vector<ZoneBucket> Store::zone_series(const SeriesQuery& q) {
-  auto params = series_params(q);
+  auto params = series_params(q, resolve_clock(q.stream, q.clock));
   params.push_back(q.name);
   auto rows = select(
       "SELECT zone, bucket, sum, min, max, samples FROM zone_rollups WHERE stream = $1 AND algo = $2 AND"
-      " level = $3 AND bucket >= $4 AND bucket <= $5 AND ($6 = '' OR zone = $6) ORDER BY zone, bucket",
+      " level = $3 AND bucket >= $4 AND bucket <= $5 AND clock = $6 AND ($7 = '' OR zone = $7)"
+      " ORDER BY zone, bucket",
       params);
   std::vector<ZoneBucket> out;
   for (const auto& r : rows.rows) {

@@ -34,6 +34,7 @@ class StoreSink : public Sink {
         queue_(options_.archive_dir.empty() ? options_.queue_capacity
                                             : std::min<size_t>(options_.queue_capacity, 64),
                OverflowPolicy::Block) {
+    if (!options_.stream_clock.empty()) store_->set_stream_clock(options_.stream_clock);
     if (!options_.archive_dir.empty()) {
       archive_.emplace(options_.archive_dir, options_.archive);
       // After a crash: files no row names are deleted, rows whose file is gone lose their path.

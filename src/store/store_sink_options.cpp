@@ -26,7 +26,8 @@ StoreSinkConfig read_store_sink_options(const nlohmann::json& options) {
     a.keep_every = int(archive.integer("keep_every", a.keep_every));
     a.annotated = archive.boolean("annotated", a.annotated);
     a.max_age_s = archive.number("max_age", a.max_age_s);
-    a.max_bytes = int64_t(archive.number("max_mb", 0) * 1e6);
+    a.max_bytes = int64_t(archive.number("max_mb", double(a.max_bytes) / 1e6) * 1e6);
+    if (a.max_bytes < 0) archive.fail("max_mb", "must not be negative (0: no limit)");
     a.quality = int(archive.integer("quality", a.quality));
     if (a.keep_every < 0) archive.fail("keep_every", "must not be negative");
     if (a.quality < 1 || a.quality > 100) archive.fail("quality", "must be 1..100");

@@ -40,8 +40,12 @@ std::string newest_id(RedisConnection& redis, const std::string& key, std::vecto
 
 }  // namespace
 
-RedisFeed::RedisFeed(RedisEndpoint endpoint, LiveView& live, double discover_interval_s)
-    : endpoint_(std::move(endpoint)), live_(live), discover_interval_s_(discover_interval_s) {
+RedisFeed::RedisFeed(RedisEndpoint endpoint, LiveView& live, double discover_interval_s,
+                     FrameDecodeOptions decode)
+    : endpoint_(std::move(endpoint)),
+      live_(live),
+      discover_interval_s_(discover_interval_s),
+      decode_(std::move(decode)) {
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -50,7 +54,7 @@ RedisFeed::~RedisFeed() {
   thread_.join();
 }
 
-void RedisFeed::add_metrics(PrometheusText& out) const {
+void RedisFeed::add_metrics(MetricFamilies& out) const {
   std::lock_guard lock(mutex_);
   for (const auto& [name, stats] : stream_stats_) add_bus_stream_metrics(out, stats);
 }
@@ -75,7 +79,7 @@ void RedisFeed::loop() {
             cursors[results_key(name)] = newest_id(redis, results_key(name), nullptr);
             try {
               if (!newest.empty())
-                live_.publish_frame(name, decode_frame_message(name, newest.front()).image);
+                live_.publish_frame(name, decode_frame_message(name, newest.front(), decode_).image);
             } catch (const std::exception& e) {
               spdlog::warn("web: {} entry {}: {}", frames_key(name), newest.front().id, e.what());
             }
@@ -101,7 +105,7 @@ void RedisFeed::loop() {
             // Only the newest frame matters to a viewer; older ones in the batch are skipped undecoded.
             auto name = key.substr(kFramesPrefix.size());
             try {
-              live_.publish_frame(name, decode_frame_message(name, entries.back()).image);
+              live_.publish_frame(name, decode_frame_message(name, entries.back(), decode_).image);
               frames_ += int64_t(entries.size());
             } catch (const std::exception& e) {
               spdlog::warn("web: {} entry {}: {}", key, entries.back().id, e.what());

@@ -10,22 +10,25 @@
 #include <string>
 #include <thread>
 
+#include "bus/frame_message.hpp"
 #include "bus/redis_url.hpp"
-#include "pipeline/prometheus_text.hpp"
+#include "pipeline/metric_families.hpp"
 #include "web/live_view.hpp"
 
 namespace sf {
 
 class RedisFeed {
  public:
-  // Starts following at once on its own thread (a server that is not there yet is waited for).
-  RedisFeed(RedisEndpoint endpoint, LiveView& live, double discover_interval_s = 2.0);
+  // Starts following at once on its own thread (a server that is not there yet is waited for). Frames sent
+  // by path are shown only from `decode.spill_dir` (none by default).
+  RedisFeed(RedisEndpoint endpoint, LiveView& live, double discover_interval_s = 2.0,
+            FrameDecodeOptions decode = {});
   ~RedisFeed();  // stops and joins
   RedisFeed(const RedisFeed&) = delete;
   RedisFeed& operator=(const RedisFeed&) = delete;
 
   // The followed streams' bus state (length, groups, lag, dead letters) as of the last discovery.
-  void add_metrics(PrometheusText& out) const;
+  void add_metrics(MetricFamilies& out) const;
   int64_t frames_read() const { return frames_; }
   int64_t results_read() const { return results_; }
 
@@ -34,6 +37,7 @@ class RedisFeed {
   RedisEndpoint endpoint_;
   LiveView& live_;
   double discover_interval_s_;
+  FrameDecodeOptions decode_;
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> frames_{0}, results_{0};
   mutable std::mutex mutex_;

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "http/http_json.hpp"
+#include "pipeline/pipeline_metrics.hpp"
 #include "sightflow/source.hpp"
 
 namespace sf {
@@ -42,6 +43,13 @@ StreamStartRequest parse_stream_request(const nlohmann::json& body) {
   nlohmann::json algorithm = nlohmann::json::object();
   for (const auto& [key, value] : body.items())
     if (!stream_fields.count(key)) algorithm[key] = value;
+  // A request must not make the server open files: profiles come from the server's own configuration. A
+  // profile stage loads its file as soon as it is read, so it is refused before (its error would tell
+  // whether a path exists, and a device would block the request).
+  if (const auto stages = algorithm.find("stages"); stages != algorithm.end() && stages->is_array())
+    for (const auto& stage : *stages)
+      if (stage == "profile" || (stage.is_object() && stage.value("type", nlohmann::json()) == "profile"))
+        throw bad_request("a camera profile cannot be given in a request (it names a server file)");
   StreamStartRequest r;
   r.name = field<std::string>(body, "name", "");
   r.source = field<std::string>(body, "source", "");
@@ -59,7 +67,6 @@ StreamStartRequest parse_stream_request(const nlohmann::json& body) {
     throw bad_request(e.what());
   }
   if (!r.algorithm.streams.empty()) throw bad_request("field 'streams' has no meaning here");
-  // A request must not make the server open files: profiles come from the server's own configuration.
   bool opens_file =
       !r.algorithm.profile.empty() || std::any_of(r.algorithm.stages.begin(), r.algorithm.stages.end(),
                                                   [](const StageSpec& s) { return s.type == "profile"; });
@@ -264,13 +271,12 @@ nlohmann::ordered_json StreamController::describe_locked(const std::string& name
   return s;
 }
 
-void StreamController::add_metrics(PrometheusText& out) const {
+void StreamController::add_metrics(MetricFamilies& out) const {
   std::lock_guard lock(mutex_);
   std::set<Pipeline*> seen;
-  double now = steady_now();
   for (const auto& [name, entry] : entries_)
     if (entry.pipeline && seen.insert(entry.pipeline).second)
-      add_pipeline_metrics(out, entry.pipeline->metrics(), now, {{"pipeline", name}});
+      add_pipeline_metrics(out, entry.pipeline->metrics(), {{"pipeline", name}});
 }
 
 nlohmann::json StreamController::metrics_json() const {

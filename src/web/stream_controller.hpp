@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "pipeline/prometheus_text.hpp"
+#include "pipeline/metric_families.hpp"
 #include "sightflow/config.hpp"
 #include "sightflow/pipeline.hpp"
 #include "web/live_view.hpp"
@@ -57,7 +57,7 @@ class StreamController {
   nlohmann::ordered_json list() const;
   nlohmann::ordered_json describe(const std::string& name) const;
   // Every pipeline's metrics, as Prometheus families and as JSON (name -> Metrics::to_json).
-  void add_metrics(PrometheusText& out) const;
+  void add_metrics(MetricFamilies& out) const;
   nlohmann::json metrics_json() const;
 
  private:

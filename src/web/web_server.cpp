@@ -1,24 +1,25 @@
 #include "web/web_server.hpp"
 
 #include <httplib.h>
+#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <map>
 
 #include "http/http_json.hpp"
 #include "http/listen.hpp"
-#include "pipeline/prometheus_text.hpp"
 #include "web/web_assets.hpp"
+#include "web/web_metrics.hpp"
 
 namespace sf {
 
 namespace {
 
 constexpr const char* kBoundary = "sightflowframe";
+constexpr double kWholeTimeline = 1e12;  // seconds: a media series' bounds when none are given
 
 // The roll-up level a `step` names, in seconds; 400 for anything else.
 double step_seconds(const std::string& step) {
@@ -31,7 +32,8 @@ std::string param(const httplib::Request& req, const char* name, const std::stri
   return req.has_param(name) ? req.get_param_value(name) : fallback;
 }
 
-// A series' question from ?stream=&algo=&from=&to=&step= (the last 300 s in 1 s buckets by default).
+// A series' question from ?stream=&algo=&from=&to=&step=&clock= (1 s buckets by default; bounds not given
+// are NaN until WebServer::settle_clock knows the clock).
 SeriesQuery series_query(const httplib::Request& req, const char* name_param) {
   if (!req.has_param("stream")) throw HttpError(400, "BadRequestException", "give stream=NAME");
   SeriesQuery q;
@@ -39,9 +41,11 @@ SeriesQuery series_query(const httplib::Request& req, const char* name_param) {
   q.algo = param(req, "algo");
   q.level = param(req, "step", "1s");
   step_seconds(q.level);
-  q.to = query_number(req, "to").value_or(unix_now());
-  q.from = query_number(req, "from").value_or(q.to - 300);
-  if (!(q.from <= q.to)) throw HttpError(400, "BadRequestException", "from must not be after to");
+  q.clock = param(req, "clock", "auto");
+  if (q.clock != "auto" && q.clock != "wall" && q.clock != "media")
+    throw HttpError(400, "BadRequestException", "clock must be wall, media or auto, got '" + q.clock + "'");
+  q.to = query_number(req, "to").value_or(std::nan(""));
+  q.from = query_number(req, "from").value_or(std::nan(""));
   q.name = param(req, name_param);
   return q;
 }
@@ -51,17 +55,17 @@ std::string frame_url(const std::string& stream, int64_t seq) {
 }
 
 bool same_token(const std::string& given, const std::string& expected) {
-  if (expected.empty() || given.size() != expected.size()) return false;
-  // Every byte is compared whatever the first difference, so the time taken does not reveal the token.
-  unsigned char diff = 0;
-  for (size_t i = 0; i < given.size(); ++i) diff |= static_cast<unsigned char>(given[i] ^ expected[i]);
-  return diff == 0;
+  // OpenSSL's compare takes the same time wherever the first difference is, so timing does not reveal the
+  // token.
+  return !expected.empty() && given.size() == expected.size() &&
+         CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
 }
 
 bool changes_state(const httplib::Request& req) {
-  if (req.method == "DELETE" || req.method == "PUT" || req.method == "PATCH") return true;
-  // Predictions are reads of a model; registering a model or starting a stream changes the server.
-  return req.method == "POST" && req.path.rfind("/predictions/", 0) != 0;
+  // Predictions (POST, or PUT as `curl -T` sends them) are reads of a model; registering a model or
+  // starting a stream changes the server.
+  if (req.path.rfind("/predictions/", 0) == 0) return false;
+  return req.method == "POST" || req.method == "PUT" || req.method == "PATCH" || req.method == "DELETE";
 }
 
 // Runs a route's body, turning HttpError and other exceptions into JSON errors.
@@ -93,7 +97,12 @@ WebServer::WebServer(WebOptions options, LiveView& live, StreamController& strea
     : options_(std::move(options)),
       live_(live),
       streams_(streams),
-      server_(std::make_unique<httplib::Server>()) {
+      server_(make_http_server(options_.tls)),
+      figures_(std::make_shared<FamilySource>([this](MetricFamilies& out) {
+        streams_.add_metrics(out);
+        add_live_view_metrics(out, live_);
+      })) {
+  metrics_.add(figures_);
   check_listen_security(options_.host, options_.token);
   if (options_.video_fps <= 0) throw std::invalid_argument("--video-fps must be above 0");
   if (!options_.db.empty()) store_ = open_store(options_.db);
@@ -101,14 +110,13 @@ WebServer::WebServer(WebOptions options, LiveView& live, StreamController& strea
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
   server_->set_payload_max_length(options_.max_body_bytes);
   server_->set_tcp_nodelay(true);
+  // cpp-httplib closes a kept-alive connection after 5 requests by default; a camera client sends
+  // thousands, each new connection costing a handshake.
+  server_->set_keep_alive_max_count(100000);
   routes();
 }
 
 WebServer::~WebServer() { stop(); }
-
-void WebServer::add_metrics_text(std::function<std::string()> render) {
-  extra_metrics_.push_back(std::move(render));
-}
 
 void WebServer::start() { port_ = listen_in_background(*server_, options_.host, options_.port, thread_); }
 
@@ -119,7 +127,9 @@ void WebServer::stop() {
   thread_.join();
 }
 
-std::string WebServer::url() const { return "http://" + options_.host + ":" + std::to_string(port_); }
+std::string WebServer::url() const {
+  return (options_.tls.enabled() ? "https://" : "http://") + options_.host + ":" + std::to_string(port_);
+}
 
 template <typename Read>
 auto WebServer::read_store(Read&& read) {
@@ -131,6 +141,11 @@ void WebServer::routes() {
   auto& s = *server_;
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (!changes_state(req)) return httplib::Server::HandlerResponse::Unhandled;
+    // Not found before unauthorized; a state-changing route that was not declared is never reached.
+    if (!guarded_.matches(req.method, req.path)) {
+      send_error(res, 404, "ResourceNotFoundException", "no such endpoint: " + req.method + " " + req.path);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     auto header = req.get_header_value("Authorization");
     const std::string bearer = "Bearer ";
     std::string given = header.rfind(bearer, 0) == 0 ? header.substr(bearer.size()) : "";
@@ -152,10 +167,10 @@ void WebServer::routes() {
   api_routes();
   frame_routes();
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics_text(), "text/plain; version=0.0.4");
+    answer(res, [&] { res.set_content(metrics_.text(), "text/plain; version=0.0.4"); });
   });
   set_json_error_handler(s, [](int status) -> std::string {
-    return status == 404   ? "NotFound"
+    return status == 404   ? "ResourceNotFoundException"
            : status == 413 ? "RequestEntityTooLargeException"
                            : "BadRequestException";
   });
@@ -248,6 +263,7 @@ void WebServer::api_routes() {
       send_json(res, streams_.start(parse_stream_request(body)), 201);
     });
   });
+  guarded_.add("POST", "/api/streams");
   s.Delete(R"(/api/streams/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
     answer(res, [&] {
       std::string stream = req.matches[1];
@@ -255,6 +271,7 @@ void WebServer::api_routes() {
       send_json(res, {{"name", stream}, {"state", "stopping"}});
     });
   });
+  guarded_.add("DELETE", R"(/api/streams/([^/]+))");
   s.Get("/api/counts", [this](const httplib::Request& req, httplib::Response& res) {
     answer(res, [&] { send_json(res, counts(series_query(req, "label"))); });
   });
@@ -299,7 +316,24 @@ std::string WebServer::default_algorithm(const std::string& stream, const std::v
   return stored.empty() ? "" : stored.front();
 }
 
+void WebServer::settle_clock(SeriesQuery& q) {
+  if (store_)
+    q.clock = read_store([&](Store& store) { return store.resolve_clock(q.stream, q.clock); });
+  else if (q.clock == "auto")
+    q.clock = "wall";  // the memory keeps capture times only
+  if (q.clock == "wall") {
+    if (std::isnan(q.to)) q.to = unix_now();
+    if (std::isnan(q.from)) q.from = q.to - 300;
+  } else {
+    // Media seconds from the stream's start: the whole timeline (a media time is never this large).
+    if (std::isnan(q.to)) q.to = kWholeTimeline;
+    if (std::isnan(q.from)) q.from = std::min(-kWholeTimeline, q.to);
+  }
+  if (!(q.from <= q.to)) throw HttpError(400, "BadRequestException", "from must not be after to");
+}
+
 nlohmann::ordered_json WebServer::counts(SeriesQuery q) {
+  settle_clock(q);
   const double step_s = step_seconds(q.level);
   if (q.name.empty()) q.name = "*";
   if (q.algo.empty()) q.algo = default_algorithm(q.stream, live_.history().algorithms(q.stream));
@@ -309,17 +343,18 @@ nlohmann::ordered_json WebServer::counts(SeriesQuery q) {
     buckets = read_store([&](Store& store) { return store.count_series(q); });
     if (!buckets.empty()) source = "store";
   }
-  if (buckets.empty())
+  if (buckets.empty() && q.clock == "wall")
     for (const auto& p : live_.history().points(q.stream, q.algo, q.name, q.from, q.to, step_s))
       buckets.push_back({p.t, p.avg, p.min, p.max, p.samples});
   nlohmann::ordered_json points = nlohmann::ordered_json::array();
   for (const auto& b : buckets)
     points.push_back({{"t", b.t}, {"avg", b.avg}, {"min", b.min}, {"max", b.max}, {"samples", b.samples}});
-  return {{"stream", q.stream}, {"algo", q.algo},   {"label", q.name},
-          {"step", q.level},    {"source", source}, {"points", points}};
+  return {{"stream", q.stream}, {"algo", q.algo},   {"label", q.name}, {"step", q.level},
+          {"clock", q.clock},   {"source", source}, {"points", points}};
 }
 
 nlohmann::ordered_json WebServer::line_series(SeriesQuery q) {
+  settle_clock(q);
   const double step_s = step_seconds(q.level);
   if (q.algo.empty()) q.algo = default_algorithm(q.stream, live_.analytics_history().algorithms(q.stream));
   std::vector<LineBucket> buckets;
@@ -328,17 +363,19 @@ nlohmann::ordered_json WebServer::line_series(SeriesQuery q) {
     buckets = read_store([&](Store& store) { return store.line_series(q); });
     if (!buckets.empty()) source = "store";
   }
-  if (buckets.empty()) buckets = live_.analytics_history().lines(q, step_s);
+  if (buckets.empty() && q.clock == "wall") buckets = live_.analytics_history().lines(q, step_s);
   nlohmann::ordered_json lines = nlohmann::ordered_json::object();
   for (const auto& b : buckets) {
     auto& points = lines[b.line];
     if (points.is_null()) points = nlohmann::ordered_json::array();
     points.push_back({{"t", b.t}, {"in", b.in}, {"out", b.out}, {"samples", b.samples}});
   }
-  return {{"stream", q.stream}, {"algo", q.algo}, {"step", q.level}, {"source", source}, {"lines", lines}};
+  return {{"stream", q.stream}, {"algo", q.algo},   {"step", q.level},
+          {"clock", q.clock},   {"source", source}, {"lines", lines}};
 }
 
 nlohmann::ordered_json WebServer::zone_series(SeriesQuery q) {
+  settle_clock(q);
   const double step_s = step_seconds(q.level);
   if (q.algo.empty()) q.algo = default_algorithm(q.stream, live_.analytics_history().algorithms(q.stream));
   std::vector<ZoneBucket> buckets;
@@ -347,14 +384,15 @@ nlohmann::ordered_json WebServer::zone_series(SeriesQuery q) {
     buckets = read_store([&](Store& store) { return store.zone_series(q); });
     if (!buckets.empty()) source = "store";
   }
-  if (buckets.empty()) buckets = live_.analytics_history().zones(q, step_s);
+  if (buckets.empty() && q.clock == "wall") buckets = live_.analytics_history().zones(q, step_s);
   nlohmann::ordered_json zones = nlohmann::ordered_json::object();
   for (const auto& b : buckets) {
     auto& points = zones[b.zone];
     if (points.is_null()) points = nlohmann::ordered_json::array();
     points.push_back({{"t", b.t}, {"avg", b.avg}, {"min", b.min}, {"max", b.max}, {"samples", b.samples}});
   }
-  return {{"stream", q.stream}, {"algo", q.algo}, {"step", q.level}, {"source", source}, {"zones", zones}};
+  return {{"stream", q.stream}, {"algo", q.algo},   {"step", q.level},
+          {"clock", q.clock},   {"source", source}, {"zones", zones}};
 }
 
 nlohmann::ordered_json WebServer::events(const EventQuery& q) {
@@ -427,54 +465,6 @@ void WebServer::frame_routes() {
       res.set_content(bytes, "image/jpeg");
     });
   });
-}
-
-std::string WebServer::metrics_text() {
-  PrometheusText text;
-  streams_.add_metrics(text);
-  for (const auto& stream : live_.streams())
-    text.gauge("sightflow_video_viewers", "MJPEG viewers watching the stream.", {{"stream", stream}},
-               live_.viewers(stream));
-  for (const auto& stream : live_.streams())
-    for (const auto& algo : live_.history().algorithms(stream)) {
-      int count = live_.latest_count(stream, algo);
-      if (count >= 0)
-        text.gauge("sightflow_latest_detections", "Detections in the newest result (people counted now).",
-                   {{"stream", stream}, {"algo", algo}}, count);
-    }
-  add_counting_metrics(text);
-  std::string out = text.str();
-  for (const auto& render : extra_metrics_) {
-    try {
-      out += render();
-    } catch (const std::exception& e) {
-      spdlog::warn("web: a metrics source failed: {}", e.what());
-    }
-  }
-  return out;
-}
-
-void WebServer::add_counting_metrics(PrometheusText& text) {
-  // From the totals in each algorithm's newest result: the stages count from the stream's start, so the
-  // crossings only grow (a restarted stream starts again at 0, which Prometheus reads as a reset).
-  for (const auto& stream : live_.streams()) {
-    std::map<std::pair<std::string, std::string>, int64_t> crossings;  // (line, direction)
-    std::map<std::string, int64_t> occupancy;
-    for (const auto& result : live_.latest_results(stream)) {
-      if (auto lines = result.find("lines"); lines != result.end() && lines->is_object())
-        for (const auto& [line, totals] : lines->items())
-          for (const char* direction : {"in", "out"})
-            crossings[{line, direction}] += totals.value(direction, int64_t(0));
-      if (auto zones = result.find("zones"); zones != result.end() && zones->is_object())
-        for (const auto& [zone, z] : zones->items()) occupancy[zone] += z.value("count", int64_t(0));
-    }
-    for (const auto& [key, count] : crossings)
-      text.counter("sightflow_line_crossings_total", "Tracks that crossed the line, per direction.",
-                   {{"stream", stream}, {"line", key.first}, {"direction", key.second}}, double(count));
-    for (const auto& [zone, count] : occupancy)
-      text.gauge("sightflow_zone_occupancy", "Tracks counted inside the zone in the newest result.",
-                 {{"stream", stream}, {"zone", zone}}, double(count));
-  }
 }
 
 }  // namespace sf

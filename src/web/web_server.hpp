@@ -5,13 +5,15 @@
 // Threads: cpp-httplib serves each connection on a pool thread; an MJPEG viewer holds one for as long as
 // it watches, so the pool is sized for viewers plus API calls. Nothing here runs on the inference path:
 // the live view only keeps references, and frames are drawn and encoded on viewers' threads.
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "http/guarded_routes.hpp"
+#include "http/tls.hpp"
+#include "pipeline/metrics_registry.hpp"
 #include "sightflow/store.hpp"
 #include "web/live_view.hpp"
 #include "web/stream_controller.hpp"
@@ -22,8 +24,6 @@ class Server;
 
 namespace sf {
 
-class PrometheusText;
-
 struct WebOptions {
   std::string host = "127.0.0.1";
   int port = 8090;          // 0: any free port (see port())
@@ -33,6 +33,7 @@ struct WebOptions {
   std::string db;           // results store for counts, events and archived frames ("" none)
   std::string archive_dir;  // where archived frames are (the store holds paths relative to it)
   size_t max_body_bytes = 16 << 20;
+  TlsFiles tls;  // certificate and key: serve https
 };
 
 // Throws std::invalid_argument when `host` is not a loopback address and `token` is empty.
@@ -48,9 +49,11 @@ class WebServer {
   WebServer& operator=(const WebServer&) = delete;
 
   httplib::Server& http() { return *server_; }
-  // More Prometheus text appended to /metrics (the inference API's, the bus's); its metric names must not
-  // clash with the engine's.
-  void add_metrics_text(std::function<std::string()> render);
+  // Routes others add to http() that change the server declare themselves here to get the token check.
+  GuardedRoutes& guarded_routes() { return guarded_; }
+  // The process's registry behind /metrics, holding the pipelines' and the live view's figures; the
+  // inference API and the bus add theirs.
+  MetricsRegistry& metrics() { return metrics_; }
 
   void start();  // binds (throws std::runtime_error naming the address) and serves on a thread
   void stop();   // closes viewers' streams and the listener; idempotent
@@ -63,11 +66,12 @@ class WebServer {
   void video_route();
   void api_routes();
   void frame_routes();
-  std::string metrics_text();
-  void add_counting_metrics(PrometheusText& text);
   // The algorithm a series shows when the request names none: the first the live view has, else the store's.
   std::string default_algorithm(const std::string& stream, const std::vector<std::string>& live);
   // Series from the store's roll-ups when it has points, else from the live view's memory.
+  // Settles a series' clock ("auto": the stream's, from the store; "wall" without one) and, where the
+  // request gave none, its bounds: the last 300 s of wall time, or the whole media timeline.
+  void settle_clock(SeriesQuery& query);
   nlohmann::ordered_json counts(SeriesQuery query);
   nlohmann::ordered_json line_series(SeriesQuery query);
   nlohmann::ordered_json zone_series(SeriesQuery query);
@@ -79,9 +83,11 @@ class WebServer {
   LiveView& live_;
   StreamController& streams_;
   std::unique_ptr<httplib::Server> server_;
+  GuardedRoutes guarded_;
   std::unique_ptr<Store> store_;
   std::mutex store_mutex_;
-  std::vector<std::function<std::string()>> extra_metrics_;
+  MetricsRegistry metrics_;
+  std::shared_ptr<FamilySource> figures_;  // the pipelines' and the live view's
   std::thread thread_;
   int port_ = 0;
 };

@@ -318,6 +318,7 @@ ModelCatalog ModelCatalog::parse(const std::string& yaml_text, const std::string
     throw CatalogError(origin + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
   }
   Reader r(origin);
+  r.check_document(root);
   if (!root.IsMap()) throw CatalogError(origin + ": expected a mapping with the key models");
   r.only_keys(root, "", {"models"});
   const YAML::Node models = root["models"];

@@ -505,8 +505,10 @@ class StreamCard {
   async refreshCounts() {
     if (!this.algorithm) return;
     const from = Math.floor(Date.now() / 1000) - CHART_WINDOW_S;
-    const query = new URLSearchParams({ stream: this.name, algo: this.algorithm, step: '1s', from: String(from) });
-    const lines = new URLSearchParams({ stream: this.name, algo: this.algorithm, step: '1s', from: String(from) });
+    // The last minutes as they happened: capture time, whatever the stream's own clock.
+    const series = { stream: this.name, algo: this.algorithm, step: '1s', from: String(from), clock: 'wall' };
+    const query = new URLSearchParams(series);
+    const lines = new URLSearchParams(series);
     const events = new URLSearchParams({ stream: this.name, limit: String(MAX_EVENTS) });
     try {
       const [counts, crossings, recent] = await Promise.all([
