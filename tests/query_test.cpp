@@ -305,5 +305,55 @@ TEST_F(QueryTest, CliRefusesAnInsertOnStderr) {
   EXPECT_EQ(c.text("SELECT count(*) FROM results"), "5");
 }
 
+// A recursive CTE that never ends yields no row to count: only a time limit stops it (--timeout, 5 s by
+// default). The wait is bounded; before the limit the query ran until killed.
+TEST_F(QueryTest, CliStopsARunawayQueryAtTheTimeout) {
+  auto out = dir_ / "stdout.txt", err = dir_ / "stderr.txt";
+  test::ChildProcess child(
+      {test::sightflow_bin(), "query", "--db", db_,
+       "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c", "--timeout",
+       "1"},
+      out.string(), err.string());
+  EXPECT_EQ(child.wait_exit(60), 1);
+  EXPECT_TRUE(test::read_file(out).empty()) << test::read_file(out).size() << " bytes on stdout";
+  EXPECT_NE(test::read_file(err).find("sightflow: error: query stopped after 1 s (--timeout"),
+            std::string::npos)
+      << test::read_file(err);
+}
+
+TEST_F(QueryTest, CliStopsARunawayQueryAtTheDefaultTimeout) {
+  auto out = dir_ / "stdout.txt", err = dir_ / "stderr.txt";
+  test::ChildProcess child(
+      {test::sightflow_bin(), "query", "--db", db_,
+       "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT max(x) FROM c"},
+      out.string(), err.string());
+  EXPECT_EQ(child.wait_exit(60), 1);
+  EXPECT_NE(test::read_file(err).find("sightflow: error: query stopped after 5 s"), std::string::npos)
+      << test::read_file(err);
+}
+
+// Every row is held until printed: a result past --max-rows (100000 by default) is an error, not a
+// process that fills memory.
+TEST_F(QueryTest, CliStopsAtTheRowLimit) {
+  auto out = dir_ / "stdout.txt", err = dir_ / "stderr.txt";
+  test::ChildProcess child(
+      {test::sightflow_bin(), "query", "--db", db_,
+       "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000) SELECT x FROM c"},
+      out.string(), err.string());
+  EXPECT_EQ(child.wait_exit(60), 1);
+  EXPECT_TRUE(test::read_file(out).empty()) << test::read_file(out).size() << " bytes on stdout";
+  EXPECT_NE(test::read_file(err).find("sightflow: error: query stopped: more than 100000 rows (--max-rows"),
+            std::string::npos)
+      << test::read_file(err);
+  // Within the limit, every row arrives.
+  EXPECT_EQ(
+      run_read_only_query(db_,
+                          "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10) "
+                          "SELECT x FROM c",
+                          5000, QueryLimits{5, 10})
+          .rows.size(),
+      10u);
+}
+
 }  // namespace
 }  // namespace sf

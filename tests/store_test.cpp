@@ -732,5 +732,34 @@ TEST(PostgresQuery, ReadsAndRefusesEveryWrite) {
   EXPECT_GT(postgres_read_only_query(backend->url(), "SELECT count(*) FROM detections").rows.at(0).at(0), 0);
 }
 
+// `sightflow query` on PostgreSQL: the server stops a statement past --timeout (statement_timeout, 5 s by
+// default), and a result past --max-rows is cancelled rather than read into memory. Waits are bounded:
+// before the limits, pg_sleep(60) simply ran for a minute.
+TEST(PostgresQuery, CliStopsRunawayQueriesAtTheLimits) {
+  test::TempDir dir;
+  auto backend = test::make_store_backend("postgres", dir.path());
+  open_store(backend->url());  // the schema
+  std::string out;
+  EXPECT_EQ(test::run_command({test::sightflow_bin(), "query", "--db", backend->url(), "SELECT pg_sleep(60)"},
+                              &out, 40),
+            1)
+      << out.substr(0, 2000);
+  EXPECT_NE(out.find("sightflow: error: query stopped after 5 s (--timeout"), std::string::npos)
+      << out.substr(0, 2000);
+  EXPECT_EQ(test::run_command({test::sightflow_bin(), "query", "--db", backend->url(),
+                               "SELECT generate_series(1, 200000) AS x"},
+                              &out, 60),
+            1)
+      << out.substr(0, 2000);
+  EXPECT_NE(out.find("sightflow: error: query stopped: more than 100000 rows (--max-rows"), std::string::npos)
+      << out.substr(0, 2000);
+  EXPECT_EQ(test::run_command({test::sightflow_bin(), "query", "--db", backend->url(), "--max-rows", "3",
+                               "--format", "csv", "SELECT generate_series(1, 3) AS x"},
+                              &out, 60),
+            0)
+      << out.substr(0, 2000);
+  EXPECT_NE(out.find("x\n1\n2\n3\n"), std::string::npos) << out.substr(0, 2000);
+}
+
 }  // namespace
 }  // namespace sf

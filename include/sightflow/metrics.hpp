@@ -56,6 +56,7 @@ struct StreamCounters {
 struct AlgoCounters {
   int64_t runs = 0;
   int64_t runs_dropped = 0;  // scheduled runs discarded because inference was busy (real time)
+  int64_t runs_failed = 0;   // runs whose algorithm or stages threw: no result
   double out_fps = 0;
   int64_t detections = 0;
   size_t queue_depth = 0, queue_capacity = 0;
@@ -98,6 +99,7 @@ class Metrics {
   void run_done(const std::string& stream, const std::string& algo, double resize, double model, double post,
                 double sink, double total, size_t detections, double now_s);
   void run_dropped(const std::string& stream, const std::string& algo, int64_t n = 1);
+  void run_failed(const std::string& stream, const std::string& algo);
   void queue_depth(const std::string& stream, const std::string& algo, size_t depth, size_t capacity);
 
   // Copies, for reporting.

@@ -14,7 +14,8 @@
 namespace sf {
 
 struct Schedule {
-  int frame_count = 1;
+  static constexpr int kMaxFrameCount = 64;
+  int frame_count = 1;  // 1..kMaxFrameCount
   int frame_step = 1;
   double interval = 0.0;
 };

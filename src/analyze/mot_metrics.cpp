@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common/atomic_file.hpp"
 #include "sightflow/assignment.hpp"
 #include "sightflow/evaluation.hpp"
 
@@ -77,11 +78,13 @@ void write_mot_tracks(std::ostream& out, const TrackFrames& tracks) {
 }
 
 void save_mot_tracks(const std::string& path, const TrackFrames& tracks) {
-  std::ofstream out(path);
-  if (!out) throw std::runtime_error("cannot write tracks file " + path);
+  std::ostringstream out;
   write_mot_tracks(out, tracks);
-  out.flush();
-  if (!out) throw std::runtime_error("cannot write tracks file " + path);
+  try {
+    write_file_atomically(path, out.str());  // whole or absent, also when eval is killed
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(std::string("tracks file: ") + e.what());
+  }
 }
 
 void MotEvaluator::add_frame(const std::vector<TrackBox>& truth_in, const std::vector<TrackBox>& tracks_in) {

@@ -4,6 +4,7 @@
 
 #include "cli/algorithm_flags.hpp"
 #include "cli/commands.hpp"
+#include "cli/run_outcome.hpp"
 #include "cli/source_flags.hpp"
 #include "dataset/dataset.hpp"
 #include "sightflow/config.hpp"
@@ -51,6 +52,10 @@ int capture(const CaptureFlags& f) {
       [&] { return build_stages(reference); });
   pipeline.add_sink(make_dataset_sink(info));
   pipeline.run();
+  if (auto failed = every_run_failed(pipeline.metrics()); !failed.empty()) {
+    std::fprintf(stderr, "sightflow: error: %s\n", failed.c_str());
+    return kExitEveryRunFailed;
+  }
   auto dataset = load_dataset(f.out);  // read back: what was written is what tune will see
   std::printf("dataset %s (%s): %zu images, %lld boxes from %s on %s\n", f.out.c_str(), f.format.c_str(),
               dataset.images.size(), (long long)dataset.manifest.value("annotation_count", int64_t(0)),

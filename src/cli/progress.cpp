@@ -111,13 +111,14 @@ std::string format_summary(Metrics& metrics, double wall_seconds) {
     for (const auto& [key, a] : algos) {
       if (key.first != name) continue;
       std::snprintf(line, sizeof line,
-                    "    %s: %lld runs (%.2f runs/s), %lld dropped, %lld detections; mean ms: resize %.2f, "
+                    "    %s: %lld runs (%.2f runs/s), %lld dropped, %s%lld detections; mean ms: resize %.2f, "
                     "model %.2f, post %.2f, sink %.2f, total latency %.1f\n",
                     key.second.c_str(), static_cast<long long>(a.runs),
                     wall_seconds > 0 ? double(a.runs) / wall_seconds : 0.0,
-                    static_cast<long long>(a.runs_dropped), static_cast<long long>(a.detections),
-                    a.resize.mean() * 1e3, a.model.mean() * 1e3, a.post.mean() * 1e3, a.sink.mean() * 1e3,
-                    a.total.mean() * 1e3);
+                    static_cast<long long>(a.runs_dropped),
+                    a.runs_failed ? (std::to_string(a.runs_failed) + " failed, ").c_str() : "",
+                    static_cast<long long>(a.detections), a.resize.mean() * 1e3, a.model.mean() * 1e3,
+                    a.post.mean() * 1e3, a.sink.mean() * 1e3, a.total.mean() * 1e3);
       out << line;
     }
   }

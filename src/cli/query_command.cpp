@@ -15,6 +15,7 @@ struct QueryFlags {
   std::string db;
   std::string sql;
   std::string format = "table";
+  QueryLimits limits;
 };
 
 }  // namespace
@@ -29,11 +30,19 @@ Command add_query_command(CLI::App& app) {
   cmd->add_option("--format", flags->format, "table, csv or json")
       ->capture_default_str()
       ->check(CLI::IsMember({"table", "csv", "json"}));
+  cmd->add_option("--timeout", flags->limits.timeout_s,
+                  "stop the statement after this many seconds (0: never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86400.0));
+  cmd->add_option("--max-rows", flags->limits.max_rows,
+                  "stop when the statement returns more rows (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   return [flags] {
     // Every row is read before anything is printed, so an error never leaves half a result on stdout.
     bool postgres = flags->db.rfind("postgresql://", 0) == 0 || flags->db.rfind("postgres://", 0) == 0;
-    auto result = postgres ? postgres_read_only_query(flags->db, flags->sql)
-                           : run_read_only_query(flags->db, flags->sql);
+    auto result = postgres ? postgres_read_only_query(flags->db, flags->sql, flags->limits)
+                           : run_read_only_query(flags->db, flags->sql, 5000, flags->limits);
     print_query_result(result, parse_query_format(flags->format), std::cout);
     std::cout.flush();
     return std::cout ? 0 : 1;

@@ -9,6 +9,7 @@
 #include "cli/interrupt_watch.hpp"
 #include "cli/output_flags.hpp"
 #include "cli/progress.hpp"
+#include "cli/run_outcome.hpp"
 #include "cli/source_flags.hpp"
 #include "cli/summary_json.hpp"
 #include "cli/web_flags.hpp"
@@ -135,27 +136,30 @@ int run(const RunFlags& f, CLI::App& cmd) {
   }
   double seconds = wall.seconds();
   std::cerr << format_summary(pipeline.metrics(), seconds);
+  const std::string all_failed = error.empty() ? every_run_failed(pipeline.metrics()) : "";
   if (!f.summary_json.empty()) {
     auto j = pipeline.metrics().to_json(steady_now());
     j["wall_seconds"] = seconds;
     j["mode"] = to_string(config.mode);
-    j["error"] = error;
+    j["error"] = error.empty() ? all_failed : error;
     try {
       write_summary_json(f.summary_json, j);
     } catch (const std::exception& e) {
       if (error.empty()) error = e.what();
     }
   }
-  if (!error.empty()) std::cerr << "sightflow: error: " << error << "\n";
+  if (!error.empty() || !all_failed.empty())
+    std::cerr << "sightflow: error: " << (error.empty() ? all_failed : error) << "\n";
   if (web) {
-    controller->finished(pipeline, error);
+    controller->finished(pipeline, error.empty() ? all_failed : error);
     if (!interrupted) {
       spdlog::info("run finished; still serving {}/ (Ctrl-C to exit)", web->url());
       wait_for_interrupt();
     }
     web->stop();
   }
-  return error.empty() ? 0 : 2;
+  if (!error.empty()) return 2;
+  return all_failed.empty() ? 0 : kExitEveryRunFailed;
 }
 
 }  // namespace

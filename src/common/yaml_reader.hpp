@@ -3,6 +3,7 @@
 // and values outside a list are errors that say "origin:line: field: problem" (thrown as Error).
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <set>
 #include <string>
 #include <string_view>
@@ -104,7 +105,12 @@ class YamlReader {
   T scalar(const YAML::Node& node, const std::string& field) const {
     try {
       if (!node.IsScalar()) throw YAML::Exception(node.Mark(), "");
-      return node.as<T>();
+      T value = node.as<T>();
+      // yaml-cpp reads .inf and .nan as numbers; no setting means them, and past here they lose the line.
+      if constexpr (std::is_floating_point_v<T>) {
+        if (!std::isfinite(value)) fail(node, field, "expected a finite number, got " + describe(node));
+      }
+      return value;
     } catch (const YAML::Exception&) {
       fail(node, field, std::string("expected ") + type_name<T>() + ", got " + describe(node));
     }

@@ -1,5 +1,6 @@
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -37,11 +38,11 @@ StreamConfig read_stream(const Reader& r, const YAML::Node& node, const std::str
   o.io_timeout_s = r.get<double>(node, "timeout", field, o.io_timeout_s);
   o.image_fps = r.get<double>(node, "image_fps", field, o.image_fps);
   o.decode_threads = r.get<int>(node, "decode_threads", field, o.decode_threads);
-  if (o.decode_threads < 0) r.fail(node["decode_threads"], field + ".decode_threads", "must not be negative");
-  if (o.target_fps < 0) r.fail(node["fps"], field + ".fps", "must not be negative");
-  if (o.start < 0) r.fail(node["start"], field + ".start", "must not be negative");
-  if (o.width < 0 || o.height < 0) r.fail(node, field, "width and height must not be negative");
-  if (o.image_fps <= 0) r.fail(node["image_fps"], field + ".image_fps", "must be positive");
+  try {
+    validate(o);
+  } catch (const SourceOptionError& e) {
+    r.fail(Reader::present(node, e.key()) ? node[e.key()] : node, field + "." + e.key(), e.what());
+  }
   return s;
 }
 
@@ -97,7 +98,7 @@ nlohmann::json to_json_value(const YAML::Node& node) {
     long long integer = std::stoll(text, &used);
     if (used == text.size()) return integer;
     double number = std::stod(text, &used);
-    if (used == text.size()) return number;
+    if (used == text.size() && std::isfinite(number)) return number;  // "nan", "inf": text, refused later
   } catch (const std::exception&) {
   }
   return text;

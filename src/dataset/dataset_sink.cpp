@@ -4,6 +4,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <stdexcept>
 
+#include "common/atomic_file.hpp"
 #include "dataset/dataset.hpp"
 #include "sightflow/frame.hpp"
 
@@ -20,11 +21,9 @@ std::string to_string(DatasetFormat format) { return format == DatasetFormat::Co
 
 namespace {
 
-void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-  if (!out) throw std::runtime_error("cannot write " + path.string());
-}
+// Every file of a dataset is whole, or absent, even when the capture is killed: a torn label file or
+// JPEG would train a model on garbage.
+void write_text(const fs::path& path, const std::string& text) { write_file_atomically(path, text); }
 
 class DatasetSink : public Sink {
  public:
@@ -42,8 +41,11 @@ class DatasetSink : public Sink {
     char stem[32];
     std::snprintf(stem, sizeof stem, "%06lld", static_cast<long long>(r.frame));
     fs::path image_path = info_.dir / "images" / (std::string(stem) + ".jpg");
-    if (!cv::imwrite(image_path.string(), r.image))
-      throw std::runtime_error("cannot write " + image_path.string());
+    std::vector<uchar> jpeg;
+    if (!cv::imencode(".jpg", r.image, jpeg))
+      throw std::runtime_error("cannot encode " + image_path.string());
+    write_file_atomically(image_path,
+                          std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size()));
     const double w = r.image.cols, h = r.image.rows;
     std::string labels;
     for (const auto& d : r.detections) {

@@ -5,6 +5,7 @@
 #include "infer/dnn/catalog_model_factory.hpp"
 #include "infer/hog_people_detector.hpp"
 #include "infer/model_params.hpp"
+#include "sightflow/source.hpp"
 
 namespace sf {
 namespace {
@@ -14,10 +15,10 @@ std::unique_ptr<Model> make_hog(const ModelParams& params) {
   HogParams h;
   h.upscale = p.number("upscale", h.upscale);
   h.hit_threshold = p.number("hit_threshold", h.hit_threshold);
-  h.win_stride = int(p.number("win_stride", h.win_stride));
-  h.padding = int(p.number("padding", h.padding));
+  h.win_stride = p.integer("win_stride", h.win_stride, 8, 512);
+  h.padding = p.integer("padding", h.padding, 0, 512);
   h.scale = p.number("scale", h.scale);
-  h.group_threshold = p.number("group_threshold", h.group_threshold);
+  h.group_threshold = p.number("group_threshold", h.group_threshold, 0, 1000);
   h.shrink_x = p.number("shrink_x", h.shrink_x);
   h.shrink_y = p.number("shrink_y", h.shrink_y);
   h.min_score = p.number("min_score", h.min_score);
@@ -39,9 +40,9 @@ std::unique_ptr<Model> make_cascade(const std::string& name, const ModelParams& 
   c.label = p.text("label", label);
   c.upscale = p.number("upscale", c.upscale);
   c.scale_factor = p.number("scale_factor", c.scale_factor);
-  c.min_neighbors = int(p.number("min_neighbors", min_neighbors));
-  c.min_size = int(p.number("min_size", c.min_size));
-  c.max_size = int(p.number("max_size", c.max_size));
+  c.min_neighbors = p.integer("min_neighbors", min_neighbors, 0, 1000);
+  c.min_size = p.integer("min_size", c.min_size, 0, SourceOptions::kMaxSide);
+  c.max_size = p.integer("max_size", c.max_size, 0, SourceOptions::kMaxSide);
   p.reject_unknown();
   if (c.scale_factor <= 1.0)
     throw std::invalid_argument("model '" + name + "': scale_factor must be greater than 1");

@@ -19,10 +19,9 @@ std::shared_ptr<Model> ModelPool::acquire(const std::string& name, const ModelPa
   ModelParams model_params = params;
   BatchOptions options;
   ParamReader p(name, params);
-  options.max_batch = int(p.number("max_batch", options.max_batch));
-  options.max_delay_ms = p.number("max_delay_ms", options.max_delay_ms);
-  if (options.max_batch < 0 || options.max_delay_ms < 0)
-    throw std::invalid_argument("model '" + name + "': max_batch and max_delay_ms must not be negative");
+  // Never more than the catalog's max_batch in practice; the bounds keep the figures sane before that.
+  options.max_batch = p.integer("max_batch", options.max_batch, 0, 1024);
+  options.max_delay_ms = p.number("max_delay_ms", options.max_delay_ms, 0, 10000);
   model_params.erase("max_batch");
   model_params.erase("max_delay_ms");
   auto batcher = std::make_shared<ModelBatcher>(create_model(name, model_params), options);

@@ -1,3 +1,4 @@
+#include <cmath>
 #include <numeric>
 #include <stdexcept>
 
@@ -5,6 +6,7 @@
 #include "motion/motion_mask.hpp"
 #include "motion/region_proposals.hpp"
 #include "sightflow/motion.hpp"
+#include "sightflow/source.hpp"
 
 namespace sf {
 
@@ -32,23 +34,32 @@ void set_motion_option(MotionOptions& o, const std::string& name, const std::str
     try {
       size_t used = 0;
       double v = std::stod(value, &used);
-      if (used == value.size()) return v;
+      if (used == value.size() && std::isfinite(v)) return v;
     } catch (const std::exception&) {
     }
     throw std::invalid_argument("motion option " + name + ": expected a number, got '" + value + "'");
   };
+  // Whole numbers size kernels, crops and loops: bounded here, before a cast could overflow.
+  auto integer = [&](int min, int max) {
+    const double v = number();
+    if (!(v >= min && v <= max) || v != std::floor(v))
+      throw std::invalid_argument("motion option " + name + ": expected a whole number in [" +
+                                  std::to_string(min) + ", " + std::to_string(max) + "], got '" + value +
+                                  "'");
+    return int(v);
+  };
   if (name == "mode")
     o.mode = parse_motion_mode(value);
   else if (name == "warmup_frames")
-    o.warmup_frames = int(number());
+    o.warmup_frames = integer(1, 100000);
   else if (name == "learning_rate")
     o.learning_rate = number();
   else if (name == "blur")
-    o.blur = int(number());
+    o.blur = integer(0, 255);
   else if (name == "threshold")
-    o.threshold = int(number());
+    o.threshold = integer(0, 255);
   else if (name == "dilate")
-    o.dilate = int(number());
+    o.dilate = integer(0, 255);
   else if (name == "global_change")
     o.global_change = number();
   else if (name == "min_area")
@@ -56,13 +67,13 @@ void set_motion_option(MotionOptions& o, const std::string& name, const std::str
   else if (name == "margin")
     o.margin = number();
   else if (name == "min_crop")
-    o.min_crop = int(number());
+    o.min_crop = integer(0, SourceOptions::kMaxSide);
   else if (name == "max_crop")
-    o.max_crop = int(number());
+    o.max_crop = integer(0, SourceOptions::kMaxSide);
   else if (name == "aspect")
     o.aspect = number();
   else if (name == "max_crops")
-    o.max_crops = int(number());
+    o.max_crops = integer(1, 256);
   else if (name == "max_crop_fraction")
     o.max_crop_fraction = number();
   else if (name == "full_frame_every")

@@ -69,6 +69,11 @@ void Metrics::run_dropped(const std::string& stream, const std::string& algo, in
   algos_[{stream, algo}].runs_dropped += n;
 }
 
+void Metrics::run_failed(const std::string& stream, const std::string& algo) {
+  std::lock_guard lock(mutex_);
+  ++algos_[{stream, algo}].runs_failed;
+}
+
 void Metrics::queue_depth(const std::string& stream, const std::string& algo, size_t depth, size_t capacity) {
   std::lock_guard lock(mutex_);
   auto& a = algos_[{stream, algo}];
@@ -150,6 +155,7 @@ nlohmann::json Metrics::to_json(double now_s) const {
   for (const auto& [key, a] : algorithms(now_s)) {
     out["streams"][key.first]["algorithms"][key.second] = {{"runs", a.runs},
                                                            {"runs_dropped", a.runs_dropped},
+                                                           {"runs_failed", a.runs_failed},
                                                            {"out_fps", a.out_fps},
                                                            {"detections", a.detections},
                                                            {"queue_depth", a.queue_depth},

@@ -244,7 +244,8 @@ void Pipeline::worker_loop(Worker& w) {
       run_stages(w.stages, r, newest);
     } catch (const std::exception& e) {
       // One bad frame must not end the stream; a persistently failing algorithm is reported each time
-      // for the first few runs only.
+      // for the first few runs only, and counted always (a run where every run failed exits non-zero).
+      metrics_.run_failed(w.stream, w.name);
       if (++failures <= 5) {
         spdlog::error("algorithm '{}' failed on stream '{}' frame {}: {}", w.name, w.stream, newest.seq,
                       e.what());

@@ -42,6 +42,8 @@ void add_pipeline_metrics(MetricFamilies& out, const Metrics& metrics, const Met
     out.counter("sightflow_runs_dropped_total",
                 "Scheduled runs dropped because inference was busy (real-time mode).", l,
                 double(a.runs_dropped));
+    out.counter("sightflow_runs_failed_total", "Algorithm runs that failed (no result).", l,
+                double(a.runs_failed));
     out.counter("sightflow_detections_total", "Detections produced.", l, double(a.detections));
     out.gauge("sightflow_queue_depth", "Runs waiting for the algorithm's worker.", l, double(a.queue_depth));
     out.gauge("sightflow_queue_capacity", "Capacity of the algorithm's run queue.", l,

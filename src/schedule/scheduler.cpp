@@ -1,13 +1,19 @@
+#include <cmath>
 #include <stdexcept>
+#include <string>
 
 #include "sightflow/schedule.hpp"
 
 namespace sf {
 
 void validate(const Schedule& s) {
-  if (s.frame_count < 1) throw std::invalid_argument("frame_count must be at least 1");
+  // Each run holds frame_count decoded frames, and each queued job a copy of that list: bound it.
+  if (s.frame_count < 1 || s.frame_count > Schedule::kMaxFrameCount)
+    throw std::invalid_argument("frame_count must be in [1, " + std::to_string(Schedule::kMaxFrameCount) +
+                                "], got " + std::to_string(s.frame_count));
   if (s.frame_step < 1) throw std::invalid_argument("frame_step must be at least 1");
-  if (s.interval < 0) throw std::invalid_argument("interval must not be negative");
+  if (!(s.interval >= 0 && std::isfinite(s.interval)))
+    throw std::invalid_argument("interval must be a number >= 0 (seconds)");
 }
 
 Scheduler::Scheduler(const Schedule& schedule) : schedule_(schedule) { validate(schedule_); }

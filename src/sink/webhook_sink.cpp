@@ -41,10 +41,8 @@ WebhookSink::WebhookSink(WebhookOptions options)
   // Opened now, so that a dead-letter path that cannot be written fails before the run starts.
   auto parent = std::filesystem::path(options_.dead_letter_path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent);
-  dead_letter_file_ = std::fopen(options_.dead_letter_path.c_str(), "a");
-  if (!dead_letter_file_)
-    throw std::runtime_error("cannot open webhook dead-letter file " + options_.dead_letter_path + ": " +
-                             std::strerror(errno));
+  dead_letter_file_ = std::make_unique<LineFile>(options_.dead_letter_path, LineFile::Mode::Append,
+                                                 "webhook dead-letter file");
   client_ = make_http_client(url_, options_.ca_file);
   client_->set_keep_alive(true);
   client_->set_tcp_nodelay(true);  // else Nagle and the receiver's delayed ACK hold each POST ~40 ms
@@ -55,10 +53,7 @@ WebhookSink::WebhookSink(WebhookOptions options)
   sender_ = std::thread([this] { sender_loop(); });
 }
 
-WebhookSink::~WebhookSink() {
-  close();
-  std::fclose(dead_letter_file_);
-}
+WebhookSink::~WebhookSink() { close(); }
 
 void WebhookSink::write(const Result& result) {
   if (options_.only_changes) {
@@ -191,12 +186,12 @@ void WebhookSink::dead_letter(Pending& item, const std::string& error) {
     std::lock_guard lock(dead_letter_mutex_);
     first = dead_lettered_ == 0;
     ++dead_lettered_;
-    bool written = std::fwrite(line.data(), 1, line.size(), dead_letter_file_) == line.size() &&
-                   std::fflush(dead_letter_file_) == 0;
-    // The log is the last place left for it: losing it silently is what the file is there to prevent.
-    if (!written)
-      spdlog::error("webhook: cannot write dead-letter file {} ({}); lost result: {}",
-                    options_.dead_letter_path, std::strerror(errno), line);
+    try {
+      dead_letter_file_->write(line);
+    } catch (const std::runtime_error& e) {
+      // The log is the last place left for it: losing it silently is what the file is there to prevent.
+      spdlog::error("webhook: {}; lost result: {}", e.what(), line);
+    }
   }
   if (first)
     spdlog::warn("webhook {}: result not delivered ({}); written to {}", options_.url, error,
@@ -251,14 +246,16 @@ WebhookOptions read_webhook_options(const nlohmann::json& options) {
   }
   w.only_changes = r.boolean("only_changes", w.only_changes);
   auto queue = r.integer("queue", int64_t(w.queue_capacity));
-  if (queue < 1) r.fail("queue", "must be at least 1");
+  // Each waiting result holds its JSON body: a million is already about a gigabyte.
+  if (queue < 1 || queue > 1000000) r.fail("queue", "must be in [1, 1000000], got " + std::to_string(queue));
   w.queue_capacity = size_t(queue);
   if (r.has("dead_letter")) w.dead_letter_path = r.required_text("dead_letter", "a file");
   if (r.has("ca_file")) w.ca_file = r.required_text("ca_file", "a PEM file of certificates to trust");
   w.timeout_s = r.number("timeout", w.timeout_s);
-  if (w.timeout_s <= 0) r.fail("timeout", "must be positive");
+  if (w.timeout_s <= 0 || w.timeout_s > 3600) r.fail("timeout", "must be in (0, 3600] seconds");
   w.max_retry_seconds = r.number("max_retry_seconds", w.max_retry_seconds);
-  if (w.max_retry_seconds < 0) r.fail("max_retry_seconds", "must not be negative");
+  if (w.max_retry_seconds < 0 || w.max_retry_seconds > 604800)
+    r.fail("max_retry_seconds", "must be in [0, 604800] seconds (a week)");
   return w;
 }
 

@@ -15,6 +15,7 @@
 #include <thread>
 #include <utility>
 
+#include "common/line_file.hpp"
 #include "http/http_url.hpp"
 #include "sightflow/bounded_queue.hpp"
 #include "sightflow/metrics.hpp"
@@ -88,8 +89,8 @@ class WebhookSink : public Sink {
   BoundedQueue<Pending> queue_;
   std::map<std::pair<std::string, std::string>, size_t> last_count_;  // only_changes; sink thread only
 
-  std::mutex dead_letter_mutex_;  // the sink thread (overflow) and the sender both write there
-  std::FILE* dead_letter_file_ = nullptr;
+  std::mutex dead_letter_mutex_;                // the sink thread (overflow) and the sender both write there
+  std::unique_ptr<LineFile> dead_letter_file_;  // whole lines: a crash never leaves half an entry
 
   mutable std::mutex drain_mutex_;
   std::condition_variable drain_cv_;

@@ -495,7 +495,7 @@ class FfmpegSource final : public Source {
   cv::Mat convert(const AVFrame* f) {
     bool full_range = f->color_range == AVCOL_RANGE_JPEG;
     const AVPixelFormat format = plain_format(static_cast<AVPixelFormat>(f->format), &full_range);
-    const cv::Size size = output_size(f->width, f->height, opts_.width, opts_.height);
+    const cv::Size size = output_size(uri_, f->width, f->height, opts_.width, opts_.height);
     const SwsKey key{f->width, f->height, format, f->colorspace, full_range, size.width, size.height};
     if (!sws_ || !(key == sws_key_)) {
       sws_.reset(sws_getContext(f->width, f->height, format, size.width, size.height, AV_PIX_FMT_BGR24,
@@ -601,8 +601,12 @@ class FfmpegSource final : public Source {
         return true;
       }
       if (interrupted_.load()) return false;
-      const bool out_of_attempts = opts_.max_reconnects >= 0 && attempts_ >= opts_.max_reconnects;
-      // The first connection is retried even with stop_at_end: that only decides what happens at the end.
+      // The first connection is retried even with stop_at_end (a camera may still be starting), but not
+      // forever: a job meant to end must end when its source never answers.
+      int max_attempts = opts_.max_reconnects;
+      if (max_attempts < 0 && opts_.stop_at_end && !connected_)
+        max_attempts = SourceOptions::kStopAtEndFirstAttempts;
+      const bool out_of_attempts = max_attempts >= 0 && attempts_ >= max_attempts;
       if (fatal || out_of_attempts) {
         if (!connected_) throw SourceError("cannot open " + uri_ + ": " + err);
         spdlog::error("giving up on {} after {} attempt(s): {}", uri_, attempts_, err);

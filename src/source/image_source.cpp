@@ -78,7 +78,8 @@ class ImageSource final : public Source {
         }
       }
       ++pass_frames_;
-      const cv::Size size = output_size(image.cols, image.rows, opts_.width, opts_.height);
+      const cv::Size size =
+          output_size(files_[index].string(), image.cols, image.rows, opts_.width, opts_.height);
       if (size != image.size()) {
         cv::Mat resized;
         const bool shrink = size.area() < image.size().area();

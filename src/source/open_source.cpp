@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <sstream>
 #include <string>
 
 #include "sightflow/frame.hpp"
@@ -12,6 +13,16 @@
 #include "source/source_util.hpp"
 
 namespace sf {
+
+namespace {
+
+std::string fmt_seconds(double s) {
+  std::ostringstream out;
+  out << s;
+  return out.str();
+}
+
+}  // namespace
 
 double unix_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -26,30 +37,46 @@ std::string format_utc(double unix_s, const char* format) {
   return std::string(text, std::strftime(text, sizeof text, format, &parts));
 }
 
-namespace {
-
-// Rejects values that would make a source spin, never wake up, or overflow a duration.
-void check_options(const std::string& uri, const SourceOptions& o) {
-  auto fail = [&](const std::string& what) { throw SourceError("invalid options for " + uri + ": " + what); };
+// Rejects values that would make a source spin, never wake up, overflow a duration or crash swscale.
+void validate(const SourceOptions& o) {
+  auto fail = [](const char* key, const char* member, const std::string& problem) {
+    throw SourceOptionError(key, member, problem);
+  };
   constexpr double kDay = 86400.0;
-  if (!(o.target_fps >= 0 && std::isfinite(o.target_fps))) fail("target_fps must be >= 0");
-  if (!(o.start >= 0 && std::isfinite(o.start))) fail("start must be >= 0");
-  if (o.width < 0 || o.height < 0) fail("width and height must be >= 0");
+  constexpr int kMaxDecodeThreads = 64;  // far past what one stream can use; more only costs memory
+  auto sides = [](int got) {
+    return "must be in [0, " + std::to_string(SourceOptions::kMaxSide) + "] (0: keep), got " +
+           std::to_string(got);
+  };
+  if (!(o.target_fps >= 0 && std::isfinite(o.target_fps))) fail("fps", "target_fps", "must be a number >= 0");
+  if (!(o.start >= 0 && std::isfinite(o.start))) fail("start", "start", "must be a number >= 0");
+  if (o.width < 0 || o.width > SourceOptions::kMaxSide) fail("width", "width", sides(o.width));
+  if (o.height < 0 || o.height > SourceOptions::kMaxSide) fail("height", "height", sides(o.height));
   if (!(o.reconnect_initial_s > 0 && o.reconnect_initial_s <= kDay))
-    fail("reconnect_initial_s must be in (0, 1 day]");
-  if (!(o.reconnect_max_s >= o.reconnect_initial_s && o.reconnect_max_s <= kDay)) {
-    fail("reconnect_max_s must be in [reconnect_initial_s, 1 day]");
-  }
-  if (o.max_reconnects < -1) fail("max_reconnects must be >= -1");
-  if (!(o.io_timeout_s > 0 && o.io_timeout_s <= kDay)) fail("io_timeout_s must be in (0, 1 day]");
-  if (!(o.image_fps > 0 && std::isfinite(o.image_fps))) fail("image_fps must be > 0");
+    fail("reconnect_initial", "reconnect_initial_s", "must be in (0, 86400] seconds");
+  if (!(o.reconnect_max_s >= o.reconnect_initial_s && o.reconnect_max_s <= kDay))
+    fail("reconnect_max", "reconnect_max_s",
+         "must be in [" + fmt_seconds(o.reconnect_initial_s) + ", 86400] seconds");
+  if (o.max_reconnects < -1)
+    fail("max_reconnects", "max_reconnects",
+         "must be -1 (forever) or more, got " + std::to_string(o.max_reconnects));
+  if (!(o.io_timeout_s > 0 && o.io_timeout_s <= kDay))
+    fail("timeout", "io_timeout_s", "must be in (0, 86400] seconds");
+  if (!(o.image_fps > 0 && std::isfinite(o.image_fps)))
+    fail("image_fps", "image_fps", "must be a number > 0");
+  if (o.decode_threads < 0 || o.decode_threads > kMaxDecodeThreads)
+    fail("decode_threads", "decode_threads",
+         "must be in [0, " + std::to_string(kMaxDecodeThreads) + "] (0: auto), got " +
+             std::to_string(o.decode_threads));
 }
-
-}  // namespace
 
 std::unique_ptr<Source> open_source(const std::string& uri, const SourceOptions& options) {
   if (uri.empty()) throw SourceError("cannot open source: empty URI");
-  check_options(uri, options);
+  try {
+    validate(options);
+  } catch (const SourceOptionError& e) {
+    throw SourceError("invalid options for " + uri + ": " + e.member() + " " + e.what());
+  }
   SourceOptions opts = options;
   if (opts.name.empty()) opts.name = default_stream_name(uri);
   const SourceKind kind = classify_uri(uri);

@@ -2,9 +2,12 @@
 // Internal pieces shared by the FFmpeg and image sources.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <opencv2/core/types.hpp>
 #include <string>
+
+#include "sightflow/source.hpp"
 
 namespace sf::source_detail {
 
@@ -14,12 +17,25 @@ std::string local_path(const std::string& uri);
 bool has_image_extension(const std::filesystem::path& path);
 
 // Output size for a w x h input given the requested size; a 0 in one of them keeps the aspect ratio.
-inline cv::Size output_size(int w, int h, int want_w, int want_h) {
-  if (want_w <= 0 && want_h <= 0) return {w, h};
-  if (want_w > 0 && want_h > 0) return {want_w, want_h};
-  if (want_w > 0)
-    return {want_w, std::max(1, static_cast<int>(std::lround(static_cast<double>(h) * want_w / w)))};
-  return {std::max(1, static_cast<int>(std::lround(static_cast<double>(w) * want_h / h))), want_h};
+// Throws SourceError naming `uri` when a side would exceed SourceOptions::kMaxSide (a frame that size
+// crashes swscale), also for a side computed from the aspect ratio.
+inline cv::Size output_size(const std::string& uri, int w, int h, int want_w, int want_h) {
+  double out_w = w, out_h = h;
+  if (want_w > 0 && want_h > 0) {
+    out_w = want_w, out_h = want_h;
+  } else if (want_w > 0) {
+    out_w = want_w, out_h = std::max(1.0, std::round(static_cast<double>(h) * want_w / w));
+  } else if (want_h > 0) {
+    out_w = std::max(1.0, std::round(static_cast<double>(w) * want_h / h)), out_h = want_h;
+  }
+  constexpr int kMax = SourceOptions::kMaxSide;
+  if (out_w > kMax || out_h > kMax) {
+    throw SourceError(uri + ": a " + std::to_string(w) + "x" + std::to_string(h) + " frame resized to " +
+                      std::to_string(static_cast<int64_t>(out_w)) + "x" +
+                      std::to_string(static_cast<int64_t>(out_h)) + " exceeds the limit of " +
+                      std::to_string(kMax) + " pixels a side (--resize / width, height)");
+  }
+  return {static_cast<int>(out_w), static_cast<int>(out_h)};
 }
 
 // Target-fps downsampling by media time: keep a frame when pts >= next_keep, then next_keep += 1/fps.

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <map>
@@ -575,7 +576,20 @@ QueryRows PostgresStore::select(const std::string& sql, const std::vector<nlohma
   return rows_of(run(conn_.get(), shown_url_, sql, p).get());
 }
 
-QueryRows postgres_read_only_query(const std::string& url, const std::string& sql) {
+// Asks the server to stop the statement running on `conn` (an error result follows).
+static void cancel_statement(PGconn* conn) {
+  std::unique_ptr<PGcancel, decltype(&PQfreeCancel)> cancel(PQgetCancel(conn), &PQfreeCancel);
+  char error[256];
+  if (cancel) PQcancel(cancel.get(), error, sizeof error);
+}
+
+QueryRows postgres_read_only_query(const std::string& url, const std::string& sql,
+                                   const QueryLimits& limits) {
+  try {
+    validate(limits);
+  } catch (const std::invalid_argument& e) {
+    throw StoreError(e.what());
+  }
   // Its own connection, without the store's migrations: reading must not create or upgrade a schema.
   std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(url.c_str()), &PQfinish);
   auto shown = redact_postgres_url(url);
@@ -584,14 +598,46 @@ QueryRows postgres_read_only_query(const std::string& url, const std::string& sq
                      (conn ? trimmed(PQerrorMessage(conn.get())) : std::string("out of memory")));
   // The server refuses every write inside a read-only transaction (SQLSTATE 25006); it is never committed.
   run(conn.get(), shown, "BEGIN READ ONLY");
-  try {
-    return rows_of(run(conn.get(), shown, sql).get());
-  } catch (const StoreError& e) {
-    std::string message = e.what();
-    if (message.find("read-only transaction") != std::string::npos)
-      throw StoreError("query refused: sightflow query is read-only (" + message + ")");
-    throw;
+  // The server ends a statement that runs too long (SQLSTATE 57014); rows come one at a time, so that a
+  // statement returning too many is cancelled before they fill memory.
+  if (limits.timeout_s > 0)
+    run(conn.get(), shown,
+        "SET LOCAL statement_timeout = " +
+            std::to_string(std::max(1LL, std::llround(limits.timeout_s * 1000))));
+  if (!PQsendQueryParams(conn.get(), sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) ||
+      !PQsetSingleRowMode(conn.get()))
+    fail(shown, sql, PQerrorMessage(conn.get()));
+  QueryRows out;
+  bool too_many = false;
+  std::string error, sqlstate;
+  for (;;) {
+    PgResult r(PQgetResult(conn.get()));
+    if (!r) break;
+    auto status = PQresultStatus(r.get());
+    if (status == PGRES_SINGLE_TUPLE || status == PGRES_TUPLES_OK) {
+      if (out.columns.empty())
+        for (int c = 0; c < PQnfields(r.get()); ++c) out.columns.push_back(PQfname(r.get(), c));
+      for (int i = 0; i < PQntuples(r.get()) && !too_many; ++i) {
+        if (limits.max_rows > 0 && int64_t(out.rows.size()) >= limits.max_rows) {
+          too_many = true;
+          cancel_statement(conn.get());
+          break;
+        }
+        auto& row = out.rows.emplace_back();
+        for (int c = 0; c < PQnfields(r.get()); ++c) row.push_back(json_value(r.get(), i, c));
+      }
+    } else if (status != PGRES_COMMAND_OK && error.empty()) {
+      error = trimmed(PQresultErrorMessage(r.get()));
+      const char* state = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
+      sqlstate = state ? state : "";
+    }
   }
+  if (too_many) throw StoreError(query_rows_message(limits));
+  if (error.empty()) return out;
+  if (sqlstate == "57014") throw StoreError(query_timeout_message(limits));
+  if (error.find("read-only transaction") != std::string::npos)
+    throw StoreError("query refused: sightflow query is read-only (PostgreSQL " + shown + ": " + error + ")");
+  fail(shown, sql, error.c_str());
 }
 
 void PostgresStore::apply_retention(const RetentionPolicy& policy, double now) {

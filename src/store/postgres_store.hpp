@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "sightflow/store.hpp"
+#include "store/query_limits.hpp"
 
 struct pg_conn;  // libpq's PGconn
 
@@ -12,7 +13,9 @@ std::string redact_postgres_url(const std::string& url);
 
 // Runs one statement in a read-only transaction on a connection of its own (`sightflow query`); anything
 // that writes is refused by the server and reported as "query refused: ...".
-QueryRows postgres_read_only_query(const std::string& url, const std::string& sql);
+// Stopped (StoreError) past limits.timeout_s or limits.max_rows rows.
+QueryRows postgres_read_only_query(const std::string& url, const std::string& sql,
+                                   const QueryLimits& limits = {});
 
 // One libpq connection, used by one thread at a time (the store sink's writer). Several processes may
 // write the same database at once: every write is an idempotent upsert, and each transaction takes its

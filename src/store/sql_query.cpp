@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -362,7 +363,13 @@ QueryFormat parse_query_format(const std::string& name) {
   throw QueryError("unknown output format '" + name + "' (table, csv or json)");
 }
 
-QueryResult run_read_only_query(const std::string& db_path, const std::string& sql, int busy_timeout_ms) {
+QueryResult run_read_only_query(const std::string& db_path, const std::string& sql, int busy_timeout_ms,
+                                const QueryLimits& limits) {
+  try {
+    validate(limits);
+  } catch (const std::invalid_argument& e) {
+    throw QueryError(e.what());
+  }
   // An empty name would give a private temporary database, ":memory:" an empty one: neither is a file.
   std::error_code ec;
   if (db_path.empty()) throw QueryError("no database file given");
@@ -407,6 +414,24 @@ QueryResult run_read_only_query(const std::string& db_path, const std::string& s
   if (!(query_like && sqlite3_stmt_readonly(stmt.get())) && !(keyword == "PRAGMA" && auth.allowed_pragma))
     throw QueryError(std::string(kReadOnly) + " (" + (keyword.empty() ? "statement" : keyword) + ")");
 
+  // SQLite calls this every few thousand virtual machine steps, also inside one long step (a recursive
+  // CTE counting forever yields no row to check between); non-zero interrupts the statement.
+  struct Watch {
+    std::chrono::steady_clock::time_point deadline;
+    bool expired = false;
+  } watch{std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                 std::chrono::duration<double>(limits.timeout_s))};
+  if (limits.timeout_s > 0) {
+    sqlite3_progress_handler(
+        db.get(), 10000,
+        [](void* user) {
+          auto& w = *static_cast<Watch*>(user);
+          w.expired = w.expired || std::chrono::steady_clock::now() > w.deadline;
+          return w.expired ? 1 : 0;
+        },
+        &watch);
+  }
+
   QueryResult result;
   int n = sqlite3_column_count(stmt.get());
   for (int i = 0; i < n; ++i) {
@@ -414,11 +439,14 @@ QueryResult run_read_only_query(const std::string& db_path, const std::string& s
     result.columns.push_back(name ? name : "");
   }
   while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    if (limits.max_rows > 0 && int64_t(result.rows.size()) >= limits.max_rows)
+      throw QueryError(query_rows_message(limits));
     auto& row = result.rows.emplace_back();
     row.reserve(size_t(n));
     for (int i = 0; i < n; ++i) row.push_back(column_value(stmt.get(), i));
   }
   // The authorizer runs again if the schema changed under us (re-prepare) or a pragma table runs its pragma.
+  if (rc == SQLITE_INTERRUPT && watch.expired) throw QueryError(query_timeout_message(limits));
   if (rc != SQLITE_DONE) throw failed();
   return result;
 }

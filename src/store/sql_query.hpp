@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sightflow/store.hpp"
+#include "store/query_limits.hpp"
 
 namespace sf {
 
@@ -32,9 +33,10 @@ using QueryResult = QueryRows;
 
 // Runs exactly one statement: SELECT / WITH ... SELECT, VALUES, or a PRAGMA that only reads (table_info,
 // user_version, integrity_check, ...). A missing file is an error (never created). A writer holding the
-// database is waited for up to busy_timeout_ms; in WAL mode it does not block readers at all.
+// database is waited for up to busy_timeout_ms; in WAL mode it does not block readers at all. A statement
+// that runs past limits.timeout_s or returns more than limits.max_rows rows is stopped (QueryError).
 QueryResult run_read_only_query(const std::string& db_path, const std::string& sql,
-                                int busy_timeout_ms = 5000);
+                                int busy_timeout_ms = 5000, const QueryLimits& limits = {});
 
 // Table: a header, a dashed line, aligned columns (numbers to the right), NULL as "NULL", blobs as
 // "<N bytes>", then "(N rows)". CSV: a header row, RFC 4180 quoting, NULL as an empty field and the empty

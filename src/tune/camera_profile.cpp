@@ -6,6 +6,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "common/atomic_file.hpp"
 #include "sightflow/evaluation.hpp"
 
 namespace sf {
@@ -36,9 +37,11 @@ nlohmann::json to_json(const CameraProfile& p) {
 }
 
 void save_camera_profile(const CameraProfile& profile, const std::string& path) {
-  std::ofstream out(path);
-  out << to_json(profile).dump(2) << "\n";
-  if (!out) throw std::runtime_error("cannot write profile " + path);
+  try {
+    write_file_atomically(path, to_json(profile).dump(2) + "\n");  // a killed tune leaves the old profile
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(std::string("profile: ") + e.what());
+  }
 }
 
 CameraProfile load_camera_profile(const std::string& path) {

@@ -235,6 +235,7 @@ nlohmann::ordered_json StreamController::describe_locked(const std::string& name
                             {"out_fps", a.out_fps},
                             {"runs", a.runs},
                             {"runs_dropped", a.runs_dropped},
+                            {"runs_failed", a.runs_failed},
                             {"detections", a.detections},
                             {"count", count < 0 ? nlohmann::ordered_json() : nlohmann::ordered_json(count)},
                             {"queue_depth", a.queue_depth},

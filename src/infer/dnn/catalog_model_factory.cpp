@@ -1,5 +1,8 @@
 #include "infer/dnn/catalog_model_factory.hpp"
 
+#include <algorithm>
+#include <sstream>
+
 #include "infer/dnn/dnn_model.hpp"
 #include "infer/dnn/yunet_model.hpp"
 #include "infer/model_params.hpp"
@@ -7,20 +10,44 @@
 namespace sf {
 namespace {
 
-// "416" (square) or "416x320" (width x height).
+// Network input sides: past 2048 a single blob and its activations take gigabytes (input=100000 asked
+// OpenCV for 30 GB), under 16 no catalog network has a feature map left.
+constexpr int kMinInputSide = 16, kMaxInputSide = 2048;
+
+// "416" (square) or "416x320" (width x height), each side within the bounds above.
 cv::Size parse_input(const std::string& model, const std::string& text) {
+  const std::string usage =
+      "model '" + model + "': parameter 'input' must be SIZE or WIDTHxHEIGHT with sides in [" +
+      std::to_string(kMinInputSide) + ", " + std::to_string(kMaxInputSide) + "], got '" + text + "'";
   try {
     auto x = text.find('x');
-    size_t used = 0;
-    int w = std::stoi(text.substr(0, x), &used);
-    int h = x == std::string::npos ? w : std::stoi(text.substr(x + 1));
-    if (w <= 0 || h <= 0 || (x == std::string::npos && used != text.size()))
-      throw std::invalid_argument(text);
+    size_t used_w = 0, used_h = 0;
+    const std::string w_text = text.substr(0, x),
+                      h_text = x == std::string::npos ? w_text : text.substr(x + 1);
+    int w = std::stoi(w_text, &used_w), h = std::stoi(h_text, &used_h);
+    if (used_w != w_text.size() || used_h != h_text.size()) throw std::invalid_argument(text);
+    if (std::min(w, h) < kMinInputSide || std::max(w, h) > kMaxInputSide) throw std::invalid_argument(text);
     return {w, h};
   } catch (const std::exception&) {
-    throw std::invalid_argument("model '" + model +
-                                "': parameter 'input' must be SIZE or WIDTHxHEIGHT, got '" + text + "'");
+    throw std::invalid_argument(usage);
   }
+}
+
+// What the input sides must be a multiple of: YOLO heads join feature maps of every stride, so any other
+// size fails every forward pass ("Inconsistent shape for ConcatLayer"). 1 for the other families.
+int input_multiple(const CatalogEntry& e) {
+  if (e.decoder == "darknet-yolo") return 32;
+  if (e.decoder != "yolox") return 1;
+  int largest = 1;
+  auto it = e.decoder_options.find("strides");
+  std::istringstream list(it == e.decoder_options.end() ? "8,16,32" : it->second);
+  for (std::string item; std::getline(list, item, ',');) {
+    try {
+      largest = std::max(largest, std::stoi(item));
+    } catch (const std::exception&) {
+    }  // the decoder reports a bad list
+  }
+  return largest;
 }
 
 }  // namespace
@@ -31,15 +58,18 @@ std::unique_ptr<Model> create_catalog_model(const CatalogEntry& entry, const Mod
   CatalogEntry& e = spec.entry;
   ParamReader p(e.name, params);
   std::string input = p.text("input", "");
-  if (!input.empty()) e.preprocess.input = parse_input(e.name, input);
-  e.score_threshold = float(p.number("score_threshold", e.score_threshold));
-  e.nms_threshold = float(p.number("nms_threshold", e.nms_threshold));
-  e.top_k = int(p.number("top_k", e.top_k));
+  if (!input.empty()) {
+    e.preprocess.input = parse_input(e.name, input);
+    const int multiple = input_multiple(e);
+    if (e.preprocess.input.width % multiple != 0 || e.preprocess.input.height % multiple != 0)
+      p.fail("input",
+             "must be a multiple of " + std::to_string(multiple) + " for this network, got '" + input + "'");
+  }
+  e.score_threshold = float(p.number("score_threshold", e.score_threshold, 0, 1));
+  e.nms_threshold = float(p.number("nms_threshold", e.nms_threshold, 0, 1));
+  if (e.nms_threshold <= 0) p.fail("nms_threshold", "must be in (0, 1], got 0");
+  e.top_k = p.integer("top_k", e.top_k, 1, 1000);
   p.reject_unknown();
-  if (e.score_threshold < 0 || e.score_threshold > 1 || e.nms_threshold <= 0 || e.nms_threshold > 1)
-    throw std::invalid_argument("model '" + e.name +
-                                "': score_threshold must be in [0, 1], nms_threshold in (0, 1]");
-  if (e.top_k < 1) throw std::invalid_argument("model '" + e.name + "': top_k must be at least 1");
 
   spec.files = require_files(models_dir, e);
   if (e.class_names.empty() && spec.files.count("labels"))
