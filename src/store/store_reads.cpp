@@ -52,9 +52,14 @@ std::vector<std::string> Store::algorithms(const std::string& stream) {
 std::vector<CountBucket> Store::count_series(const SeriesQuery& q) {
   auto params = series_params(q, resolve_clock(q.stream, q.clock));
   params.push_back(q.name.empty() ? std::string("*") : q.name);
+  // Every bucket with results has a point, as the in-memory history gives: a label absent from all of a
+  // bucket's results has no roll-up row there, and counts 0 (the bucket's '*' row says how many results).
   auto rows = select(
-      "SELECT bucket, avg, min, max, samples FROM counts WHERE stream = $1 AND algo = $2 AND level = $3"
-      " AND bucket >= $4 AND bucket <= $5 AND clock = $6 AND label = $7 ORDER BY bucket",
+      "SELECT t.bucket, COALESCE(c.avg, 0), COALESCE(c.min, 0), COALESCE(c.max, 0), t.samples FROM rollups t"
+      " LEFT JOIN counts c ON c.stream = t.stream AND c.algo = t.algo AND c.clock = t.clock"
+      " AND c.level = t.level AND c.bucket = t.bucket AND c.label = $7"
+      " WHERE t.stream = $1 AND t.algo = $2 AND t.level = $3 AND t.bucket >= $4 AND t.bucket <= $5"
+      " AND t.clock = $6 AND t.label = '*' ORDER BY t.bucket",
       params);
   std::vector<CountBucket> out;
   for (const auto& r : rows.rows)
