@@ -78,8 +78,9 @@ ModelParams effective_params(const AlgorithmConfig& a) {
   ModelParams params = a.params;
   if (!params.count("score_threshold")) {
     std::optional<float> lowest;
-    // The profile must see every detection it may keep, and the tracker its low-score boxes.
-    if (!a.profile.empty()) lowest = load_profile(a).lowest_threshold();
+    // The profile must see every detection it may keep, and the tracker its low-score boxes. Only catalog
+    // models take a score_threshold; a built-in detector's profile filters what the detector reports.
+    if (!a.profile.empty() && catalog_entry(a.detector)) lowest = load_profile(a).lowest_threshold();
     if (auto low = tracker_low(a)) {
       if (auto entry = catalog_entry(a.detector); entry && *low < entry->score_threshold)
         lowest = std::min(lowest.value_or(*low), *low);
