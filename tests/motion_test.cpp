@@ -3,9 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
+#include <set>
 
 #include "motion/region_proposals.hpp"
 #include "sightflow/evaluation.hpp"
@@ -312,4 +314,99 @@ TEST(MotionRun, SkipThroughTheRunCommandOnASyntheticVideo) {
       EXPECT_TRUE(skipped) << "frame " << frame << " is still";
     }
   }
+}
+
+// MOTION.md: a blob taller than 1.5 x max_crop is tiled with max_crop crops overlapping by a third (the
+// blob's crop, shaped to the aspect ratio first, is covered row by row).
+TEST(RegionProposals, ATallBlobIsTiledWithMaxCropCropsOverlappingByAThird) {
+  const cv::Size frame(640, 800);
+  const cv::Rect blob(300, 100, 40, 500);
+  ProposalOptions options;
+  options.margin = 0;
+  options.min_crop = 100;
+  options.max_crop = 200;
+  auto crops = region_proposals({blob}, frame, options);
+  ASSERT_GE(crops.size(), 3u);
+  cv::Mat covered(frame, CV_8U, cv::Scalar(0));
+  std::set<int> rows, columns;
+  for (const auto& c : crops) {
+    EXPECT_EQ(c.size(), cv::Size(200, 200)) << c;
+    EXPECT_EQ(c & cv::Rect({}, frame), c) << c;
+    covered(c).setTo(255);
+    rows.insert(c.y);
+    columns.insert(c.x);
+  }
+  EXPECT_EQ(cv::countNonZero(covered(blob)), blob.area()) << "the tiles cover the whole blob";
+  for (const auto* starts : {&rows, &columns})
+    for (auto a = starts->begin(), b = std::next(a); b != starts->end(); ++a, ++b)
+      EXPECT_GE(*a + 200 - *b, 200 / 3) << "neighbouring tiles at " << *a << " and " << *b;
+  EXPECT_GE(rows.size(), 3u);
+  // A blob up to 1.5 x max_crop is not tiled.
+  EXPECT_EQ(region_proposals({cv::Rect(300, 100, 40, 290)}, frame, options).size(), 1u);
+}
+
+// More crops than max_crops: one full-frame run instead.
+TEST(Motion, MoreCropsThanMaxCropsMakeAFullFrameRun) {
+  auto finder = std::make_shared<SpriteFinder>();
+  MotionOptions options;
+  options.mode = MotionMode::Roi;
+  options.full_frame_every = 100;
+  options.max_crops = 1;
+  MotionAlgorithm algorithm(finder, options);
+  cv::Mat background = photo();
+  StageTimes times;
+  for (int i = 0; i < options.warmup_frames; ++i) {
+    Frame f = frame_at(background, i, 0.1 * i);
+    algorithm.run(std::span<const Frame>(&f, 1), times);
+  }
+  cv::Mat two = frame_with_sprite(background, {40, 40});
+  sprite().copyTo(two(cv::Rect(cv::Point(540, 360), kSprite)));
+  finder->seen.clear();
+  Frame f = frame_at(two, 10, 1.0);
+  auto out = algorithm.run(std::span<const Frame>(&f, 1), times);
+  EXPECT_EQ(out.values["motion"]["full_frame"], true) << out.values;
+  ASSERT_EQ(finder->seen.size(), 1u);
+  EXPECT_EQ(finder->seen[0], kFrame);
+  EXPECT_EQ(out.detections.size(), 1u) << "the finder boxes both sprites as one in a full frame";
+}
+
+// keep_static: a sprite found earlier that stands still (no crop covers it; the background is the last
+// frame) is kept while another moves; without keep_static it is lost until the next full-frame run.
+namespace {
+std::vector<Detection> still_and_moving(bool keep_static) {
+  auto finder = std::make_shared<SpriteFinder>();
+  MotionOptions options;
+  options.mode = MotionMode::Roi;
+  options.full_frame_every = 100;
+  options.learning_rate = 1.0;  // the background is the previous frame: what stands still is not motion
+  options.keep_static = keep_static;
+  MotionAlgorithm algorithm(finder, options);
+  cv::Mat background = photo();
+  StageTimes times;
+  int64_t seq = 0;
+  for (int i = 0; i < options.warmup_frames; ++i) {
+    Frame f = next_frame(background, seq);
+    algorithm.run(std::span<const Frame>(&f, 1), times);
+  }
+  cv::Mat standing = frame_with_sprite(background, {60, 60});
+  Frame arrives = next_frame(standing, seq);
+  auto first = algorithm.run(std::span<const Frame>(&arrives, 1), times);
+  EXPECT_EQ(first.detections.size(), 1u);
+  cv::Mat both = standing.clone();
+  sprite().copyTo(both(cv::Rect(cv::Point(500, 350), kSprite)));
+  Frame moves = next_frame(both, seq);
+  auto out = algorithm.run(std::span<const Frame>(&moves, 1), times);
+  EXPECT_EQ(out.values["motion"]["crops"].get<int>(), 1) << out.values;  // only the newcomer moved
+  return out.detections;
+}
+}  // namespace
+
+TEST(Motion, KeepStaticKeepsAStillObjectNoCropCovers) {
+  auto kept = still_and_moving(true);
+  std::set<std::pair<int, int>> corners;
+  for (const auto& d : kept) corners.insert({int(d.box.x), int(d.box.y)});
+  EXPECT_EQ(corners, (std::set<std::pair<int, int>>{{60, 60}, {500, 350}}));
+  auto lost = still_and_moving(false);
+  ASSERT_EQ(lost.size(), 1u);
+  EXPECT_EQ(cv::Rect(lost[0].box), cv::Rect(cv::Point(500, 350), kSprite));
 }

@@ -160,6 +160,33 @@ TEST(WebhookSink, RetriesServerErrorsAndKeepsTheOrder) {
   EXPECT_EQ(s.dead_lettered, 0u);
 }
 
+// WEB.md: a 408 (the receiver timed out reading the request) is retried like a 5xx; close() keeps
+// delivering what is queued to a receiver that is slow but answers, within the drain timeout (10 s).
+TEST(WebhookSink, Retries408AndCloseDrainsTheQueueToASlowReceiver) {
+  test::TempDir dir;
+  int port = test::free_tcp_port();
+  Receiver receiver(port, [](const json&, int index, std::string&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return index == 0 ? 408 : 200;
+  });
+  auto sink = make_webhook_sink(options_for(port, dir));
+  for (int i = 0; i < 8; ++i) sink->write(make_result("cam", "hog", i, 1));
+  sink->close();  // returns once the queue is empty
+  EXPECT_EQ(frames_of(receiver.accepted()), (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7}));
+  auto s = sink->stats();
+  EXPECT_EQ(s.delivered, 8u);
+  EXPECT_EQ(s.retried, 1u);
+  EXPECT_EQ(s.dead_lettered, 0u);
+  EXPECT_TRUE(test::read_jsonl(dir / "dead.jsonl").empty());
+  // The documented defaults: a 1000-result queue, 300 s of retries, a 10 s drain, back-off 0.5 s to 10 s.
+  WebhookOptions defaults;
+  EXPECT_EQ(defaults.queue_capacity, 1000u);
+  EXPECT_EQ(defaults.max_retry_seconds, 300);
+  EXPECT_EQ(defaults.drain_timeout_s, 10);
+  EXPECT_EQ(defaults.initial_backoff_s, 0.5);
+  EXPECT_EQ(defaults.max_backoff_s, 10);
+}
+
 TEST(WebhookSink, OnlyChangesSendsAResultWhenItsCountDiffersFromThePreviousOfTheSameStreamAndAlgorithm) {
   test::TempDir dir;
   int port = test::free_tcp_port();
