@@ -124,12 +124,12 @@ TEST(BusPromises, PasswordAndDatabaseOfTheUrlAreUsedAndReplayStoresEveryRetained
   EXPECT_NE(refused.find("NOAUTH"), std::string::npos) << refused;
 }
 
-// A server reading its data back (slowed down: 5000 keys, 0.5 ms each) answers LOADING; capture waits for
-// it instead of failing, says so, and publishes every frame.
+// A server reading its data back (slowed down: 8000 keys, 0.5 ms each: 4 s, ample time for capture to start)
+// answers LOADING; capture waits for it instead of failing, says so, and publishes every frame.
 TEST(BusPromises, AServerStillLoadingItsDataIsWaitedFor) {
   PlainRedis redis({"--dbfilename", "dump.rdb"});
-  redis.cli({"EVAL", "for i = 1, 5000 do redis.call('SET', 'k' .. i, i) end", "0"});
-  ASSERT_EQ(redis.integer({"DBSIZE"}), 5000);
+  redis.cli({"EVAL", "for i = 1, 8000 do redis.call('SET', 'k' .. i, i) end", "0"});
+  ASSERT_EQ(redis.integer({"DBSIZE"}), 8000);
   redis.save_and_stop();
   redis.start({"--key-load-delay", "500", "--loading-process-events-interval-bytes", "1024"});
   ASSERT_NE(redis.cli({"PING"}).find("LOADING"), std::string::npos) << "the server must still be loading";
@@ -137,7 +137,7 @@ TEST(BusPromises, AServerStillLoadingItsDataIsWaitedFor) {
   ASSERT_EQ(run_sightflow(capture_args(redis.url(), 3), &out), 0) << out;
   EXPECT_NE(out.find("is loading its data; waiting"), std::string::npos) << out;
   EXPECT_EQ(redis.integer({"XLEN", "sf:frames:cam"}), 3);
-  EXPECT_EQ(redis.integer({"DBSIZE"}), 5001);
+  EXPECT_EQ(redis.integer({"DBSIZE"}), 8001);
 }
 
 // Frames captured longer ago than --max-age are acknowledged and counted as skipped_old, not analysed.
@@ -252,6 +252,7 @@ TEST(BusPromises, AWorkersMetricsCountTheStreamsDeadLetters) {
   EXPECT_NE(text.find("\n" + series + " 1\n"), std::string::npos)
       << text << test::read_file(dir / "worker.log");
   EXPECT_NE(text.find("# TYPE sightflow_bus_dead_letters gauge"), std::string::npos);
+  EXPECT_EQ(test::promtool_problems(text), "");
   EXPECT_EQ(redis.integer({"XLEN", "sf:dead:cam"}), 1);
 }
 
