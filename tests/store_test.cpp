@@ -348,6 +348,16 @@ TEST_P(StoreTest, TypedReadsAnswerCountsFramesAndEvents) {
   EXPECT_EQ(series[3].min, view.rows[0][1].get<int64_t>());
   EXPECT_EQ(series[3].max, view.rows[0][2].get<int64_t>());
   EXPECT_EQ(series[3].samples, 10);
+  // A label absent from every result of a bucket reads 0 there (ten results a second), as in memory.
+  auto zebras = store_->count_series({"vtest", "people", "1s", kStart + 10.7, kStart + 20, "zebra"});
+  ASSERT_EQ(zebras.size(), 10u);
+  for (size_t i = 0; i < zebras.size(); ++i) {
+    EXPECT_DOUBLE_EQ(zebras[i].t, bucket_start(kStart + 10.7, 1) + double(i));
+    EXPECT_EQ(zebras[i].avg, 0);
+    EXPECT_EQ(zebras[i].min, 0);
+    EXPECT_EQ(zebras[i].max, 0);
+    EXPECT_EQ(zebras[i].samples, 10) << i;
+  }
   auto bags = store_->count_series({"vtest", "people", "1m", kStart - 60, kStart + 100, "bag"});
   ASSERT_FALSE(bags.empty());
   EXPECT_EQ(bags[0].min, 0);  // absent from most results of the minute
