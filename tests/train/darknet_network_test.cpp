@@ -226,3 +226,124 @@ TEST(DarknetCfg, BadValuesNameTheKey) {
             std::string::npos);
   EXPECT_NE(error_for("filters=8\n").find("t.cfg: no layer after [net]"), std::string::npos);
 }
+
+// The layers the catalog's models do not use (route groups, maxpool with stride 2, mish, relu), built from a
+// small cfg with random weights and batch-norm statistics, written, and run by OpenCV DNN.
+TEST(DarknetMatchesOpenCvLayers, RandomNetworkWithEveryLayerKind) {
+  sf::test::TempDir dir;
+  const fs::path cfg = dir / "every-layer.cfg";
+  std::ofstream(cfg) << R"([net]
+width=64
+height=64
+channels=3
+
+[convolutional]
+batch_normalize=1
+filters=16
+size=3
+stride=2
+pad=1
+activation=mish
+
+[route]
+layers=-1
+groups=2
+group_id=1
+
+[convolutional]
+batch_normalize=1
+filters=8
+size=3
+stride=1
+pad=1
+activation=leaky
+
+[route]
+layers=-1,-2
+
+[maxpool]
+size=2
+stride=2
+
+[convolutional]
+batch_normalize=1
+filters=16
+size=1
+stride=1
+pad=1
+activation=relu
+
+[shortcut]
+from=-2
+activation=linear
+
+[dropout]
+probability=.1
+
+[convolutional]
+size=1
+stride=1
+pad=1
+filters=18
+activation=linear
+
+[yolo]
+mask=0,1,2
+anchors=4,8, 10,20, 30,40
+classes=1
+num=3
+
+[route]
+layers=-4
+
+[upsample]
+stride=2
+
+[route]
+layers=-1,0
+
+[convolutional]
+size=1
+stride=1
+pad=1
+filters=18
+activation=linear
+
+[yolo]
+mask=0,1,2
+anchors=4,8, 10,20, 30,40
+classes=1
+num=3
+)";
+  torch::manual_seed(11);
+  DarknetNetwork network(read_darknet_cfg(cfg));
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& item : network->named_buffers()) {
+      if (item.key().find("running_mean") != std::string::npos) item.value().normal_(0, 0.1);
+      if (item.key().find("running_var") != std::string::npos) item.value().uniform_(0.5, 1.5);
+    }
+    for (auto& item : network->named_parameters())
+      if (item.key().rfind("bn_", 0) == 0) item.value().uniform_(0.5, 1.5);
+  }
+  network->eval();
+  network->save_weights(dir / "every-layer.weights");
+
+  cv::dnn::Net net = cv::dnn::readNetFromDarknet(cfg.string(), (dir / "every-layer.weights").string());
+  const torch::Tensor input = torch::rand({1, 3, 64, 64});
+  net.setInput(cv::Mat({1, 3, 64, 64}, CV_32F, input.data_ptr<float>()));
+  std::vector<cv::Mat> opencv;
+  net.forward(opencv, std::vector<std::string>{"conv_8", "conv_13"});
+
+  torch::NoGradGuard no_grad;
+  const std::vector<torch::Tensor> heads = network->forward(input);
+  ASSERT_EQ(heads.size(), 2u);
+  EXPECT_EQ(heads[0].sizes(), (std::vector<int64_t>{1, 18, 16, 16}));
+  EXPECT_EQ(heads[1].sizes(), (std::vector<int64_t>{1, 18, 32, 32}));
+  for (size_t i = 0; i < heads.size(); ++i) {
+    const torch::Tensor expected = to_tensor(opencv[i]);
+    ASSERT_EQ(heads[i].sizes(), expected.sizes());
+    EXPECT_GT(expected.abs().max().item<double>(), 0.1);  // not a network of zeros
+    EXPECT_LT(max_abs_difference(heads[i], expected), 2e-4) << "head " << i;
+  }
+}
