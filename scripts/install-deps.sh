@@ -15,6 +15,7 @@ packages=(
   prometheus chromium tmux
   curl python3-requests python3-opencv  # TorchServe's documented commands and its example client, in tests
   clang-14 libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer, ASan+UBSan
+  libtorch-dev  # src/train: catalog models in libtorch (PyTorch 1.13's C++ API); optional to build, CI runs its tests
 )
 
 missing=()
