@@ -6,7 +6,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "sightflow/stage_times.hpp"
@@ -160,4 +162,130 @@ TEST(ModelBatcher, RequestsOfSeveralImagesStayTogetherAndInOrder) {
   auto out = client->infer(images);
   ASSERT_EQ(out.size(), 3u);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(out[i].detections.at(0).score, 5 + i);
+}
+
+namespace {
+
+// Blocks in infer() until `expected` calls are inside at once (or a generous bound passes, for a failing
+// run), and records the most that ever were.
+class MeetingModel : public Model {
+ public:
+  struct Room {
+    std::mutex mutex;
+    std::condition_variable changed;
+    int inside = 0, most = 0, expected = 2;
+    std::chrono::milliseconds patience{20'000};  // a failing run's bound on the wait
+  };
+  explicit MeetingModel(std::shared_ptr<Room> room) : room_(std::move(room)) { info_.name = "meeting"; }
+  const ModelInfo& info() const override { return info_; }
+  std::vector<ModelOutput> infer(std::span<const cv::Mat> images, StageTimes*) override {
+    std::unique_lock lock(room_->mutex);
+    room_->most = std::max(room_->most, ++room_->inside);
+    room_->changed.notify_all();
+    room_->changed.wait_for(lock, room_->patience, [&] { return room_->most >= room_->expected; });
+    --room_->inside;
+    return std::vector<ModelOutput>(images.size());
+  }
+
+ private:
+  ModelInfo info_;
+  std::shared_ptr<Room> room_;
+};
+
+int run_two_clients_at_once(ModelBatcher& batcher) {
+  auto a = batcher.client(), b = batcher.client();
+  auto ask = [](std::shared_ptr<Model> client) {
+    return std::async(std::launch::async, [client] {
+      cv::Mat image = pixel(1);
+      return client->infer(std::span<const cv::Mat>(&image, 1)).size();
+    });
+  };
+  auto fa = ask(a), fb = ask(b);
+  return int(fa.get() + fb.get());
+}
+
+}  // namespace
+
+TEST(ModelBatcher, InstancesRunForwardPassesAtTheSameTime) {
+  auto room = std::make_shared<MeetingModel::Room>();
+  // max_batch 1: each request is a pass of its own; two instances run the two passes side by side.
+  auto batcher = std::make_shared<ModelBatcher>([room] { return std::make_unique<MeetingModel>(room); }, 2,
+                                                BatchOptions{1, 60'000});
+  EXPECT_EQ(batcher->instances(), 2);
+  EXPECT_EQ(run_two_clients_at_once(*batcher), 2);
+  EXPECT_EQ(room->most, 2);
+  EXPECT_EQ(batcher->stats().items, 2);
+}
+
+TEST(ModelBatcher, OneInstanceRunsOnePassAtATime) {
+  auto room = std::make_shared<MeetingModel::Room>();
+  room->patience = std::chrono::milliseconds(200);  // never met: each pass waits out its bound alone
+  auto batcher = std::make_shared<ModelBatcher>([room] { return std::make_unique<MeetingModel>(room); }, 1,
+                                                BatchOptions{1, 60'000});
+  EXPECT_EQ(run_two_clients_at_once(*batcher), 2);
+  EXPECT_EQ(room->most, 1);
+}
+
+TEST(ModelBatcher, ScalingKeepsTheQueueAndZeroInstancesAnswersWhatWaits) {
+  auto batches = std::make_shared<std::vector<size_t>>();
+  int made = 0;
+  auto batcher = std::make_shared<ModelBatcher>(
+      [&] {
+        ++made;
+        return std::make_unique<EchoModel>(4, batches);
+      },
+      0, BatchOptions{0, 60'000});
+  EXPECT_EQ(made, 1);  // read once for info() even without an instance
+  EXPECT_EQ(batcher->info().name, "echo");
+  auto client = batcher->client();
+  auto waiting = std::async(std::launch::async, [&] {
+    cv::Mat image = pixel(9);
+    return client->infer(std::span<const cv::Mat>(&image, 1)).at(0).detections.at(0).score;
+  });
+  // Nobody serves yet; once an instance is added, the request that waited is answered.
+  while (batcher->pending_images() == 0) std::this_thread::yield();
+  batcher->scale(3);
+  EXPECT_EQ(batcher->instances(), 3);
+  EXPECT_EQ(made, 3);  // the first model is instance 0; two more were made
+  EXPECT_EQ(waiting.get(), 9);
+  batcher->scale(1);
+  EXPECT_EQ(batcher->instances(), 1);
+  cv::Mat image = pixel(4);
+  EXPECT_EQ(client->infer(std::span<const cv::Mat>(&image, 1)).size(), 1u);
+  batcher->scale(0);
+  auto stranded = std::async(std::launch::async, [&] {
+    cv::Mat image = pixel(5);
+    return client->infer(std::span<const cv::Mat>(&image, 1)).size();
+  });
+  while (batcher->pending_images() == 0) std::this_thread::yield();
+  batcher->scale(0);  // at zero, what waits is answered with an error instead of waiting for ever
+  EXPECT_THROW(stranded.get(), std::runtime_error);
+}
+
+TEST(ModelBatcher, ABatcherOfOneGivenModelCannotAddInstances) {
+  auto batches = std::make_shared<std::vector<size_t>>();
+  auto batcher = make_batcher(4, {0, 5}, batches);
+  EXPECT_EQ(batcher->instances(), 1);
+  EXPECT_THROW(batcher->scale(2), std::logic_error);
+  EXPECT_EQ(batcher->instances(), 1);
+}
+
+TEST(ModelPool, AutomaticInstancesFollowTheClientsUpToTheCores) {
+  ModelPool pool;
+  const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::shared_ptr<Model>> clients{pool.acquire("hog", {})};
+  EXPECT_EQ(pool.stats().at(0).instances, 1);  // one stream: one instance, every core inside its passes
+  for (int n = 2; n <= cores + 2; ++n) {
+    clients.push_back(pool.acquire("hog", {}));
+    EXPECT_EQ(pool.stats().at(0).instances, std::min(n, cores)) << n << " clients";
+  }
+  ASSERT_EQ(pool.stats().size(), 1u);  // all of them share the one model
+}
+
+TEST(ModelPool, TheInstancesParameterFixesTheCount) {
+  ModelPool pool;
+  auto a = pool.acquire("hog", {{"instances", "3"}});
+  auto b = pool.acquire("hog", {{"instances", "3"}});
+  EXPECT_EQ(pool.stats().at(0).instances, 3);
+  EXPECT_THROW(pool.acquire("hog", {{"instances", "65"}}), std::invalid_argument);
 }

@@ -6,6 +6,9 @@
 #include <mutex>
 #include <thread>
 
+#include "infer/model_batcher.hpp"
+#include "sightflow/algorithm.hpp"
+
 using namespace sf;
 
 namespace {
@@ -189,4 +192,59 @@ TEST(Pipeline, ConfigurationMistakesAreRejectedBeforeStarting) {
     EXPECT_THROW(p.add_algorithm("a", [] { return std::make_unique<SlowAlgorithm>(0); }, {1, 0, 0}),
                  std::invalid_argument);
   }
+}
+
+namespace {
+
+// A shared model that needs `seconds` per pass of one image (max_batch 1), like a network at its limit.
+class SleepyModel : public Model {
+ public:
+  explicit SleepyModel(double seconds) : seconds_(seconds) { info_.name = "sleepy"; }
+  const ModelInfo& info() const override { return info_; }
+  std::vector<ModelOutput> infer(std::span<const cv::Mat> images, StageTimes*) override {
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds_ * double(images.size())));
+    return std::vector<ModelOutput>(images.size());
+  }
+
+ private:
+  ModelInfo info_;
+  double seconds_;
+};
+
+}  // namespace
+
+TEST(Pipeline, RealtimeStreamsSharingAnOverloadedModelEachGetTheirShare) {
+  // Four cameras at 25 fps for 4 s on one model that serves 50 passes/s: half of the frames can be
+  // served. The batcher's queue is first come, first served, so no stream starves another.
+  constexpr int kStreams = 4, kFrames = 100;
+  Pipeline p({.mode = Mode::Realtime});
+  for (int i = 0; i < kStreams; ++i)
+    p.add_stream(std::make_unique<SyntheticSource>(kFrames, 25), "cam" + std::to_string(i));
+  auto batcher = std::make_shared<ModelBatcher>(std::make_unique<SleepyModel>(0.02), BatchOptions{1, 5});
+  p.add_algorithm("people", [batcher] { return std::make_unique<DetectorAlgorithm>(batcher->client()); });
+  auto sink = std::make_shared<CollectingSink>();
+  p.add_sink(sink);
+  p.run();
+  auto algos = p.metrics().algorithms(steady_now());
+  double total = 0;
+  for (int i = 0; i < kStreams; ++i) total += double(algos[{"cam" + std::to_string(i), "people"}].runs);
+  const double mean = total / kStreams;
+  ASSERT_GT(mean, 10);
+  for (int i = 0; i < kStreams; ++i) {
+    auto a = algos[{"cam" + std::to_string(i), "people"}];
+    EXPECT_EQ(a.runs + a.runs_dropped, kFrames) << "cam" << i;  // every frame either served or counted
+    EXPECT_GT(a.runs_dropped, 0) << "cam" << i;                 // drops are counted where they happen
+    // Its share: within a third of the mean (round robin gives each the same, give or take the edges).
+    EXPECT_GT(double(a.runs), mean * 2 / 3) << "cam" << i;
+    EXPECT_LT(double(a.runs), mean * 4 / 3) << "cam" << i;
+  }
+  // Latency stays flat: a frame waits for at most one pass per stream ahead of it, not for a growing
+  // queue, so the last quarter of results is not later than the first quarter by more than a pass round.
+  ASSERT_GT(sink->latencies.size(), 40u);
+  size_t q = sink->latencies.size() / 4;
+  double first = 0, last = 0;
+  for (size_t i = 0; i < q; ++i) first += sink->latencies[i] / double(q);
+  for (size_t i = sink->latencies.size() - q; i < sink->latencies.size(); ++i)
+    last += sink->latencies[i] / double(q);
+  EXPECT_LT(last, first + 0.5) << "mean latency grew from " << first << " s to " << last << " s";
 }

@@ -3,9 +3,12 @@
 // with a dynamic batcher in front: requests from several streams and algorithms are joined into one
 // forward pass of up to max_batch images, waiting at most max_delay_ms for more to arrive.
 //
-// Threading: each shared model runs one forward pass at a time on its batcher thread; inside the pass
-// OpenCV parallelises over all cores (its TBB pool, cv::setNumThreads). Running several passes of the
-// same model at once would only oversubscribe the cores (docs/ARCHITECTURE.md, bench/RESULTS.md).
+// Instances: a shared model runs on one or more instances (copies of the network, each on a thread of its
+// own) fed from the one queue. Parameter `instances` sets how many; 0 (the default) means one per client
+// up to the number of cores: one stream gets one instance whose forward passes OpenCV spreads over every
+// core (its TBB pool), many streams get one pass per core at a time, which a small network fills better
+// than the TBB pool alone does (bench/RESULTS.md, "model instances"). OpenCV's thread pool is the
+// process's: instances share it rather than each having a thread count of its own.
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,6 +29,7 @@ struct BatchOptions {
 struct BatchStats {
   std::string model;
   int max_batch = 1;
+  int instances = 1;                 // copies of the model serving its queue
   int64_t batches = 0, items = 0;    // forward passes and images they carried
   std::vector<int64_t> batch_sizes;  // [n]: passes that carried n images (index 0 unused)
 };
@@ -38,14 +42,20 @@ class ModelPool {
   ~ModelPool();
   // A handle to the shared, batched model for `name` with `params` (built on first request; parameters
   // max_batch and max_delay_ms configure the batcher, the rest the model). Each handle is one client of
-  // the batcher: while every live client has a request waiting, the batch leaves without delay. Drop the
-  // handle when done so that the others stop waiting for it.
+  // the batcher: while every live client has a request waiting or in a forward pass, the batch leaves
+  // without delay. Drop the handle when done so that the others stop waiting for it. Parameter
+  // `instances` (0..64, 0: automatic, above) sets the model's instances.
   std::shared_ptr<Model> acquire(const std::string& name, const ModelParams& params);
   std::vector<BatchStats> stats() const;
 
  private:
+  struct Shared {
+    std::shared_ptr<ModelBatcher> batcher;
+    bool automatic;  // instances follow the clients, up to the cores
+    std::shared_ptr<Model> client();
+  };
   mutable std::mutex mutex_;
-  std::vector<std::pair<std::string, std::shared_ptr<ModelBatcher>>> batchers_;
+  std::vector<std::pair<std::string, Shared>> batchers_;
 };
 
 }  // namespace sf

@@ -29,27 +29,74 @@ class BatchClient : public Model {
 }  // namespace
 
 ModelBatcher::ModelBatcher(std::unique_ptr<Model> model, BatchOptions options)
-    : model_(std::move(model)),
-      max_batch_(options.max_batch > 0 ? std::min(options.max_batch, model_->info().max_batch)
-                                       : model_->info().max_batch),
-      max_delay_(options.max_delay_ms),
-      open_clients_(options.open_clients) {
-  if (options.max_batch > model_->info().max_batch) {
-    spdlog::warn("model '{}' runs batches of at most {} (asked for {})", model_->info().name,
-                 model_->info().max_batch, options.max_batch);
+    : ModelBatcher([&model]() mutable { return std::move(model); }, 1, options) {
+  make_ = nullptr;  // the one model given is all there is
+}
+
+ModelBatcher::ModelBatcher(const ModelMaker& make, int instances, BatchOptions options)
+    : make_(make), first_(make()), max_delay_(options.max_delay_ms), open_clients_(options.open_clients) {
+  const int model_max = first_->info().max_batch;
+  max_batch_ = options.max_batch > 0 ? std::min(options.max_batch, model_max) : model_max;
+  if (options.max_batch > model_max) {
+    spdlog::warn("model '{}' runs batches of at most {} (asked for {})", first_->info().name, model_max,
+                 options.max_batch);
   }
   max_batch_ = std::max(1, max_batch_);
   batch_sizes_.assign(size_t(max_batch_) + 1, 0);
-  thread_ = std::thread([this] { loop(); });
+  scale(instances);
 }
 
-ModelBatcher::~ModelBatcher() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
+ModelBatcher::~ModelBatcher() { scale(0); }
+
+void ModelBatcher::scale(int instances) {
+  if (instances < 0) throw std::invalid_argument("instances must be >= 0");
+  std::lock_guard scaling(scale_mutex_);
+  const size_t target = size_t(instances), now = threads_.size();
+  if (target > now) {
+    // Models are made before any thread starts, outside the queue's lock: loading takes a while.
+    std::vector<std::unique_ptr<Model>> made;
+    for (size_t i = std::max<size_t>(now, 1); i < target; ++i) {
+      if (!make_) throw std::logic_error("this batcher has one model and cannot add instances");
+      made.push_back(make_());
+    }
+    {
+      std::lock_guard lock(mutex_);
+      serving_ = target;
+    }
+    for (size_t i = now; i < target; ++i) {
+      std::unique_ptr<Model> own = i == 0 ? nullptr : std::move(made.at(i - std::max<size_t>(now, 1)));
+      threads_.emplace_back([this, i, own = std::move(own)]() mutable { loop(i, own ? *own : *first_); });
+    }
+  } else if (target < now) {
+    {
+      std::lock_guard lock(mutex_);
+      serving_ = target;
+    }
+    wake_.notify_all();
+    for (size_t i = target; i < now; ++i) threads_[i].join();  // each finishes its batch first
+    threads_.resize(target);
   }
-  wake_.notify_all();
-  thread_.join();
+  if (target == 0) {
+    // Nobody is left to serve what waits: answer it rather than leave its callers blocked.
+    std::lock_guard lock(mutex_);
+    for (Request* r : pending_) {
+      r->error = std::make_exception_ptr(std::runtime_error("model '" + info().name + "' has no instance"));
+      r->done = true;
+    }
+    pending_.clear();
+    pending_images_ = 0;
+    done_.notify_all();
+  }
+}
+
+int ModelBatcher::instances() const {
+  std::lock_guard lock(mutex_);
+  return int(serving_);
+}
+
+int ModelBatcher::clients() const {
+  std::lock_guard lock(mutex_);
+  return clients_;
 }
 
 std::shared_ptr<Model> ModelBatcher::client() {
@@ -70,7 +117,7 @@ void ModelBatcher::remove_client() {
 
 BatchStats ModelBatcher::stats() const {
   std::lock_guard lock(mutex_);
-  return {model_->info().name, max_batch_, batches_, items_, batch_sizes_};
+  return {first_->info().name, max_batch_, int(serving_), batches_, items_, batch_sizes_};
 }
 
 size_t ModelBatcher::pending_images() const {
@@ -101,31 +148,50 @@ std::vector<ModelOutput> ModelBatcher::submit(std::span<const cv::Mat> images,
   return std::move(request.outputs);
 }
 
-void ModelBatcher::loop() {
+std::vector<ModelBatcher::Request*> ModelBatcher::next_batch(std::unique_lock<std::mutex>& lock,
+                                                             size_t instance) {
+  // One instance gathers a batch at a time, so that idle instances do not split what arrives.
+  wake_.wait(lock, [&] { return instance >= serving_ || (!forming_ && !pending_.empty()); });
+  if (instance >= serving_) return {};
+  forming_ = true;
+  // Wait for company until the batch is full, every client is waiting or in a forward pass (nobody else
+  // can add to it), or the oldest request has waited max_delay.
+  auto deadline =
+      pending_.front()->arrived + std::chrono::duration_cast<std::chrono::steady_clock::duration>(max_delay_);
+  wake_.wait_until(lock, deadline, [&] {
+    return instance >= serving_ || pending_images_ >= size_t(max_batch_) ||
+           (!open_clients_ && int(pending_.size() + in_flight_) >= clients_);
+  });
+  forming_ = false;
+  std::vector<Request*> batch;
+  if (instance >= serving_) {
+    wake_.notify_all();  // another instance takes over what waits
+    return batch;
+  }
+  size_t images = 0;
+  while (!pending_.empty() &&
+         (batch.empty() || images + pending_.front()->images.size() <= size_t(max_batch_))) {
+    images += pending_.front()->images.size();
+    pending_images_ -= pending_.front()->images.size();
+    batch.push_back(pending_.front());
+    pending_.pop_front();
+  }
+  wake_.notify_all();  // what is left may form the next batch on another instance
+  return batch;
+}
+
+void ModelBatcher::loop(size_t instance, Model& model) {
   std::unique_lock lock(mutex_);
   while (true) {
-    wake_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
-    if (pending_.empty()) return;  // stopping, nothing left
-    // Wait for company until the batch is full, every client is waiting (nobody else can add to it),
-    // or the oldest request has waited max_delay.
-    auto deadline = pending_.front()->arrived +
-                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(max_delay_);
-    wake_.wait_until(lock, deadline, [&] {
-      return stopping_ || pending_images_ >= size_t(max_batch_) ||
-             (!open_clients_ && int(pending_.size()) >= clients_);
-    });
-    std::vector<Request*> batch;
+    auto batch = next_batch(lock, instance);
+    if (batch.empty()) return;
     size_t images = 0;
-    while (!pending_.empty() &&
-           (batch.empty() || images + pending_.front()->images.size() <= size_t(max_batch_))) {
-      images += pending_.front()->images.size();
-      pending_images_ -= pending_.front()->images.size();
-      batch.push_back(pending_.front());
-      pending_.pop_front();
-    }
+    for (Request* r : batch) images += r->images.size();
+    in_flight_ += batch.size();
     lock.unlock();
-    run_batch(batch);
+    run_batch(model, batch);
     lock.lock();
+    in_flight_ -= batch.size();
     // A request larger than max_batch went alone; the model runs it in passes of max_batch at most.
     items_ += int64_t(images);
     for (size_t left = images; left > 0; left -= std::min(left, size_t(max_batch_))) {
@@ -134,10 +200,11 @@ void ModelBatcher::loop() {
     }
     for (Request* r : batch) r->done = true;
     done_.notify_all();
+    wake_.notify_all();  // fewer in flight: a batch being gathered may now hold every client
   }
 }
 
-void ModelBatcher::run_batch(std::vector<Request*>& batch) {
+void ModelBatcher::run_batch(Model& model, std::vector<Request*>& batch) {
   std::vector<cv::Mat> images;
   std::vector<Prepared> prepared;
   for (Request* r : batch) {
@@ -149,7 +216,7 @@ void ModelBatcher::run_batch(std::vector<Request*>& batch) {
   }
   StageTimes times;
   try {
-    auto outputs = model_->infer_prepared(images, prepared, &times);
+    auto outputs = model.infer_prepared(images, prepared, &times);
     size_t next = 0;
     for (Request* r : batch) {
       for (size_t i = 0; i < r->images.size(); ++i) r->outputs.push_back(std::move(outputs.at(next++)));

@@ -1,5 +1,8 @@
 #include "sightflow/model_pool.hpp"
 
+#include <algorithm>
+#include <thread>
+
 #include "infer/model_batcher.hpp"
 #include "infer/model_params.hpp"
 
@@ -12,8 +15,8 @@ std::shared_ptr<Model> ModelPool::acquire(const std::string& name, const ModelPa
   std::string key = name;
   for (const auto& [k, v] : params) key += "\n" + k + "=" + v;
   std::lock_guard lock(mutex_);
-  for (auto& [existing, batcher] : batchers_) {
-    if (existing == key) return batcher->client();
+  for (auto& [existing, shared] : batchers_) {
+    if (existing == key) return shared.client();
   }
   // The batcher's own parameters are read here; everything else belongs to the model.
   ModelParams model_params = params;
@@ -22,17 +25,30 @@ std::shared_ptr<Model> ModelPool::acquire(const std::string& name, const ModelPa
   // Never more than the catalog's max_batch in practice; the bounds keep the figures sane before that.
   options.max_batch = p.integer("max_batch", options.max_batch, 0, 1024);
   options.max_delay_ms = p.number("max_delay_ms", options.max_delay_ms, 0, 10000);
-  model_params.erase("max_batch");
-  model_params.erase("max_delay_ms");
-  auto batcher = std::make_shared<ModelBatcher>(create_model(name, model_params), options);
-  batchers_.emplace_back(key, batcher);
-  return batcher->client();
+  const int instances = p.integer("instances", 0, 0, 64);
+  for (const char* own : {"max_batch", "max_delay_ms", "instances"}) model_params.erase(own);
+  auto batcher = std::make_shared<ModelBatcher>(
+      [name, model_params] { return create_model(name, model_params); }, std::max(instances, 1), options);
+  batchers_.emplace_back(key, Shared{batcher, instances == 0});
+  return batchers_.back().second.client();
+}
+
+std::shared_ptr<Model> ModelPool::Shared::client() {
+  auto handle = batcher->client();
+  // One instance per client up to the cores: a client (one stream's algorithm) has at most one request
+  // waiting, so instances beyond the clients would idle (bench/RESULTS.md, "model instances").
+  if (automatic) {
+    const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+    const int wanted = std::min(cores, batcher->clients());
+    if (wanted > batcher->instances()) batcher->scale(wanted);
+  }
+  return handle;
 }
 
 std::vector<BatchStats> ModelPool::stats() const {
   std::lock_guard lock(mutex_);
   std::vector<BatchStats> out;
-  for (const auto& [key, batcher] : batchers_) out.push_back(batcher->stats());
+  for (const auto& [key, shared] : batchers_) out.push_back(shared.batcher->stats());
   return out;
 }
 

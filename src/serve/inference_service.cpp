@@ -39,8 +39,8 @@ std::string model_of_url(std::string url) {
 struct InferenceService::Served {
   std::string model;  // the catalog or built-in model it runs
   ServingSettings settings;
-  std::vector<std::shared_ptr<ModelBatcher>> instances;
-  std::vector<std::string> started;  // per instance
+  std::shared_ptr<ModelBatcher> batcher;  // one queue, settings.instances instances
+  std::vector<std::string> started;       // per instance
   ModelInfo info;
   bool at_startup = false;
 };
@@ -91,15 +91,12 @@ std::shared_ptr<InferenceService::Served> InferenceService::load(const std::stri
   options.max_delay_ms = settings.max_batch_delay_ms;
   options.open_clients = true;
   try {
-    for (int i = 0; i < settings.instances; ++i) {
-      served->instances.push_back(std::make_shared<ModelBatcher>(create_model(model), options));
-      served->started.push_back(utc_now_iso());
-    }
     // With no worker the model is still read once: its task and batch size answer describe and predict.
-    auto probe = served->instances.empty() ? std::make_shared<ModelBatcher>(create_model(model), options)
-                                           : served->instances.front();
-    served->info = probe->info();
-    served->settings.batch_size = probe->max_batch();
+    served->batcher =
+        std::make_shared<ModelBatcher>([model] { return create_model(model); }, settings.instances, options);
+    served->started.assign(size_t(settings.instances), utc_now_iso());
+    served->info = served->batcher->info();
+    served->settings.batch_size = served->batcher->max_batch();
   } catch (const std::invalid_argument& e) {
     throw ServiceError(404, "ModelNotFoundException", e.what());
   }
@@ -140,15 +137,12 @@ void InferenceService::scale(const std::string& name, int workers) {
   auto current = served(name);
   auto scaled = std::make_shared<Served>(*current);
   scaled->settings.instances = workers;
-  scaled->instances.resize(std::min(scaled->instances.size(), size_t(workers)));
-  scaled->started.resize(scaled->instances.size());
-  if (scaled->instances.size() < size_t(workers)) {
-    auto more = scaled->settings;
-    more.instances = workers - int(scaled->instances.size());
-    auto added = load(current->model, more);
-    scaled->instances.insert(scaled->instances.end(), added->instances.begin(), added->instances.end());
-    scaled->started.insert(scaled->started.end(), added->started.begin(), added->started.end());
+  try {
+    scaled->batcher->scale(workers);  // the queue stays; requests waiting are served by the new count
+  } catch (const std::invalid_argument& e) {
+    throw ServiceError(404, "ModelNotFoundException", e.what());
   }
+  scaled->started.resize(size_t(workers), utc_now_iso());
   std::lock_guard lock(mutex_);
   models_[name] = scaled;
   spdlog::info("serve: model {} scaled to {} worker{}", name, workers, workers == 1 ? "" : "s");
@@ -198,23 +192,14 @@ std::vector<ModelOutput> InferenceService::predict(const std::string& name, std:
                        "a request of " + std::to_string(images.size()) +
                            " images never fits the queue of model \"" + name + "\", which holds " +
                            std::to_string(max_queue_) + " (--max-queue): send at most that many per request");
-  if (model->instances.empty())
+  if (model->batcher->instances() == 0)
     throw ServiceError(503, "ServiceUnavailableException",
                        "Model \"" + name +
                            "\" has no worker to serve inference request. Please use scale workers API to add "
                            "workers: PUT /models/" +
                            name + "?min_worker=1");
-  // The instance with the least work waiting; the queue bound counts every instance's.
-  std::shared_ptr<ModelBatcher> best;
-  size_t waiting = 0, least = SIZE_MAX;
-  for (const auto& instance : model->instances) {
-    auto pending = instance->pending_images();
-    waiting += pending;
-    if (pending < least) {
-      least = pending;
-      best = instance;
-    }
-  }
+  // One queue for every instance; its bound counts the images waiting in it.
+  size_t waiting = model->batcher->pending_images();
   if (waiting + images.size() > max_queue_)
     throw ServiceError(
         503, "ServiceUnavailableException",
@@ -222,7 +207,7 @@ std::vector<ModelOutput> InferenceService::predict(const std::string& name, std:
             std::to_string(max_queue_) +
             " (--max-queue); retry after Retry-After seconds, or add workers with PUT /models/" + name +
             "?min_worker=N");
-  return best->submit(images, {}, nullptr);
+  return model->batcher->submit(images, {}, nullptr);
 }
 
 nlohmann::ordered_json InferenceService::describe(const std::string& name) const {
@@ -233,9 +218,9 @@ nlohmann::ordered_json InferenceService::describe(const std::string& name) const
   size_t pending = 0;
   std::map<std::string, int64_t> sizes;
   if (model) {
-    for (size_t i = 0; i < model->instances.size(); ++i) {
-      auto s = model->instances[i]->stats();
-      pending += model->instances[i]->pending_images();
+    auto s = model->batcher->stats();
+    pending = model->batcher->pending_images();
+    for (size_t i = 0; i < model->started.size(); ++i) {
       workers.push_back({{"id", std::to_string(9000 + i)},
                          {"startTime", model->started[i]},
                          {"status", "READY"},
@@ -243,11 +228,11 @@ nlohmann::ordered_json InferenceService::describe(const std::string& name) const
                          {"pid", int64_t(::getpid())},
                          {"gpu", false},
                          {"gpuUsage", "N/A"}});
-      batches += s.batches;
-      items += s.items;
-      for (size_t n = 1; n < s.batch_sizes.size(); ++n)
-        if (s.batch_sizes[n] > 0) sizes[std::to_string(n)] += s.batch_sizes[n];
     }
+    batches = s.batches;
+    items = s.items;
+    for (size_t n = 1; n < s.batch_sizes.size(); ++n)
+      if (s.batch_sizes[n] > 0) sizes[std::to_string(n)] += s.batch_sizes[n];
   }
   return nlohmann::ordered_json::array(
       {{{"modelName", name},

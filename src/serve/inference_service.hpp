@@ -1,8 +1,9 @@
 #pragma once
 // The models behind `sightflow serve`: every catalog (and built-in) model, loaded on first use, each
-// behind one or more dynamic batchers that join concurrent requests into one forward pass (TorchServe's
-// batch_size / max_batch_delay). Models that OpenCV 4.6 runs only with batch 1 are still queued and served
-// in arrival order, by `instances` copies (TorchServe's workers) at most. A model may also be registered
+// behind a dynamic batcher that joins concurrent requests into one forward pass (TorchServe's
+// batch_size / max_batch_delay) and runs them on `instances` copies (TorchServe's workers) fed from its one
+// queue, as `run` does with a shared model. Models that OpenCV 4.6 runs only with batch 1 are still queued
+// and served in arrival order. A model may also be registered
 // under another name (TorchServe's model_name), scaled, and unregistered.
 #include <cstddef>
 #include <map>
@@ -63,8 +64,8 @@ class InferenceService {
   // one) and returns them. Throws ServiceError (404 unknown model, 400 bad setting or name, 409 a name
   // that is another model's).
   ServingSettings register_model(const Registration& registration);
-  // Sets the number of workers (0..64) of a model, loading it if needed; the workers it keeps keep their
-  // queues. Throws ServiceError (404, 400).
+  // Sets the number of workers (0..64) of a model, loading it if needed; its queue stays (a removed
+  // worker finishes its batch; at 0, what waits is answered with an error). Throws ServiceError (404, 400).
   void scale(const std::string& name, int workers);
   // Unloads a model (a catalog model loads again on its next request; a name registered over another
   // model is gone). Requests in flight finish. Throws ServiceError (404 when not loaded).
