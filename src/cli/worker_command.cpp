@@ -3,6 +3,7 @@
 // --zone, --stage), one worker of the group owns the stream at a time and the others stand by.
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <mutex>
 
@@ -16,6 +17,7 @@
 #include "cli/interrupt_watch.hpp"
 #include "cli/output_flags.hpp"
 #include "http/listen.hpp"
+#include "http/listen_security.hpp"
 #include "http/metrics_endpoint.hpp"
 #include "pipeline/metrics_registry.hpp"
 #include "pipeline/pipeline_metrics.hpp"
@@ -33,10 +35,19 @@ struct WorkerFlags {
   int64_t stage_log_maxlen = 1000000;
   int64_t max_deliveries = 5;
   std::string metrics_listen;
+  std::string metrics_token;  // default: $SIGHTFLOW_TOKEN
   FrameDecodeOptions decode;
 };
 
 int work(WorkerFlags f) {
+  if (f.metrics_token.empty())
+    if (const char* env = std::getenv("SIGHTFLOW_TOKEN")) f.metrics_token = env;
+  std::pair<std::string, int> metrics_address;
+  if (!f.metrics_listen.empty()) {
+    // Before anything connects: a listener that may not open is a usage error, said at once.
+    metrics_address = parse_listen_address(f.metrics_listen, "--metrics");
+    check_listen_security(metrics_address.first, f.metrics_token, "--metrics-token (or $SIGHTFLOW_TOKEN)");
+  }
   ProcessorOptions options;
   options.stream = f.bus.stream;
   options.algo = f.algorithm.name();
@@ -74,7 +85,7 @@ int work(WorkerFlags f) {
   std::shared_ptr<FamilySource> figures;
   std::unique_ptr<MetricsEndpoint> metrics_endpoint;
   if (!f.metrics_listen.empty()) {
-    auto [host, port] = parse_listen_address(f.metrics_listen, "--metrics");
+    auto [host, port] = metrics_address;
     metrics_redis = std::make_unique<RedisConnection>(parse_redis_url(f.bus.redis), f.bus.retry_policy());
     figures = std::make_shared<FamilySource>([&](MetricFamilies& out) {
       std::lock_guard lock(metrics_mutex);
@@ -83,7 +94,8 @@ int work(WorkerFlags f) {
       add_pipeline_metrics(out, metrics);  // the algorithm's runs and stage times, the store's writes
     });
     registry.add(figures);
-    metrics_endpoint = std::make_unique<MetricsEndpoint>(host, port, [&] { return registry.text(); });
+    metrics_endpoint = std::make_unique<MetricsEndpoint>(
+        host, port, [&] { return registry.text(); }, f.metrics_token);
     spdlog::info("worker: Prometheus metrics on http://{}:{}/metrics", host, metrics_endpoint->port());
   }
   Stopwatch wall;
@@ -155,6 +167,9 @@ Command add_worker_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--metrics", f.metrics_listen,
                   "serve Prometheus metrics at HOST:PORT/metrics (e.g. 127.0.0.1:9101)");
+  cmd->add_option("--metrics-token", f.metrics_token,
+                  "token that scrapes of --metrics must send (Authorization: Bearer TOKEN); default "
+                  "$SIGHTFLOW_TOKEN; required to listen beyond 127.0.0.1");
   cmd->add_option("--max-deliveries", f.max_deliveries,
                   "dead-letter an entry delivered this many times without an acknowledgement (0: never)")
       ->check(CLI::NonNegativeNumber)
