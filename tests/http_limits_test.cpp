@@ -88,6 +88,9 @@ class BoundedServerFixture {
     server_->Post("/plain", [](const httplib::Request& req, httplib::Response& res) {
       res.set_content(std::to_string(req.body.size()), "text/plain");
     });
+    // Answers without reading the body, as the token check does.
+    server_->Post("/unread", [](const httplib::Request&, httplib::Response& res,
+                                const httplib::ContentReader&) { res.status = 401; });
     server_->Get("/ping", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("pong", "text/plain");
     });
@@ -165,6 +168,18 @@ TEST(HttpLimits, ARequestHeadPastItsLimitIsRefused) {
   auto res = ok.Get("/ping");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->body, "pong");
+}
+
+TEST(HttpLimits, ABodyLeftUnreadEndsTheConnectionInsteadOfBeingTakenForARequest) {
+  BoundedServerFixture server(ConnectionLimits{});
+  RawClient client(server.port());
+  // The body ends in what looks like a second request; cpp-httplib alone served it as one.
+  std::string body = "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n";
+  client.send("POST /unread HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+              "\r\n\r\n" + body);
+  auto answer = client.read_all();
+  EXPECT_EQ(answer.rfind("HTTP/1.1 401", 0), 0u) << answer;
+  EXPECT_EQ(answer.find("pong"), std::string::npos) << answer;
 }
 
 TEST(HttpLimits, ParkedKeepAliveConnectionsServeTheirNextRequest) {

@@ -56,7 +56,7 @@ void close_socket(int sock) {
   ::close(sock);
 }
 
-// Closes after an answer sent before the request was read whole (413): the client is told we are done
+// Closes after an answer sent before the request was read whole (413, 401): the client is told we are done
 // writing, and what it still sends is read and dropped for a moment, bounded, so that the close does not
 // reset the connection before it has read the answer.
 void close_after_answer(int sock) {
@@ -92,14 +92,21 @@ class ConnectionStream final : public httplib::Stream {
     head_ = false;
     used_ = 0;
     allowed_ = limits_.max_body_bytes;
+    chunked_ = req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos;
+    declared_ = 0;
     if (req.has_header("Content-Length")) {
       auto declared = req.get_header_value("Content-Length");
       errno = 0;
       char* end = nullptr;
       auto length = std::strtoull(declared.c_str(), &end, 10);
       if (errno || end == declared.c_str() || length > limits_.max_body_bytes) allowed_ = 0;
+      declared_ = length;
     }
   }
+
+  // The request's body was left (partly) unread, e.g. by an answer given before reading it (401): what
+  // follows on the connection is not a request.
+  bool body_unread() const { return !head_ && (used_ < declared_ || (chunked_ && used_ == 0)); }
 
   bool broken() const { return broken_; }
   bool body_over_limit() const { return over_limit_; }
@@ -180,8 +187,9 @@ class ConnectionStream final : public httplib::Stream {
   const ConnectionLimits& limits_;
   char buffer_[16384];
   size_t begin_ = 0, end_ = 0;
-  bool head_ = true;
+  bool head_ = true, chunked_ = false;
   size_t used_ = 0, allowed_ = 0;
+  unsigned long long declared_ = 0;  // Content-Length
   Clock::time_point deadline_;
   bool broken_ = false, write_failed_ = false, over_limit_ = false;
 };
@@ -320,9 +328,9 @@ void BoundedServer::serve(int sock) {
     bool closed_by_client = false;
     bool answered = process_request(stream, false, closed_by_client,
                                     [&stream](httplib::Request& req) { stream.head_received(req); });
-    if (!answered || closed_by_client || stream.broken()) {
+    if (!answered || closed_by_client || stream.broken() || stream.body_unread()) {
       // A request not read whole leaves the stream out of step: the connection ends with it.
-      if (stream.body_over_limit()) return close_after_answer(sock);
+      if (stream.body_over_limit() || stream.body_unread()) return close_after_answer(sock);
       break;
     }
   }
