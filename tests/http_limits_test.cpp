@@ -263,7 +263,14 @@ TEST(HttpLimits, ASecondServerOnABusyPortFailsNamingIt) {
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 200);
   }
-  // A worker's /metrics listener says the same.
+  // So does `worker --metrics`, before it tries Redis (here unreachable: it would retry for ever).
+  output.clear();
+  status = test::run_command({test::sightflow_bin(), "worker", "--stream", "cam", "--detector", "hog",
+                              "--redis", "redis://127.0.0.1:1", "--metrics", address},
+                             &output, 60);
+  EXPECT_GT(status, 0);
+  EXPECT_NE(output.find(address + " is already in use"), std::string::npos) << output;
+  // And the endpoint itself.
   EXPECT_THROW(
       {
         try {

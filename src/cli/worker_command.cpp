@@ -42,11 +42,16 @@ struct WorkerFlags {
 int work(WorkerFlags f) {
   if (f.metrics_token.empty())
     if (const char* env = std::getenv("SIGHTFLOW_TOKEN")) f.metrics_token = env;
-  std::pair<std::string, int> metrics_address;
+  // Listening before anything connects: an address refused or a busy port is said at once, not after
+  // Redis answers. The worker's figures join the registry below.
+  MetricsRegistry registry;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint;
   if (!f.metrics_listen.empty()) {
-    // Before anything connects: a listener that may not open is a usage error, said at once.
-    metrics_address = parse_listen_address(f.metrics_listen, "--metrics");
-    check_listen_security(metrics_address.first, f.metrics_token, "--metrics-token (or $SIGHTFLOW_TOKEN)");
+    auto [host, port] = parse_listen_address(f.metrics_listen, "--metrics");
+    check_listen_security(host, f.metrics_token, "--metrics-token (or $SIGHTFLOW_TOKEN)");
+    metrics_endpoint = std::make_unique<MetricsEndpoint>(
+        host, port, [&registry] { return registry.text(); }, f.metrics_token);
+    spdlog::info("worker: Prometheus metrics on http://{}:{}/metrics", host, metrics_endpoint->port());
   }
   ProcessorOptions options;
   options.stream = f.bus.stream;
@@ -79,13 +84,15 @@ int work(WorkerFlags f) {
     redis.interrupt();
   });
   // The scrape asks Redis on its own connection: the worker's is busy in a blocking read.
-  MetricsRegistry registry;
   std::unique_ptr<RedisConnection> metrics_redis;
   std::mutex metrics_mutex;
   std::shared_ptr<FamilySource> figures;
-  std::unique_ptr<MetricsEndpoint> metrics_endpoint;
-  if (!f.metrics_listen.empty()) {
-    auto [host, port] = metrics_address;
+  // Scrapes read the worker and metrics_redis: the endpoint stops before they go.
+  struct StopEndpoint {
+    std::unique_ptr<MetricsEndpoint>& endpoint;
+    ~StopEndpoint() { endpoint.reset(); }
+  } stop_endpoint{metrics_endpoint};
+  if (metrics_endpoint) {
     metrics_redis = std::make_unique<RedisConnection>(parse_redis_url(f.bus.redis), f.bus.retry_policy());
     figures = std::make_shared<FamilySource>([&](MetricFamilies& out) {
       std::lock_guard lock(metrics_mutex);
@@ -94,9 +101,6 @@ int work(WorkerFlags f) {
       add_pipeline_metrics(out, metrics);  // the algorithm's runs and stage times, the store's writes
     });
     registry.add(figures);
-    metrics_endpoint = std::make_unique<MetricsEndpoint>(
-        host, port, [&] { return registry.text(); }, f.metrics_token);
-    spdlog::info("worker: Prometheus metrics on http://{}:{}/metrics", host, metrics_endpoint->port());
   }
   Stopwatch wall;
   StatsTicker ticker(f.bus.stats_interval_s, [&] { return "worker: " + worker.stats_json().dump(); });
