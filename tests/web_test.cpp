@@ -7,6 +7,7 @@
 
 #include "draw/annotate.hpp"
 #include "http/http_json.hpp"
+#include "http/listen_security.hpp"
 #include "media/jpeg_codec.hpp"
 #include "test_support.hpp"
 #include "web/analytics_history.hpp"
@@ -270,6 +271,15 @@ TEST(Web, NonLoopbackAddressesNeedAToken) {
   EXPECT_NO_THROW(check_listen_security("0.0.0.0", "s3cret"));
   EXPECT_THROW(check_listen_security("0.0.0.0", ""), std::invalid_argument);
   EXPECT_THROW(check_listen_security("192.168.1.5", ""), std::invalid_argument);
+  // Decided on what the host resolves to, not on how it is spelled.
+  EXPECT_THROW(check_listen_security("127.evil", ""), std::invalid_argument);
+  EXPECT_THROW(check_listen_security("127.0.0.1.evil", ""), std::invalid_argument);
+  EXPECT_THROW(check_listen_security("::", ""), std::invalid_argument);
+  EXPECT_THROW(check_listen_security("", ""), std::invalid_argument);
+  EXPECT_NO_THROW(check_listen_security("127.1.2.3", ""));
+  EXPECT_NO_THROW(check_listen_security("::ffff:127.0.0.1", ""));
+  EXPECT_TRUE(resolves_to_loopback_only("localhost"));
+  EXPECT_FALSE(resolves_to_loopback_only("127.evil"));
 }
 
 TEST(Web, ResultsReadBackFromTheirJson) {

@@ -13,6 +13,18 @@ void add_web_flags(CLI::App& cmd, WebFlags& f) {
   cmd.add_option("--video-fps", f.video_fps, "MJPEG frames per second per viewer, at most")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd.add_option("--max-viewers", f.max_viewers,
+                 "MJPEG viewers served at once, 503 beyond; each holds one of the server's threads "
+                 "(default: half of them, so API calls always find one)")
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--idle-timeout", f.idle_timeout_s,
+                 "seconds a kept-alive connection may wait for its next request before it is closed")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd.add_option("--request-timeout", f.request_timeout_s,
+                 "seconds a request's line and headers may take to arrive (slow clients are dropped)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   auto* cert = cmd.add_option("--tls-cert", f.tls.cert, "serve https with this PEM certificate (chain)")
                    ->check(CLI::ExistingFile);
   auto* key =
@@ -48,6 +60,9 @@ WebOptions web_options(const WebFlags& f, const std::string& listen, const std::
   if (o.token.empty())
     if (const char* env = std::getenv("SIGHTFLOW_TOKEN")) o.token = env;
   o.video_fps = f.video_fps;
+  o.max_viewers = f.max_viewers;
+  o.idle_timeout_s = f.idle_timeout_s;
+  o.request_timeout_s = f.request_timeout_s;
   o.tls = f.tls;
   return o;
 }

@@ -11,6 +11,9 @@ namespace sf::cli {
 struct WebFlags {
   std::string token;  // default: $SIGHTFLOW_TOKEN
   double video_fps = 10;
+  int max_viewers = 0;  // 0: half the server's threads
+  double idle_timeout_s = 5;
+  double request_timeout_s = 10;
   TlsFiles tls;  // --tls-cert, --tls-key
 };
 

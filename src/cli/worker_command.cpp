@@ -3,6 +3,7 @@
 // --zone, --stage), one worker of the group owns the stream at a time and the others stand by.
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <mutex>
 
@@ -16,6 +17,7 @@
 #include "cli/interrupt_watch.hpp"
 #include "cli/output_flags.hpp"
 #include "http/listen.hpp"
+#include "http/listen_security.hpp"
 #include "http/metrics_endpoint.hpp"
 #include "pipeline/metrics_registry.hpp"
 #include "pipeline/pipeline_metrics.hpp"
@@ -33,10 +35,24 @@ struct WorkerFlags {
   int64_t stage_log_maxlen = 1000000;
   int64_t max_deliveries = 5;
   std::string metrics_listen;
+  std::string metrics_token;  // default: $SIGHTFLOW_TOKEN
   FrameDecodeOptions decode;
 };
 
 int work(WorkerFlags f) {
+  if (f.metrics_token.empty())
+    if (const char* env = std::getenv("SIGHTFLOW_TOKEN")) f.metrics_token = env;
+  // Listening before anything connects: an address refused or a busy port is said at once, not after
+  // Redis answers. The worker's figures join the registry below.
+  MetricsRegistry registry;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint;
+  if (!f.metrics_listen.empty()) {
+    auto [host, port] = parse_listen_address(f.metrics_listen, "--metrics");
+    check_listen_security(host, f.metrics_token, "--metrics-token (or $SIGHTFLOW_TOKEN)");
+    metrics_endpoint = std::make_unique<MetricsEndpoint>(
+        host, port, [&registry] { return registry.text(); }, f.metrics_token);
+    spdlog::info("worker: Prometheus metrics on http://{}:{}/metrics", host, metrics_endpoint->port());
+  }
   ProcessorOptions options;
   options.stream = f.bus.stream;
   options.algo = f.algorithm.name();
@@ -68,13 +84,15 @@ int work(WorkerFlags f) {
     redis.interrupt();
   });
   // The scrape asks Redis on its own connection: the worker's is busy in a blocking read.
-  MetricsRegistry registry;
   std::unique_ptr<RedisConnection> metrics_redis;
   std::mutex metrics_mutex;
   std::shared_ptr<FamilySource> figures;
-  std::unique_ptr<MetricsEndpoint> metrics_endpoint;
-  if (!f.metrics_listen.empty()) {
-    auto [host, port] = parse_listen_address(f.metrics_listen, "--metrics");
+  // Scrapes read the worker and metrics_redis: the endpoint stops before they go.
+  struct StopEndpoint {
+    std::unique_ptr<MetricsEndpoint>& endpoint;
+    ~StopEndpoint() { endpoint.reset(); }
+  } stop_endpoint{metrics_endpoint};
+  if (metrics_endpoint) {
     metrics_redis = std::make_unique<RedisConnection>(parse_redis_url(f.bus.redis), f.bus.retry_policy());
     figures = std::make_shared<FamilySource>([&](MetricFamilies& out) {
       std::lock_guard lock(metrics_mutex);
@@ -83,8 +101,6 @@ int work(WorkerFlags f) {
       add_pipeline_metrics(out, metrics);  // the algorithm's runs and stage times, the store's writes
     });
     registry.add(figures);
-    metrics_endpoint = std::make_unique<MetricsEndpoint>(host, port, [&] { return registry.text(); });
-    spdlog::info("worker: Prometheus metrics on http://{}:{}/metrics", host, metrics_endpoint->port());
   }
   Stopwatch wall;
   StatsTicker ticker(f.bus.stats_interval_s, [&] { return "worker: " + worker.stats_json().dump(); });
@@ -155,6 +171,9 @@ Command add_worker_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--metrics", f.metrics_listen,
                   "serve Prometheus metrics at HOST:PORT/metrics (e.g. 127.0.0.1:9101)");
+  cmd->add_option("--metrics-token", f.metrics_token,
+                  "token that scrapes of --metrics must send (Authorization: Bearer TOKEN); default "
+                  "$SIGHTFLOW_TOKEN; required to listen beyond 127.0.0.1");
   cmd->add_option("--max-deliveries", f.max_deliveries,
                   "dead-letter an entry delivered this many times without an acknowledgement (0: never)")
       ->check(CLI::NonNegativeNumber)

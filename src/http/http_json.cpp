@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "http/bounded_server.hpp"
+
 namespace sf {
 
 void send_error(httplib::Response& res, int status, const std::string& type, const std::string& message) {
@@ -21,6 +23,11 @@ void send_json(httplib::Response& res, const nlohmann::ordered_json& body, int s
 void set_json_error_handler(httplib::Server& server, std::function<std::string(int status)> type_of) {
   server.set_error_handler(
       [type_of = std::move(type_of)](const httplib::Request& req, httplib::Response& res) {
+        // cpp-httplib reports a chunked body cut off at the limit as malformed (400).
+        if (request_body_over_limit() && res.status != 413) {
+          res.status = 413;
+          res.body.clear();
+        }
         if (!res.body.empty()) return;
         std::string message = res.status == 413   ? "the request body is larger than the server's limit"
                               : res.status == 404 ? "no such endpoint: " + req.method + " " + req.path

@@ -4,6 +4,8 @@
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
 
+#include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <stdexcept>
 
@@ -24,8 +26,8 @@ std::string openssl_reason() {
 
 }  // namespace
 
-std::unique_ptr<httplib::Server> make_http_server(const TlsFiles& tls) {
-  if (!tls.enabled()) return std::make_unique<httplib::Server>();
+std::unique_ptr<httplib::Server> make_http_server(const TlsFiles& tls, const ConnectionLimits& limits) {
+  if (!tls.enabled()) return make_bounded_server(limits);
   if (tls.cert.empty() || tls.key.empty())
     throw std::invalid_argument("TLS needs both a certificate and its key (--tls-cert and --tls-key)");
   check_readable(tls.cert, "TLS certificate");
@@ -38,6 +40,13 @@ std::unique_ptr<httplib::Server> make_http_server(const TlsFiles& tls) {
     throw std::invalid_argument("cannot serve TLS with certificate " + tls.cert + " and key " + tls.key +
                                 ": " + (reason.empty() ? "not PEM, or the key does not match" : reason));
   }
+  auto threads = limits.threads;
+  server->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  auto seconds = [](double s) { return std::chrono::duration<double>(s); };
+  server->set_keep_alive_timeout(std::max<time_t>(1, time_t(limits.idle_timeout_s)));
+  server->set_read_timeout(seconds(limits.io_timeout_s));
+  server->set_write_timeout(seconds(limits.io_timeout_s));
+  server->set_payload_max_length(limits.max_body_bytes);
   return server;
 }
 

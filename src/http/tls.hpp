@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "http/bounded_server.hpp"
 #include "http/http_url.hpp"
 
 namespace httplib {
@@ -21,9 +22,11 @@ struct TlsFiles {
   bool enabled() const { return !cert.empty() || !key.empty(); }
 };
 
-// A plain HTTP server, or an HTTPS one when `tls` names files. Throws std::invalid_argument naming a file
-// that cannot be read, only one of the two, or OpenSSL's reason (not PEM, the key does not match).
-std::unique_ptr<httplib::Server> make_http_server(const TlsFiles& tls);
+// A plain HTTP server bounded by `limits` (bounded_server.hpp), or an HTTPS one when `tls` names files
+// (cpp-httplib's own connection loop, given the limits' thread count, timeouts and body limit). Throws
+// std::invalid_argument naming a file that cannot be read, only one of the two, or OpenSSL's reason (not
+// PEM, the key does not match).
+std::unique_ptr<httplib::Server> make_http_server(const TlsFiles& tls, const ConnectionLimits& limits = {});
 
 // A client for url's host and port: plain, or for https an httplib::SSLClient that verifies the server's
 // certificate and host name against `ca_file` (PEM: a private CA, or a self-signed server's own

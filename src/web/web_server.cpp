@@ -11,6 +11,7 @@
 
 #include "http/http_json.hpp"
 #include "http/listen.hpp"
+#include "http/listen_security.hpp"
 #include "web/web_assets.hpp"
 #include "web/web_metrics.hpp"
 
@@ -80,24 +81,25 @@ void answer(httplib::Response& res, Body&& body) {
   }
 }
 
+ConnectionLimits connection_limits(const WebOptions& options) {
+  if (options.threads < 2) throw std::invalid_argument("the web server needs at least 2 threads");
+  if (!(options.idle_timeout_s > 0) || !(options.request_timeout_s > 0))
+    throw std::invalid_argument("--idle-timeout and --request-timeout must be above 0");
+  ConnectionLimits limits;
+  limits.threads = size_t(options.threads);
+  limits.idle_timeout_s = options.idle_timeout_s;
+  limits.request_timeout_s = options.request_timeout_s;
+  limits.max_body_bytes = options.max_body_bytes;
+  return limits;
+}
+
 }  // namespace
-
-bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
-
-void check_listen_security(const std::string& host, const std::string& token) {
-  if (!is_loopback(host) && token.empty())
-    throw std::invalid_argument(
-        "refusing to listen on " + host +
-        " without a token: give --token (or $SIGHTFLOW_TOKEN), or listen on 127.0.0.1");
-}
 
 WebServer::WebServer(WebOptions options, LiveView& live, StreamController& streams)
     : options_(std::move(options)),
       live_(live),
       streams_(streams),
-      server_(make_http_server(options_.tls)),
+      server_(make_http_server(options_.tls, connection_limits(options_))),
       figures_(std::make_shared<FamilySource>([this](MetricFamilies& out) {
         streams_.add_metrics(out);
         add_live_view_metrics(out, live_);
@@ -105,10 +107,11 @@ WebServer::WebServer(WebOptions options, LiveView& live, StreamController& strea
   metrics_.add(figures_);
   check_listen_security(options_.host, options_.token);
   if (options_.video_fps <= 0) throw std::invalid_argument("--video-fps must be above 0");
+  if (options_.max_viewers == 0) options_.max_viewers = std::max(1, options_.threads / 2);
+  if (options_.max_viewers < 0 || options_.max_viewers >= options_.threads)
+    throw std::invalid_argument("--max-viewers must be at least 1 and below the server's threads (" +
+                                std::to_string(options_.threads) + "): each viewer holds one");
   if (!options_.db.empty()) store_ = open_store(options_.db);
-  auto threads = options_.threads;
-  server_->new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
-  server_->set_payload_max_length(options_.max_body_bytes);
   server_->set_tcp_nodelay(true);
   // cpp-httplib closes a kept-alive connection after 5 requests by default; a camera client sends
   // thousands, each new connection costing a handshake.
@@ -203,6 +206,13 @@ void WebServer::video_route() {
         return send_error(res, e.status, e.type, e.what());
       }
     }
+    // Each viewer holds a thread: past the cap, API calls would find none.
+    if (++viewers_ > options_.max_viewers) {
+      --viewers_;
+      return send_error(res, 503, "ServiceUnavailable",
+                        "this server already streams video to " + std::to_string(options_.max_viewers) +
+                            " viewers (--max-viewers)");
+    }
     live_.viewer_joined(stream);
     auto last = std::make_shared<int64_t>(0);
     auto next_due = std::make_shared<double>(0);
@@ -226,7 +236,10 @@ void WebServer::video_route() {
                  sink.write(reinterpret_cast<const char*>(frame->bytes->data()), frame->bytes->size()) &&
                  sink.write("\r\n", 2);
         },
-        [this, stream](bool) { live_.viewer_left(stream); });
+        [this, stream](bool) {
+          live_.viewer_left(stream);
+          --viewers_;
+        });
   });
 
   server_->Get(R"(/snapshot/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {

@@ -2,9 +2,11 @@
 // The engine's HTTP server (cpp-httplib): dashboard, MJPEG live video, REST API, Prometheus metrics and
 // stream control (docs/WEB.md). Routes of other parts (the inference API) can be added to http().
 //
-// Threads: cpp-httplib serves each connection on a pool thread; an MJPEG viewer holds one for as long as
-// it watches, so the pool is sized for viewers plus API calls. Nothing here runs on the inference path:
+// Threads: cpp-httplib serves each request on a pool thread (a connection between requests holds none,
+// http/bounded_server.hpp); an MJPEG viewer holds one for as long as it watches, so viewers are capped
+// below the pool's size and API calls always find a thread. Nothing here runs on the inference path:
 // the live view only keeps references, and frames are drawn and encoded on viewers' threads.
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,23 +28,23 @@ namespace sf {
 
 struct WebOptions {
   std::string host = "127.0.0.1";
-  int port = 8090;          // 0: any free port (see port())
-  std::string token;        // needed by POST/DELETE routes; required to bind a non-loopback address
-  double video_fps = 10;    // MJPEG frames per second per viewer, at most (a viewer may ask for fewer)
-  int threads = 64;         // connections served at once (each MJPEG viewer holds one)
-  std::string db;           // results store for counts, events and archived frames ("" none)
-  std::string archive_dir;  // where archived frames are (the store holds paths relative to it)
-  size_t max_body_bytes = 16 << 20;
-  TlsFiles tls;  // certificate and key: serve https
+  int port = 8090;                // 0: any free port (see port())
+  std::string token;              // needed by POST/DELETE routes; required to bind a non-loopback address
+  double video_fps = 10;          // MJPEG frames per second per viewer, at most (a viewer may ask for fewer)
+  int threads = 64;               // requests served at once (each MJPEG viewer holds one)
+  int max_viewers = 0;            // MJPEG viewers at once, 503 beyond (0: half the threads); below `threads`
+  double idle_timeout_s = 5;      // a kept-alive connection without a new request is closed after this
+  double request_timeout_s = 10;  // a request's line and headers must arrive within this
+  std::string db;                 // results store for counts, events and archived frames ("" none)
+  std::string archive_dir;        // where archived frames are (the store holds paths relative to it)
+  size_t max_body_bytes = 16 << 20;  // whatever the framing (Content-Length, chunked, multipart)
+  TlsFiles tls;                      // certificate and key: serve https
 };
-
-// Throws std::invalid_argument when `host` is not a loopback address and `token` is empty.
-void check_listen_security(const std::string& host, const std::string& token);
-bool is_loopback(const std::string& host);
 
 class WebServer {
  public:
-  // Checks the address against the token rule; opens the store (read side) when options.db is set.
+  // Checks the address against the token rule (http/listen_security.hpp) and the limits; opens the store
+  // (read side) when options.db is set.
   WebServer(WebOptions options, LiveView& live, StreamController& streams);
   ~WebServer();
   WebServer(const WebServer&) = delete;
@@ -90,6 +92,7 @@ class WebServer {
   std::shared_ptr<FamilySource> figures_;  // the pipelines' and the live view's
   std::thread thread_;
   int port_ = 0;
+  std::atomic<int> viewers_{0};  // MJPEG streams being served
 };
 
 }  // namespace sf

@@ -1,0 +1,309 @@
+// What no HTTP client may do to a sightflow server: a chunked body past the limit is cut off with 413
+// (not read whole), idle connections do not take the threads from API calls, a client that sends its
+// request a byte at a time is dropped, MJPEG viewers cannot take every thread, a second server on a
+// busy port fails naming it, and a listener beyond loopback needs a token (worker --metrics too).
+// Bounds are generous (a loaded CI machine); what is asserted is what happens, not how fast.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include "http/bounded_server.hpp"
+#include "http/http_json.hpp"
+#include "http/listen.hpp"
+#include "http/metrics_endpoint.hpp"
+#include "http/request_body.hpp"
+#include "test_support.hpp"
+#include "web_process.hpp"
+
+namespace sf {
+namespace {
+
+// A TCP connection to 127.0.0.1:port, closed at the end.
+class RawClient {
+ public:
+  explicit RawClient(int port) : sock_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(uint16_t(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(sock_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    timeval timeout{10, 0};  // a server that stops reading without closing fails a send, not the test run
+    setsockopt(sock_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  }
+  ~RawClient() { ::close(sock_); }
+  RawClient(const RawClient&) = delete;
+  RawClient& operator=(const RawClient&) = delete;
+
+  bool connected() const { return connected_; }
+  bool send(const std::string& bytes) {
+    return ::send(sock_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == ssize_t(bytes.size());
+  }
+  bool readable(int timeout_ms = 0) {
+    pollfd p{sock_, POLLIN, 0};
+    return ::poll(&p, 1, timeout_ms) > 0;
+  }
+  // What the server sent until it closed (or `timeout_ms` of silence).
+  std::string read_all(int timeout_ms = 10000) {
+    std::string text;
+    char buffer[4096];
+    while (readable(timeout_ms)) {
+      auto n = ::recv(sock_, buffer, sizeof buffer, 0);
+      if (n <= 0) break;
+      text.append(buffer, size_t(n));
+    }
+    return text;
+  }
+  // True once the server closed the connection (after whatever answer it sent).
+  bool closed_by_server() {
+    char buffer[4096];
+    while (readable()) {
+      auto n = ::recv(sock_, buffer, sizeof buffer, 0);
+      if (n <= 0) return true;
+    }
+    return false;
+  }
+
+ private:
+  int sock_;
+  bool connected_ = false;
+};
+
+// A bounded server on 127.0.0.1 with a content-reader route and a plain one, as the web server and the
+// inference API have; each answers with the size of the body it got.
+class BoundedServerFixture {
+ public:
+  explicit BoundedServerFixture(const ConnectionLimits& limits) : server_(make_bounded_server(limits)) {
+    server_->Post("/reader", [](const httplib::Request& req, httplib::Response& res,
+                                const httplib::ContentReader& reader) {
+      auto body = read_request_body(req, reader);
+      if (body) res.set_content(std::to_string(body->bytes.size()), "text/plain");
+    });
+    server_->Post("/plain", [](const httplib::Request& req, httplib::Response& res) {
+      res.set_content(std::to_string(req.body.size()), "text/plain");
+    });
+    // Answers without reading the body, as the token check does.
+    server_->Post("/unread", [](const httplib::Request&, httplib::Response& res,
+                                const httplib::ContentReader&) { res.status = 401; });
+    server_->Get("/ping", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("pong", "text/plain");
+    });
+    set_json_error_handler(*server_, [](int) { return "Error"; });
+    port_ = listen_in_background(*server_, "127.0.0.1", 0, thread_);
+  }
+  ~BoundedServerFixture() {
+    server_->stop();
+    thread_.join();
+  }
+  int port() const { return port_; }
+
+ private:
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+std::string chunk(const std::string& data) {
+  char size[32];
+  std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  return size + data + "\r\n";
+}
+
+// Sends a chunked body of up to `total` bytes until the server answers or stops reading; returns the
+// answer and sets `sent` to the body bytes that went out.
+std::string send_chunked(int port, const std::string& path, size_t total, size_t& sent) {
+  RawClient client(port);
+  EXPECT_TRUE(client.connected());
+  client.send("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+  const std::string piece(64 << 10, 'x');
+  sent = 0;
+  while (sent < total && !client.readable() && client.send(chunk(piece))) sent += piece.size();
+  if (sent >= total) client.send("0\r\n\r\n");
+  return client.read_all();
+}
+
+TEST(HttpLimits, AChunkedBodyPastTheLimitIsCutOffWith413) {
+  ConnectionLimits limits;
+  limits.max_body_bytes = 1 << 20;
+  BoundedServerFixture server(limits);
+  for (const std::string path : {"/reader", "/plain"}) {
+    size_t sent = 0;
+    auto answer = send_chunked(server.port(), path, size_t(256) << 20, sent);
+    EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << path << ": " << answer.substr(0, 200);
+    // Reading stopped near the limit: what got out is the limit plus socket buffers and the bounded
+    // drain before the close, far from the 256 MiB offered (cpp-httplib alone read them all).
+    EXPECT_LT(sent, size_t(64) << 20) << path;
+  }
+  // A chunked body under the limit is read whole, on both kinds of route.
+  for (const std::string path : {"/reader", "/plain"}) {
+    size_t sent = 0;
+    auto answer = send_chunked(server.port(), path, 512 << 10, sent);
+    EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << path << ": " << answer.substr(0, 200);
+    EXPECT_NE(answer.find("\r\n\r\n" + std::to_string(512 << 10)), std::string::npos) << answer;
+  }
+  // A declared length past the limit: 413 at once, nothing of the body read.
+  RawClient client(server.port());
+  client.send("POST /plain HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\nxxxx");
+  EXPECT_EQ(client.read_all().rfind("HTTP/1.1 413", 0), 0u);
+}
+
+TEST(HttpLimits, ARequestHeadPastItsLimitIsRefused) {
+  ConnectionLimits limits;
+  limits.max_head_bytes = 16 << 10;
+  BoundedServerFixture server(limits);
+  RawClient client(server.port());
+  // A request line that never ends (cpp-httplib alone buffers it without bound).
+  client.send("GET /");
+  const std::string piece(64 << 10, 'a');
+  int pieces = 0;
+  while (pieces < 4096 && client.send(piece) && !client.readable()) ++pieces;
+  EXPECT_LT(pieces, 4096);
+  httplib::Client ok("127.0.0.1", server.port());
+  auto res = ok.Get("/ping");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, "pong");
+}
+
+TEST(HttpLimits, ABodyLeftUnreadEndsTheConnectionInsteadOfBeingTakenForARequest) {
+  BoundedServerFixture server(ConnectionLimits{});
+  RawClient client(server.port());
+  // The body ends in what looks like a second request; cpp-httplib alone served it as one.
+  std::string body = "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n";
+  client.send("POST /unread HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+              "\r\n\r\n" + body);
+  auto answer = client.read_all();
+  EXPECT_EQ(answer.rfind("HTTP/1.1 401", 0), 0u) << answer;
+  EXPECT_EQ(answer.find("pong"), std::string::npos) << answer;
+}
+
+TEST(HttpLimits, ParkedKeepAliveConnectionsServeTheirNextRequest) {
+  ConnectionLimits limits;
+  limits.threads = 2;
+  BoundedServerFixture server(limits);
+  httplib::Client client("127.0.0.1", server.port());
+  client.set_keep_alive(true);
+  for (int i = 0; i < 5; ++i) {
+    auto res = client.Get("/ping");
+    ASSERT_TRUE(res) << i;
+    EXPECT_EQ(res->body, "pong");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the connection is parked between
+  }
+}
+
+TEST(HttpLimits, IdleConnectionsDoNotStarveTheApi) {
+  test::TempDir dir;
+  test::WebProcess web({"serve", "--threads", "4"}, "--listen", dir);
+  // Many more idle connections than threads (cpp-httplib alone gave each a thread for 5 s: the API
+  // answered only after all of them had timed out).
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (int i = 0; i < 64; ++i) idle.push_back(std::make_unique<RawClient>(web.port()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  httplib::Client client("127.0.0.1", web.port());
+  client.set_connection_timeout(3, 0);
+  client.set_read_timeout(3, 0);
+  auto res = client.Get("/api/streams");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST(HttpLimits, AClientSendingItsRequestAByteAtATimeIsDropped) {
+  test::TempDir dir;
+  test::WebProcess web({"serve", "--request-timeout", "1"}, "--listen", dir);
+  RawClient slow(web.port());
+  ASSERT_TRUE(slow.send("GET /api/streams HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "));
+  // One byte every 200 ms: each read makes progress, but the head never completes. Bounded: 60 s.
+  bool dropped = false;
+  for (int i = 0; i < 300 && !dropped; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    dropped = !slow.send("a") || slow.closed_by_server();
+  }
+  EXPECT_TRUE(dropped);
+  // The server still answers others.
+  auto res = web.client().Get("/api/streams");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST(HttpLimits, ViewersBeyondTheCapGet503AndTheApiStillAnswers) {
+  test::TempDir dir;
+  test::WebProcess web({"run", "--detector", "hog", "--mode", "realtime", "--loop", "--no-progress", "--out",
+                        (dir / "results.jsonl").string(), "--max-viewers", "1"},
+                       "--serve", dir);
+  RawClient viewer(web.port());
+  ASSERT_TRUE(viewer.send("GET /video/vtest HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  ASSERT_TRUE(viewer.readable(30000));  // the first viewer is being served
+  auto client = web.client();
+  auto second = client.Get("/video/vtest");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 503);
+  EXPECT_NE(second->body.find("--max-viewers"), std::string::npos) << second->body;
+  auto api = client.Get("/api/streams");
+  ASSERT_TRUE(api);
+  EXPECT_EQ(api->status, 200);
+}
+
+TEST(HttpLimits, ASecondServerOnABusyPortFailsNamingIt) {
+  test::TempDir dir;
+  test::WebProcess first({"serve"}, "--listen", dir);
+  auto address = "127.0.0.1:" + std::to_string(first.port());
+  std::string output;
+  int status = test::run_command({test::sightflow_bin(), "serve", "--listen", address}, &output, 60);
+  EXPECT_NE(status, 0);
+  EXPECT_NE(output.find(address + " is already in use"), std::string::npos) << output;
+  // The first still answers every request (the two used to share the port and answer in turn).
+  auto client = first.client();
+  for (int i = 0; i < 8; ++i) {
+    auto res = client.Get("/api/streams");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200);
+  }
+  // So does `worker --metrics`, before it tries Redis (here unreachable: it would retry for ever).
+  output.clear();
+  status = test::run_command({test::sightflow_bin(), "worker", "--stream", "cam", "--detector", "hog",
+                              "--redis", "redis://127.0.0.1:1", "--metrics", address},
+                             &output, 60);
+  EXPECT_GT(status, 0);
+  EXPECT_NE(output.find(address + " is already in use"), std::string::npos) << output;
+  // And the endpoint itself.
+  EXPECT_THROW(
+      {
+        try {
+          MetricsEndpoint endpoint("127.0.0.1", first.port(), [] { return std::string(); });
+        } catch (const std::runtime_error& e) {
+          EXPECT_NE(std::string(e.what()).find(address + " is already in use"), std::string::npos);
+          throw;
+        }
+      },
+      std::runtime_error);
+}
+
+TEST(HttpLimits, WorkerMetricsBeyondLoopbackNeedATokenThatScrapesSend) {
+  EXPECT_THROW(MetricsEndpoint("0.0.0.0", 0, [] { return std::string(); }), std::invalid_argument);
+  EXPECT_THROW(MetricsEndpoint("127.evil", 0, [] { return std::string(); }), std::invalid_argument);
+  std::string output;
+  int status = test::run_command({test::sightflow_bin(), "worker", "--stream", "cam", "--detector", "hog",
+                                  "--metrics", "0.0.0.0:" + std::to_string(test::free_tcp_port())},
+                                 &output, 60);
+  EXPECT_NE(status, 0);
+  EXPECT_NE(output.find("refusing to listen on 0.0.0.0 without a token"), std::string::npos) << output;
+
+  MetricsEndpoint endpoint(
+      "127.0.0.1", 0, [] { return std::string("up 1\n"); }, "scrape-token");
+  httplib::Client client("127.0.0.1", endpoint.port());
+  auto anonymous = client.Get("/metrics");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+  auto scrape = client.Get("/metrics", {{"Authorization", "Bearer scrape-token"}});
+  ASSERT_TRUE(scrape);
+  EXPECT_EQ(scrape->status, 200);
+  EXPECT_EQ(scrape->body, "up 1\n");
+}
+
+}  // namespace
+}  // namespace sf
