@@ -206,8 +206,11 @@ TEST(DatasetCli, CaptureWritesACocoDatasetThatLoadsBack) {
 }
 
 // The whole loop on vtest.avi: yolox-nano at 640 annotates every 10th frame (80 images), yolo-fastest-body
-// at 320 is tuned on the first 70 % and scored on the last 30 %. Measured 2026-12-02: held-out F1 against
-// the reference 0.871 before (catalog threshold 0.4) and 0.881 after (person threshold 0.47).
+// at 320 is tuned on the first 70 % and scored on the last 30 %. Measured 2026-12-02 and again 2026-12-06
+// (the same figures: fixed inputs): held-out F1 against the reference 0.8713 before (catalog threshold
+// 0.4) and 0.8810 after (person threshold 0.47): 149 of 183 reference boxes found with 10 false positives,
+// then 148 with 5. One box moves F1 by 0.003 (a false positive) to 0.006 (a true positive): the floors
+// leave one true positive under each figure (0.006) and one false positive under the gain of 0.0096.
 TEST(DatasetCli, TuningImprovesHeldOutF1AgainstTheReferenceOnVtest) {
   test::TempDir dir;
   std::string output;
@@ -226,8 +229,9 @@ TEST(DatasetCli, TuningImprovesHeldOutF1AgainstTheReferenceOnVtest) {
   EXPECT_EQ(report["tuning_images"], 56);
   EXPECT_EQ(report["heldout_images"], 24);
   double before = report["f1_before"], after = report["f1_after"];
-  EXPECT_GT(after, before + 0.005) << output;
-  EXPECT_GT(before, 0.8) << output;  // the edge model is close to the reference to begin with
+  EXPECT_GE(before, 0.865) << output;  // the edge model is close to the reference to begin with
+  EXPECT_GE(after, 0.875) << output;
+  EXPECT_GE(after - before, 0.006) << output;
 
   // run --profile applies it: no detection below the tuned threshold survives.
   auto profile = load_camera_profile((dir / "profile.json").string());

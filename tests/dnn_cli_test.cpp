@@ -1,7 +1,9 @@
 // The DNN models through the `sightflow` binary as a user runs them: run, eval, bench and models.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
+#include <opencv2/videoio.hpp>
 
 #include "test_support.hpp"
 
@@ -110,7 +112,9 @@ TEST(BenchCommand, ReportsModelAndPipelineRatesAndTheirRatio) {
   double model = j["model_fps"], pipeline = j["pipeline_fps"], ratio = j["ratio"];
   EXPECT_GT(model, 0);
   EXPECT_GT(pipeline, 0);
-  EXPECT_NEAR(ratio, pipeline / model, 0.5 * ratio) << "one round: the ratio is of these two rates";
+  // Speed itself belongs to bench/dnn_bench.sh. What is certain: with one round, the model rate is the mean
+  // of the two measurements around the pipeline run and the ratio is the pipeline rate over that mean.
+  EXPECT_NEAR(ratio, pipeline / model, 1e-9 * ratio) << out;
 }
 
 TEST(BenchCommand, BatchesAcrossStreamsWhenTheModelAllowsIt) {
@@ -182,6 +186,23 @@ TEST(RunCommand, TheDnnExampleConfigRunsEveryAlgorithmOnItsStreams) {
   EXPECT_EQ((runs[{"street", "people"}]), 25);
   EXPECT_EQ((runs[{"film", "faces"}]), 25);
   EXPECT_EQ(runs.count({"street", "faces"}), 0u);
-  EXPECT_GE((runs[{"street", "scene"}]), 1);  // every 2 s of media time: frames 0 and 20 at 10 fps
-  EXPECT_GE((runs[{"film", "scene"}]), 1);
+  // Every 2 s of media time: vtest.avi (10 fps) at frames 0 and 20; Megamind.avi (23.976 fps) only at
+  // frame 0, its 25th frame being at 1.0 s.
+  EXPECT_EQ((runs[{"street", "scene"}]), 2);
+  EXPECT_EQ((runs[{"film", "scene"}]), 1);
+  // One annotated video per stream, named after it, each with the stream's 25 frames at its size.
+  const std::pair<const char*, cv::Size> videos[] = {{"street", {768, 576}}, {"film", {720, 528}}};
+  for (const auto& [stream, size] : videos) {
+    const auto video = dir / ("v." + std::string(stream) + ".mkv");
+    cv::VideoCapture capture(video.string());
+    ASSERT_TRUE(capture.isOpened()) << video;
+    int frames = 0;
+    cv::Mat frame;
+    while (capture.read(frame)) {
+      EXPECT_EQ(frame.size(), size) << video;
+      ++frames;
+    }
+    EXPECT_EQ(frames, 25) << video;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "v.mkv"));
 }

@@ -53,15 +53,17 @@ EvalSummary score_run(const std::vector<std::string>& extra_args, const test::Te
 }  // namespace
 
 // The reference: a plain Python+OpenCV loop over every 10th frame reached precision 0.71 and
-// recall 0.81 (IoU 0.5). The built-in `hog` defaults must do at least as well.
+// recall 0.81 (IoU 0.5); the built-in `hog` defaults do better. Measured 2026-12-06 (fixed inputs, the
+// same on every run): precision 0.9242 (378 of 409 boxes right), recall 0.84 (378 of 450 people). One box
+// moves either by about 0.002: the floors sit two boxes under the figures.
 TEST(EndToEnd, HogDefaultsMatchThePlainLoopReferenceOnEvery10thFrame) {
   test::TempDir dir;
   std::vector<nlohmann::json> results;
   auto s = score_run({"--frame-step", "10"}, dir, &results);
   EXPECT_EQ(results.size(), 80u);
   std::cout << "every 10th frame: precision " << s.precision << ", recall " << s.recall << "\n";
-  EXPECT_GE(s.precision, 0.71);
-  EXPECT_GE(s.recall, 0.81);
+  EXPECT_GE(s.precision, 0.919);
+  EXPECT_GE(s.recall, 0.835);
 }
 
 // Floors for the first 100 frames, measured with the defaults: precision 0.906, recall 0.774 (the crowd
@@ -203,13 +205,15 @@ TEST(EndToEnd, TruncatedVideoKeepsTheResultsOfWhatCouldBeDecoded) {
   int rc = run_command({test::sightflow_bin(), "run", "--source", truncated, "--detector", "haar-fullbody",
                         "--out", (dir / "r.jsonl").string(), "--no-progress"},
                        &out);
-  EXPECT_LT(rc, 128) << out;
+  // A cut file ends cleanly (docs/ARCHITECTURE.md): exit 0, a result for every frame ffprobe decodes from
+  // it (26 of 795), in order, and none after.
+  EXPECT_EQ(rc, 0) << out;
+  const int decodable = test::ffprobe_frame_count(truncated);
+  ASSERT_GT(decodable, 10);
+  ASSERT_LT(decodable, 795);
   auto results = read_jsonl(dir / "r.jsonl");
-  EXPECT_GT(results.size(), 10u);   // the frames before the cut are processed
-  EXPECT_LT(results.size(), 795u);  // and nothing is invented after it
-  if (rc != 0) {
-    EXPECT_NE(out.find(truncated), std::string::npos) << out;
-  }
+  ASSERT_EQ(results.size(), size_t(decodable)) << out;
+  for (size_t i = 0; i < results.size(); ++i) EXPECT_EQ(results[i]["frame"].get<int64_t>(), int64_t(i));
 }
 
 // A live MPEG-TS stream from ffmpeg over TCP; the peer dies and comes back; the engine reconnects and goes

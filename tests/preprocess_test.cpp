@@ -32,9 +32,19 @@ TEST(InputTransform, MapsPointsAndClipsBoxes) {
   EXPECT_FLOAT_EQ(box.y, 0);        // -40 clipped
   EXPECT_FLOAT_EQ(box.width, 150);  // 180 clipped
   EXPECT_FLOAT_EQ(box.height, 80);
-  box = t.to_source(cv::Rect2f(200, 10, 50, 50), {150, 100});  // fully right of the image
+  // Fully right of the image: corners (380, -40) and (480, 160) clip to x 150, y 0..100, so the box is
+  // empty in width and keeps the image's full height.
+  box = t.to_source(cv::Rect2f(200, 10, 50, 50), {150, 100});
+  EXPECT_FLOAT_EQ(box.x, 150);
+  EXPECT_FLOAT_EQ(box.y, 0);
   EXPECT_FLOAT_EQ(box.width, 0);
-  EXPECT_GE(box.height, 0);
+  EXPECT_FLOAT_EQ(box.height, 100);
+  // Fully above the image: corners (40, -80) and (80, -40) clip to the top edge, an empty height.
+  box = t.to_source(cv::Rect2f(30, 0, 20, 10), {150, 100});
+  EXPECT_FLOAT_EQ(box.x, 40);
+  EXPECT_FLOAT_EQ(box.y, 0);
+  EXPECT_FLOAT_EQ(box.width, 40);
+  EXPECT_FLOAT_EQ(box.height, 0);
 }
 
 TEST(PrepareImage, StretchResizesAndScalesPerAxis) {

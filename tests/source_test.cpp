@@ -292,18 +292,19 @@ TEST(SourceErrors, TruncatedVideoEndsCleanlyWithTheFramesItHas) {
   TempDir dir;
   const auto path = dir / "truncated.avi";
   copy_prefix(test::vtest_path(), path, 200000);
-  size_t count = 0;
-  try {
-    auto source = open_source(path.string(), {});
-    auto frames = read_all(*source);
-    count = frames.size();
-    for (size_t i = 0; i < frames.size(); ++i) EXPECT_NEAR(frames[i].pts, 0.1 * static_cast<double>(i), 1e-6);
-  } catch (const SourceError& e) {
-    EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos) << e.what();
-    return;
+  // docs/ARCHITECTURE.md: files end cleanly, damaged packets are skipped. So a cut file gives every frame
+  // ffprobe decodes from it (6 of 795, the last one partly concealed), in order, and then ends without an
+  // error.
+  const int decodable = test::ffprobe_frame_count(path);
+  ASSERT_GT(decodable, 0);
+  ASSERT_LT(decodable, 795);
+  std::vector<Frame> frames;
+  EXPECT_NO_THROW(frames = read_all(*open_source(path.string(), {})));
+  ASSERT_EQ(frames.size(), size_t(decodable));
+  for (size_t i = 0; i < frames.size(); ++i) {
+    EXPECT_EQ(frames[i].seq, int64_t(i));
+    EXPECT_NEAR(frames[i].pts, 0.1 * static_cast<double>(i), 1e-6);
   }
-  EXPECT_GT(count, 0u);
-  EXPECT_LT(count, 795u);
 }
 
 TEST(SourceErrors, GarbageInTheMiddleDoesNotStopTheFile) {

@@ -47,6 +47,15 @@ std::vector<Result> vtest_results() {
   return out;
 }
 
+// The roll-up levels as docs/STORE.md names them, and a bucket's start worked out in whole tenths of a
+// second, so that no expected value comes from the store's own bucket_start(): vtest_results()' frame f
+// is captured at kStart + f / 10, i.e. 17900000005 + f tenths, and its media time is f tenths.
+const std::pair<const char*, int64_t> kLevels[] = {{"1s", 1}, {"1m", 60}, {"1h", 3600}};
+int64_t wall_tenths(int64_t frame) { return 17900000005 + frame; }
+double bucket_of(int64_t tenths, int64_t level_seconds) {
+  return double(tenths / (level_seconds * 10) * level_seconds);
+}
+
 int64_t scalar(Store& store, const std::string& sql) {
   auto rows = store.query(sql);
   EXPECT_EQ(rows.rows.size(), 1u) << sql;
@@ -65,16 +74,40 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<Store> store_;
 };
 
+// Every table a write touches, whole and in a fixed order: what a redelivery must leave as it was.
+std::map<std::string, QueryRows> written_tables(Store& store) {
+  std::map<std::string, QueryRows> tables;
+  for (const char* sql : {"SELECT * FROM results ORDER BY stream, algo, frame",
+                          "SELECT * FROM detections ORDER BY stream, algo, frame, label, x, y",
+                          "SELECT * FROM rollups ORDER BY stream, algo, label, clock, level, bucket",
+                          "SELECT * FROM frames ORDER BY stream, seq", "SELECT * FROM streams ORDER BY name"})
+    tables[sql] = store.query(sql);
+  return tables;
+}
+
 TEST_P(StoreTest, EveryResultOfVtestLandsOnceAndRewritingChangesNothing) {
   auto results = vtest_results();
   size_t detections = 0;
   for (const auto& r : results) detections += r.detections.size();
+  // The frames the results refer to; every 100th was archived.
+  auto frames_of = [](const std::vector<Result>& batch, bool archived) {
+    std::vector<FrameRecord> frames;
+    for (const auto& r : batch) {
+      FrameRecord f{r.stream, r.frame, r.pts, r.capture_ts, 768, 576, "", 0};
+      if (archived && r.frame % 100 == 0) {
+        f.archive_path = "vtest/" + std::to_string(r.frame) + ".jpg";
+        f.archive_bytes = 1000 + r.frame;
+      }
+      frames.push_back(f);
+    }
+    return frames;
+  };
   // In batches, as the sink writes them.
   size_t added = 0;
   for (size_t i = 0; i < results.size(); i += 100) {
     std::vector<Result> batch(results.begin() + long(i),
                               results.begin() + long(std::min(i + 100, results.size())));
-    added += store_->write(batch);
+    added += store_->write(batch, frames_of(batch, true));
   }
   EXPECT_EQ(added, 795u);
   EXPECT_EQ(scalar(*store_, "SELECT count(*) FROM results"), 795);
@@ -82,10 +115,21 @@ TEST_P(StoreTest, EveryResultOfVtestLandsOnceAndRewritingChangesNothing) {
   EXPECT_EQ(scalar(*store_, "SELECT min(frame) FROM results"), 0);
   EXPECT_EQ(scalar(*store_, "SELECT max(frame) FROM results"), 794);
   EXPECT_EQ(scalar(*store_, "SELECT count(*) FROM detections"), int64_t(detections));
-  auto rollups_before = store_->query("SELECT * FROM rollups ORDER BY stream, algo, label, level, bucket");
+  EXPECT_EQ(scalar(*store_, "SELECT count(*) FROM frames"), 795);
+  EXPECT_EQ(scalar(*store_, "SELECT count(*) FROM frames WHERE archive_path IS NOT NULL"), 8);
+  const auto before = written_tables(*store_);
+  ASSERT_EQ(before.size(), 5u);
 
-  // Everything again (a redelivery), and a batch that mixes old and new.
-  EXPECT_EQ(store_->write(results), 0u);
+  // Everything again (a redelivery, its frames without archive paths): not one row or roll-up changes, and
+  // the archive paths already stored are kept.
+  EXPECT_EQ(store_->write(results, frames_of(results, false)), 0u);
+  const auto after = written_tables(*store_);
+  for (const auto& [sql, rows] : before) {
+    EXPECT_EQ(after.at(sql).columns, rows.columns) << sql;
+    ASSERT_EQ(after.at(sql).rows.size(), rows.rows.size()) << sql;
+    EXPECT_TRUE(after.at(sql).rows == rows.rows) << sql;
+  }
+  // A batch that mixes old and new.
   Result extra = results.back();
   extra.frame = 795;
   EXPECT_EQ(store_->write({results[3], extra, results[500]}), 1u);
@@ -100,7 +144,6 @@ TEST_P(StoreTest, EveryResultOfVtestLandsOnceAndRewritingChangesNothing) {
       store_->query("SELECT json FROM results WHERE frame = 100").rows[0][0].get<std::string>());
   EXPECT_EQ(json["frame"], 100);
   EXPECT_EQ(json["detections"].size(), results[100].detections.size());
-  (void)rollups_before;
 }
 
 // Roll-ups are maintained incrementally; here they are recomputed from the raw rows with plain SQL and
@@ -120,11 +163,13 @@ TEST_P(StoreTest, RollupsEqualARecomputationFromRawRows) {
   };
   std::map<Key, Stats> expected;
   for (const std::string clock : {"wall", "media"})
-    for (const auto& level : kRollupLevels) {
+    for (const auto& [level_name, level_seconds] : kLevels) {
       // Buckets with all their results, so that labels absent from a result count 0 there.
       std::map<double, std::vector<const Result*>> buckets;
-      for (const auto& r : results)
-        buckets[bucket_start(clock == "wall" ? r.capture_ts : r.pts, level.seconds)].push_back(&r);
+      for (const auto& r : results) {
+        const int64_t tenths = clock == "wall" ? wall_tenths(r.frame) : r.frame;
+        buckets[bucket_of(tenths, level_seconds)].push_back(&r);
+      }
       for (const auto& [bucket, members] : buckets) {
         std::map<std::string, std::vector<int64_t>> values;
         for (const auto* r : members) {
@@ -137,7 +182,7 @@ TEST_P(StoreTest, RollupsEqualARecomputationFromRawRows) {
           Stats s{int64_t(v.size()), 0, *std::min_element(v.begin(), v.end()),
                   *std::max_element(v.begin(), v.end())};
           for (auto x : v) s.sum += x;
-          expected[{clock, level.name, label, bucket}] = s;
+          expected[{clock, level_name, label, bucket}] = s;
         }
       }
     }
@@ -169,7 +214,12 @@ TEST_P(StoreTest, RollupsEqualARecomputationFromRawRows) {
       "detections"
       " WHERE label = 'person' GROUP BY stream, algo, frame) p ON p.stream = r.stream AND p.algo = r.algo AND"
       " p.frame = r.frame GROUP BY 1 ORDER BY 1");
-  ASSERT_GE(raw.rows.size(), 2u);  // 79.5 s starting at :20 spans two minutes
+  // 79.5 s from 1790000000.5 (:20.5 past a minute) span the minutes from 1789999980 and 1790000040.
+  ASSERT_EQ(raw.rows.size(), 2u);
+  EXPECT_EQ(raw.rows[0][0].get<double>(), 1789999980.0);
+  EXPECT_EQ(raw.rows[1][0].get<double>(), 1790000040.0);
+  EXPECT_EQ(raw.rows[0][1].get<int64_t>() + raw.rows[1][1].get<int64_t>(), 795);
+  EXPECT_EQ(raw.rows[0][1].get<int64_t>(), 395);  // frames 0..394 are captured before 1790000040
   for (const auto& row : raw.rows) {
     auto it = stored.find({"wall", "1m", "person", row[0].get<double>()});
     ASSERT_NE(it, stored.end());
@@ -261,13 +311,14 @@ TEST_P(StoreTest, LineAndZoneRollupsEqualARecomputationAndRewritingChangesNothin
     store_->write({results.begin() + long(i), results.begin() + long(std::min(i + 64, results.size()))});
   EXPECT_EQ(store_->write(results), 0u);  // a redelivery adds nothing to any roll-up
 
-  for (const auto& level : kRollupLevels) {
+  for (const auto& [level_name, level_seconds] : kLevels) {
+    const std::string level = level_name;
     struct Expected {
       int64_t samples = 0, in = 0, out = 0, sum = 0, min = 1 << 30, max = -1;
     };
     std::map<double, Expected> expected;
     for (const auto& r : results) {
-      auto& e = expected[bucket_start(r.capture_ts, level.seconds)];
+      auto& e = expected[bucket_of(wall_tenths(r.frame), level_seconds)];
       ++e.samples;
       e.in += r.frame % 13 == 0;
       e.out += r.frame % 29 == 0;
@@ -275,21 +326,21 @@ TEST_P(StoreTest, LineAndZoneRollupsEqualARecomputationAndRewritingChangesNothin
       e.min = std::min<int64_t>(e.min, r.frame % 5);
       e.max = std::max<int64_t>(e.max, r.frame % 5);
     }
-    SeriesQuery q{"vtest", "people", level.name, kStart - 3600, kStart + 3600, ""};
+    SeriesQuery q{"vtest", "people", level, kStart - 3600, kStart + 3600, ""};
     auto lines = store_->line_series(q);
     auto zones = store_->zone_series(q);
-    ASSERT_EQ(lines.size(), expected.size()) << level.name;
-    ASSERT_EQ(zones.size(), expected.size()) << level.name;
+    ASSERT_EQ(lines.size(), expected.size()) << level;
+    ASSERT_EQ(zones.size(), expected.size()) << level;
     size_t i = 0;
     for (const auto& [bucket, e] : expected) {
       EXPECT_EQ(lines[i].line, "door");
-      EXPECT_EQ(lines[i].t, bucket) << level.name;
-      EXPECT_EQ(lines[i].samples, e.samples) << level.name << " " << bucket;
-      EXPECT_EQ(lines[i].in, e.in) << level.name << " " << bucket;
-      EXPECT_EQ(lines[i].out, e.out) << level.name << " " << bucket;
+      EXPECT_EQ(lines[i].t, bucket) << level;
+      EXPECT_EQ(lines[i].samples, e.samples) << level << " " << bucket;
+      EXPECT_EQ(lines[i].in, e.in) << level << " " << bucket;
+      EXPECT_EQ(lines[i].out, e.out) << level << " " << bucket;
       EXPECT_EQ(zones[i].zone, "lawn");
       EXPECT_EQ(zones[i].samples, e.samples);
-      EXPECT_DOUBLE_EQ(zones[i].avg, double(e.sum) / double(e.samples)) << level.name << " " << bucket;
+      EXPECT_DOUBLE_EQ(zones[i].avg, double(e.sum) / double(e.samples)) << level << " " << bucket;
       EXPECT_EQ(zones[i].min, e.min);
       EXPECT_EQ(zones[i].max, e.max);
       ++i;
@@ -338,7 +389,7 @@ TEST_P(StoreTest, TypedReadsAnswerCountsFramesAndEvents) {
   // Count series: the counts view, per bucket, from the bucket holding `from` up to `to`.
   auto series = store_->count_series({"vtest", "people", "1s", kStart + 10.7, kStart + 20, "*"});
   ASSERT_EQ(series.size(), 10u);  // the buckets of whole seconds from that of kStart + 10.7 to kStart + 20
-  EXPECT_DOUBLE_EQ(series[0].t, bucket_start(kStart + 10.7, 1));
+  EXPECT_DOUBLE_EQ(series[0].t, 1790000011.0);  // kStart + 10.7 = 1790000011.2
   auto view = store_->query(
       "SELECT avg, min, max, samples FROM counts WHERE stream = 'vtest' AND algo = 'people' AND label = '*'"
       " AND level = '1s' AND bucket = " +
@@ -497,7 +548,7 @@ TEST_P(StoreTest, AVersion3DatabaseMigratesToTheMediaClock) {
                  : "PRAGMA user_version=3;";
   // Ten results 10 media seconds apart, captured 1 s apart: frame f finds f % 3 people, and a bag when
   // f % 4 == 0. The roll-ups v3 wrote: one wall minute, one line and one zone bucket.
-  const double minute = bucket_start(kStart, 60);
+  const double minute = 1789999980;                          // kStart is 20.5 s past it
   std::map<int64_t, std::map<std::string, int64_t>> counts;  // frame -> label -> count
   for (int64_t f = 0; f < 10; ++f) {
     counts[f]["person"] = f % 3;

@@ -162,6 +162,19 @@ std::string promtool_problems(const std::string& exposition) {
   return status == 0 ? "" : "promtool exit " + std::to_string(status) + ": " + output;
 }
 
+int ffprobe_frame_count(const std::filesystem::path& video) {
+  std::string output;
+  const int status = run_command({"ffprobe", "-v", "quiet", "-count_frames", "-select_streams", "v:0",
+                                  "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", video.string()},
+                                 &output, 120);
+  if (status != 0) return -1;
+  try {
+    return std::stoi(output);
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
 ScopedEnv::ScopedEnv(const char* name, const char* value) : name_(name) {
   if (const char* old = std::getenv(name)) old_ = old;
   if (value)

@@ -64,6 +64,10 @@ nlohmann::json last_json_line(const std::string& output);
 // it passes, else its exit status and output.
 std::string promtool_problems(const std::string& exposition);
 
+// How many video frames ffprobe decodes from a file (-count_frames): an independent count to compare a
+// source's with; -1 when ffprobe fails.
+int ffprobe_frame_count(const std::filesystem::path& video);
+
 // Sets an environment variable (nullptr: unsets it) for the lifetime of the object, then restores it.
 class ScopedEnv {
  public:

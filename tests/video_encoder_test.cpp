@@ -344,8 +344,41 @@ TEST(Annotate, LabelsStayInsideTheImage) {
   cv::Mat image(240, 320, CV_8UC3, cv::Scalar(0, 0, 0));
   // Box at the top-right corner and partly outside: no room above, none to the right.
   draw_annotations(image, {{cv::Rect2f(300, 0, 100, 50), "a-long-label-name", 0.5f}}, {});
-  cv::Mat top_band = image(cv::Rect(0, 0, 320, 30));
-  EXPECT_GT(cv::countNonZero(top_band.reshape(1)), 0);
+  const cv::Vec3b colour = [] {
+    cv::Scalar c = label_color("a-long-label-name");
+    return cv::Vec3b(uchar(c[0]), uchar(c[1]), uchar(c[2]));
+  }();
+  auto is_label = [&](int x, int y) { return image.at<cv::Vec3b>(y, x) == colour; };
+  // The label is a filled rectangle whose top rows (its padding) hold no text: on row 1 it runs from its
+  // left edge to the image's right edge, pushed left of the box because it is wider than the 20 pixels
+  // of the box inside the image.
+  int left = 319;
+  while (left > 0 && is_label(left - 1, 1)) --left;
+  ASSERT_TRUE(is_label(319, 1)) << "the label ends at the right edge of the image";
+  EXPECT_LT(left, 300 - 60) << "a 22-character label is far wider than the box's visible part";
+  EXPECT_GT(left, 0) << "and narrower than the image";
+  // It starts at the top (no room above the box): under the box's top edge, and a text line high.
+  int bottom = 0;
+  while (bottom < 239 && is_label(319, bottom + 1)) ++bottom;
+  EXPECT_TRUE(is_label(319, 0));
+  EXPECT_GE(bottom, 8);
+  EXPECT_LT(bottom, 30);
+  // Nothing left of the label, and under it only the box's border: its left edge at x = 300 and its
+  // bottom edge at y = 50 (anti-aliased, so a pixel either side).
+  const cv::Rect label(left, 0, 320 - left, bottom + 1);
+  const cv::Rect border_left(299, 0, 3, 52), border_bottom(299, 49, 21, 3);
+  for (int y = 0; y < 240; ++y)
+    for (int x = 0; x < 320; ++x) {
+      const cv::Point p(x, y);
+      if (label.contains(p) || border_left.contains(p) || border_bottom.contains(p)) continue;
+      ASSERT_EQ(image.at<cv::Vec3b>(y, x), cv::Vec3b(0, 0, 0))
+          << "drawn at " << x << "," << y << " outside the label and border";
+    }
+  // The label's text is inside its rectangle: pixels of another colour than the fill, below the padding.
+  int text = 0;
+  for (int y = 2; y <= bottom; ++y)
+    for (int x = left; x < 320; ++x) text += !is_label(x, y);
+  EXPECT_GT(text, 50);
   // Non-finite and huge coordinates are ignored or clamped, not a crash.
   draw_annotations(
       image,

@@ -23,11 +23,63 @@ class VideoSink : public Sink {
     if (!(options_.fps > 0)) options_.fps = 25.0;
   }
 
+  // Algorithms on one stream deliver in frame order each, but interleaved: a fast or sparse one can hand
+  // in frame 20 while a slower one is still at 15. A frame waits until every algorithm seen on its stream
+  // has reached it (at most kMaxWaiting frames), so that frames 16..19 are not lost from the video.
   void write(const Result& r) override {
     if (r.image.empty()) return;
     auto& out = outputs_[r.stream];
-    out.latest[r.algo] = r.detections;
-    if (out.written_any && r.frame <= out.last_frame) return;  // this frame is already in the video
+    out.progress[r.algo] = r.frame;
+    if (out.written_any && r.frame <= out.last_frame) {  // too late for the video: its frame is written
+      out.latest[r.algo] = r.detections;
+      return;
+    }
+    auto& waiting = out.waiting[r.frame];
+    if (waiting.detections.empty()) waiting.first = r;
+    waiting.detections[r.algo] = r.detections;
+    encode_ready(out, false);
+  }
+
+  void close() override {
+    for (auto& [stream, out] : outputs_) {
+      encode_ready(out, true);
+      if (out.encoder) out.encoder->close();
+    }
+  }
+
+ private:
+  static constexpr size_t kMaxWaiting = 8;  // offline, one algorithm runs at most ~6 frames ahead of another
+
+  struct Waiting {
+    Result first;                                              // the frame's first result: image, analytics
+    std::map<std::string, std::vector<Detection>> detections;  // per algorithm with a result for the frame
+  };
+  struct Output {
+    std::unique_ptr<VideoEncoder> encoder;
+    std::optional<VideoSegments> segments;                 // with segment_s > 0
+    double segment_start = 0;                              // media time of the current file's first frame
+    std::map<std::string, std::vector<Detection>> latest;  // per algorithm
+    std::map<std::string, int64_t> progress;               // per algorithm, its newest frame
+    std::map<int64_t, Waiting> waiting;                    // frames not yet encoded, by number
+    int64_t last_frame = -1;
+    bool written_any = false;
+    RateMeter rate{2.0};
+  };
+
+  // Encodes the waiting frames, oldest first, that every algorithm has reached (all of them at the end).
+  void encode_ready(Output& out, bool all) {
+    while (!out.waiting.empty()) {
+      auto oldest = out.waiting.begin();
+      bool ready = true;
+      for (const auto& [algo, frame] : out.progress) ready = ready && frame >= oldest->first;
+      if (!ready && !all && out.waiting.size() <= kMaxWaiting) return;
+      for (auto& [algo, detections] : oldest->second.detections) out.latest[algo] = std::move(detections);
+      encode(out, oldest->second.first);
+      out.waiting.erase(oldest);
+    }
+  }
+
+  void encode(Output& out, const Result& r) {
     if (out.encoder && options_.segment_s > 0 && r.pts - out.segment_start >= options_.segment_s) {
       out.encoder->close();  // the segment ends complete before the next one starts
       out.encoder.reset();
@@ -60,23 +112,6 @@ class VideoSink : public Sink {
     out.last_frame = r.frame;
     out.written_any = true;
   }
-
-  void close() override {
-    for (auto& [stream, out] : outputs_) {
-      if (out.encoder) out.encoder->close();
-    }
-  }
-
- private:
-  struct Output {
-    std::unique_ptr<VideoEncoder> encoder;
-    std::optional<VideoSegments> segments;                 // with segment_s > 0
-    double segment_start = 0;                              // media time of the current file's first frame
-    std::map<std::string, std::vector<Detection>> latest;  // per algorithm
-    int64_t last_frame = -1;
-    bool written_any = false;
-    RateMeter rate{2.0};
-  };
 
   std::string path_for(const std::string& stream) const {
     if (!several_) return options_.path;
