@@ -89,9 +89,10 @@ TEST_P(StoreCliKill, AKilledWriterLeavesEverythingItReportedAsStored) {
       {test::sightflow_bin(), "--log-level", "debug", "run", "--detector", "yolo-fastest-body", "--db", db,
        "--out", (dir / "r.jsonl").string(), "--no-progress"},
       "/dev/null", log.string());
-  // Wait until the writer has reported a few hundred results as committed, then kill it mid-run.
+  // Wait until the writer has reported a few hundred results as committed (a sanitized writer on a loaded
+  // host takes minutes), then kill it mid-run.
   int64_t reported = 0;
-  for (int i = 0; i < 600 && reported < 200; ++i) {
+  for (int i = 0; i < 3000 && reported < 200; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     reported = std::max(reported, largest_stored_total(test::read_file(log)));
   }
