@@ -347,6 +347,43 @@ TEST_F(Bus, OfflinePublishingWaitsForTheConsumersAndLosesNothing) {
   EXPECT_GT(publisher.stats().backpressure_wait_s, 0.1);
 }
 
+// Ctrl-C or SIGTERM while capture waits for consumers that do not read: the interrupt ends the wait.
+TEST_F(Bus, AnInterruptEndsTheWaitForConsumers) {
+  auto redis = connect();
+  FramePublisher publisher(redis, publisher_options(100));
+  std::atomic<int64_t> sent{0};
+  std::atomic<bool> interrupted{false}, done{false};
+  std::thread producer([&] {
+    try {
+      for (int i = 0; i < 400; ++i) {
+        publisher.publish(test_frame(i));
+        ++sent;
+      }
+    } catch (const RedisUnavailable&) {
+      interrupted = true;
+    }
+    done = true;
+  });
+  for (int i = 0; i < 1500 && sent < 80; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  redis.interrupt();
+  for (int i = 0; i < 1500 && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const bool ended_by_interrupt = done;
+  // Should it still wait, a consumer reads everything so that the producer can be joined.
+  auto reader = connect();
+  for (int i = 0; i < 4000 && !done; ++i) {
+    for (const auto& e : parse_read_reply(reader
+                                              .command({"XREADGROUP", "GROUP", "workers", "c1", "COUNT", "50",
+                                                        "BLOCK", "100", "STREAMS", frames_key("cam"), ">"})
+                                              .get()))
+      reader.command({"XACK", frames_key("cam"), "workers", e.id});
+  }
+  producer.join();
+  EXPECT_TRUE(ended_by_interrupt);
+  EXPECT_TRUE(interrupted);
+  EXPECT_GE(sent.load(), 80);
+  EXPECT_LT(sent.load(), 400);
+}
+
 TEST_F(Bus, OfflinePublishingAlsoWaitsForEntriesReadButNotAcknowledged) {
   auto redis = connect();
   FramePublisher publisher(redis, publisher_options(100));

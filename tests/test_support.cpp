@@ -1,15 +1,21 @@
 #include "test_support.hpp"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -56,7 +62,36 @@ int free_tcp_port() {
   return port;
 }
 
-static pid_t spawn(const std::vector<std::string>& argv, const std::string& out, const std::string& err) {
+// The environment of a child: ours, with every sanitizer's log_path pointed into `logs` (files
+// logs/asan.PID, ...) so that a report of the child, or of anything it starts, is kept for reaped().
+static std::vector<std::string> child_environment(const TempDir* logs) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  if (!logs) return env;
+  for (const auto& [variable, prefix] : {std::pair<std::string, std::string>{"ASAN_OPTIONS", "asan"},
+                                         {"UBSAN_OPTIONS", "ubsan"},
+                                         {"LSAN_OPTIONS", "lsan"},
+                                         {"TSAN_OPTIONS", "tsan"}}) {
+    auto log_path = "log_path=" + (*logs / prefix).string();
+    auto it = std::find_if(env.begin(), env.end(),
+                           [&](const std::string& kv) { return kv.starts_with(variable + "="); });
+    if (it == env.end())
+      env.push_back(variable + "=" + log_path);
+    else
+      *it += ":" + log_path;  // the later setting wins
+  }
+  return env;
+}
+
+static pid_t spawn(const std::vector<std::string>& argv, const std::string& out, const std::string& err,
+                   const std::vector<std::string>& environment) {
+  // Everything the child needs is built before fork: only async-signal-safe calls between fork and exec.
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::vector<char*> envp;
+  for (const auto& e : environment) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
@@ -67,20 +102,45 @@ static pid_t spawn(const std::vector<std::string>& argv, const std::string& out,
     ::dup2(ofd, 1);
     ::dup2(efd, 2);
     ::setpgid(0, 0);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
+    ::execvpe(args[0], args.data(), envp.data());
     ::_exit(127);
   }
   return pid;
 }
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::string& stdout_file,
-                           const std::string& stderr_file)
-    : pid_(spawn(argv, stdout_file, stderr_file)) {}
+namespace {
 
-ChildProcess::~ChildProcess() { kill_hard(); }
+// What is known of a running child beyond its pid: its command line (for messages) and, under a sanitizer
+// build, the folder its reports go to. Kept here by pid, so that ChildProcess stays a pid and the header
+// (included by every test) changes only its interface.
+struct ChildRecord {
+  std::string command;
+  std::unique_ptr<TempDir> sanitizer_logs;
+};
+std::mutex g_children_mutex;
+std::map<pid_t, ChildRecord> g_children;
+
+}  // namespace
+
+bool sanitized_build() {
+#ifdef SIGHTFLOW_SANITIZED
+  return true;
+#else
+  return false;
+#endif
+}
+
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::string& stdout_file,
+                           const std::string& stderr_file) {
+  ChildRecord record;
+  for (const auto& a : argv) record.command += (record.command.empty() ? "" : " ") + a;
+  if (sanitized_build()) record.sanitizer_logs = std::make_unique<TempDir>();
+  pid_ = spawn(argv, stdout_file, stderr_file, child_environment(record.sanitizer_logs.get()));
+  std::lock_guard lock(g_children_mutex);
+  g_children[pid_] = std::move(record);
+}
+
+ChildProcess::~ChildProcess() { stop(); }
 
 void ChildProcess::kill_hard() {
   if (pid_ <= 0) return;
@@ -88,7 +148,64 @@ void ChildProcess::kill_hard() {
   ::kill(pid_, SIGKILL);
   int status = 0;
   ::waitpid(pid_, &status, 0);
+  reaped();
+}
+
+// A sanitized server's shutdown includes the leak check, which takes a few seconds in a large process.
+constexpr double kStopTimeoutS = 30;
+
+void ChildProcess::stop() {
+  if (pid_ <= 0) return;
+  ::kill(-pid_, SIGTERM);
+  ::kill(pid_, SIGTERM);   // in case it has not yet made its group
+  ::kill(-pid_, SIGCONT);  // a stopped child (a test's SIGSTOP) would never see the SIGTERM
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(kStopTimeoutS);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      reaped();
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::string command;
+  {
+    std::lock_guard lock(g_children_mutex);
+    command = g_children[pid_].command;
+  }
+  ADD_FAILURE() << "`" << command << "` did not end within " << kStopTimeoutS << " s of SIGTERM: killed";
+  kill_hard();
+}
+
+void ChildProcess::reaped() {
+  ChildRecord record;
+  {
+    std::lock_guard lock(g_children_mutex);
+    auto it = g_children.find(pid_);
+    if (it != g_children.end()) {
+      record = std::move(it->second);
+      g_children.erase(it);
+    }
+  }
   pid_ = -1;
+  if (!record.sanitizer_logs) return;
+  static const char* const kMarkers[] = {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                                         "runtime error:", "WARNING: ThreadSanitizer",
+                                         "ERROR: ThreadSanitizer"};
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(record.sanitizer_logs->path(), ec)) {
+    auto report = read_file(entry.path());
+    bool is_report = std::any_of(std::begin(kMarkers), std::end(kMarkers), [&](const char* marker) {
+      return report.find(marker) != std::string::npos;
+    });
+    if (is_report)
+      ADD_FAILURE() << "sanitizer report of `" << record.command << "` (" << entry.path().filename().string()
+                    << "):\n"
+                    << report;
+    else  // a warning that is no report (an allocation refused, say): shown, not failed
+      std::fprintf(stderr, "sanitizer output of `%s` (%s):\n%s\n", record.command.c_str(),
+                   entry.path().filename().string().c_str(), report.c_str());
+  }
 }
 
 bool ChildProcess::running() {
@@ -96,7 +213,7 @@ bool ChildProcess::running() {
   int status = 0;
   pid_t r = ::waitpid(pid_, &status, WNOHANG);
   if (r == pid_) {
-    pid_ = -1;
+    reaped();
     return false;
   }
   return true;
@@ -108,12 +225,12 @@ int ChildProcess::wait_exit(double timeout_s) {
     int status = 0;
     pid_t r = ::waitpid(pid_, &status, WNOHANG);
     if (r == pid_) {
-      pid_ = -1;
+      reaped();
       return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  kill_hard();
+  stop();
   return -1;
 }
 

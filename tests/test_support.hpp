@@ -31,7 +31,11 @@ class TempDir {
 // A TCP port on 127.0.0.1 that was free when asked.
 int free_tcp_port();
 
-// A child process started with execvp; killed (SIGKILL) and reaped on destruction if still running.
+// A child process started with execvp in a process group of its own. On destruction, if still running, it
+// is asked to end (SIGTERM to its group, so that servers shut down and the leak checker runs); SIGKILL only
+// after a bounded wait, and that fails the test. Under a sanitizer build the child and its descendants write
+// their sanitizer reports (ASan, LSan, UBSan, TSan) into a folder of its own, read once it has ended: a
+// report there fails the test that started it.
 class ChildProcess {
  public:
   explicit ChildProcess(const std::vector<std::string>& argv, const std::string& stdout_file = "/dev/null",
@@ -40,13 +44,20 @@ class ChildProcess {
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
   pid_t pid() const { return pid_; }
-  void kill_hard();                      // SIGKILL and reap
-  int wait_exit(double timeout_s = 60);  // exit status, or -1 on timeout (then killed)
+  void kill_hard();                      // SIGKILL and reap: for tests that mean a crash
+  void stop();                           // SIGTERM, a bounded wait, then SIGKILL (a test failure); reaped
+  int wait_exit(double timeout_s = 60);  // exit status, or -1 on timeout (then stopped)
   bool running();
 
  private:
-  pid_t pid_ = -1;
+  void reaped();  // the child has ended: its sanitizer reports are read
+
+  pid_t pid_ = -1;  // the rest of what is known of a child is kept by pid in test_support.cpp
 };
+
+// Whether this is a sanitizer build (CMake sets SIGHTFLOW_SANITIZED for it): tests then use short inputs,
+// since a sanitized run is several times slower and the code paths are those of the long input.
+bool sanitized_build();
 
 // Runs a command to completion and returns its exit status; output captured into `output` (stdout+stderr).
 int run_command(const std::vector<std::string>& argv, std::string* output, double timeout_s = 300);

@@ -53,6 +53,9 @@ void FramePublisher::wait_for_consumers() {
     }
     lag_estimate_ = lag;
     if (double(lag) < high) break;
+    // Ctrl-C or SIGTERM (capture interrupts the connection): stop waiting, though no consumer reads.
+    if (redis_.interrupted())
+      throw RedisUnavailable(redis_.endpoint().describe() + ": interrupted while waiting for consumers");
     if (polls++ == 0) spdlog::debug("capture: waiting, consumer lag {} of {} entries", lag, options_.maxlen);
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5 * polls, 100)));
   }

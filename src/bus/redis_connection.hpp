@@ -70,6 +70,7 @@ class RedisConnection {
   void on_reconnect(std::function<void()> callback) { on_reconnect_ = std::move(callback); }
   // Makes a waiting retry loop give up (RedisUnavailable) soon; safe from another thread.
   void interrupt() { interrupted_ = true; }
+  bool interrupted() const { return interrupted_; }
   int64_t reconnects() const { return reconnects_; }
   const RedisEndpoint& endpoint() const { return endpoint_; }
 

@@ -22,8 +22,10 @@ int tune(TuneFlags& f) {
   // The "before" is the model as it ships: its catalog threshold unless the parameters set one.
   if (auto it = params.find("score_threshold"); it != params.end()) {
     f.options.baseline = std::stof(it->second);
-  } else if (const auto* entry = ModelCatalog::load(model_locations().catalog).find(f.model)) {
-    f.options.baseline = entry->score_threshold;
+  } else {
+    // Kept in a variable: the entry points into the catalog (a temporary here was read after its end).
+    auto catalog = ModelCatalog::load(model_locations().catalog);
+    if (const auto* entry = catalog.find(f.model)) f.options.baseline = entry->score_threshold;
   }
   f.options.classes = {f.classes.begin(), f.classes.end()};
   ModelParams low = params;
