@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "http/http_json.hpp"
+#include "sightflow/frame.hpp"
 #include "test_support.hpp"
 #include "web/web_server.hpp"
 
@@ -165,6 +166,36 @@ TEST_F(ControlledStreams, ALoopbackServiceIsNotReachedUnlessTheOperatorAllowsIt)
   EXPECT_TRUE(wait_until([&] { return hits > 0; }));
   admin.stop();
   serving.join();
+}
+
+// What an ended stream leaves in the live view goes when the controller forgets the stream, except the
+// view a viewer still holds, of which only the frame goes.
+TEST(LiveViewForget, DropsTheStreamsFrameHistoryAndResultsButKeepsAWatchedView) {
+  LiveView live;
+  cv::Mat image(48, 64, CV_8UC3, cv::Scalar(0, 128, 255));
+  for (const std::string stream : {"gone", "watched"}) {
+    Result r;
+    r.stream = stream;
+    r.algo = "hog";
+    r.frame = 1;
+    r.ts = r.capture_ts = unix_now();
+    r.detections.push_back({"person", 0, 0.9f, cv::Rect2f(1, 1, 10, 20), {}});
+    r.image = image;
+    live.publish_result(r);
+  }
+  live.viewer_joined("watched");
+  ASSERT_TRUE(live.has_stream("gone"));
+  ASSERT_EQ(live.history().algorithms("gone").size(), 1u);
+
+  live.forget("gone");
+  live.forget("watched");
+  EXPECT_FALSE(live.has_stream("gone"));
+  EXPECT_TRUE(live.history().algorithms("gone").empty());
+  EXPECT_EQ(live.latest_count("gone", "hog"), -1);
+  EXPECT_TRUE(live.has_stream("watched"));
+  EXPECT_FALSE(live.next_frame("watched", 0, 0.01)) << "its frame is gone";
+  EXPECT_EQ(live.viewers("watched"), 1);
+  live.viewer_left("watched");
 }
 
 }  // namespace
