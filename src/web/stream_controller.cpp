@@ -1,6 +1,5 @@
 #include "web/stream_controller.hpp"
 
-#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -220,9 +219,6 @@ void StreamController::watch(std::shared_ptr<Owned> owned, std::string name) {
         std::move(owned->pipeline);  // nothing reaches it any more: stop() and the lists ask under the lock
   }
   ended.reset();  // its threads are joined (wait() returned): this frees the models, queues and frames
-  // glibc keeps what the pipeline's threads freed in their arenas (frames are megabytes each); without this
-  // every start/stop cycle grew the resident size until the arenas were all used (bench/soak.sh).
-  malloc_trim(0);
   std::lock_guard lock(mutex_);
   owned->finished = true;
 }
