@@ -40,8 +40,19 @@ class Dashboard : public ::testing::Test {
  protected:
   void SetUp() override {
     fs::create_directories(kArtifacts);
-    std::vector<std::string> args{"run",    "--source", test::vtest_path(), "--detector", "hog", "--loop",
-                                  "--mode", "realtime", "--no-progress",    "--token",    kToken};
+    std::vector<std::string> args{"run",
+                                  "--source",
+                                  test::vtest_path(),
+                                  "--detector",
+                                  "hog",
+                                  "--loop",
+                                  "--mode",
+                                  "realtime",
+                                  "--no-progress",
+                                  "--token",
+                                  kToken,
+                                  "--allow-source-dir",
+                                  fs::path(test::vtest_path()).parent_path().string()};
     auto more = extra_run_flags();
     args.insert(args.end(), more.begin(), more.end());
     web = std::make_unique<test::WebProcess>(args, "--serve", dir);

@@ -310,6 +310,7 @@ TEST(Sinks, ATestStageAndATestSinkReachEveryOutputFromYamlFlagsAndTheHttpApi) {
   ControllerOptions shared;
   shared.sinks.set("test-collect", {{"into", "api"}});
   shared.sinks.set("db", db);
+  shared.sources.dirs = {std::filesystem::path(test::vtest_path()).parent_path().string()};
   StreamController controller(live, shared);
   WebOptions options;
   options.port = 0;

@@ -148,7 +148,10 @@ TEST(WebServer, PrometheusScrapesTheEngineAndComputesItsInputRate) {
 TEST(WebServer, StreamsStartAndStopWithATokenAndArchivedFramesStayInTheirFolder) {
   test::TempDir dir;
   auto db = (dir / "store.db").string(), archive = (dir / "archive").string();
-  test::WebProcess web({"serve", "--token", "s3cret", "--db", db, "--archive", archive}, "--listen", dir);
+  const std::string videos = std::filesystem::path(test::vtest_path()).parent_path().string();
+  test::WebProcess web(
+      {"serve", "--token", "s3cret", "--db", db, "--archive", archive, "--allow-source-dir", videos},
+      "--listen", dir);
   auto c = web.client();
   std::string body = nlohmann::json{{"name", "cam"}, {"source", test::vtest_path()}, {"detector", "hog"},
                                     {"loop", true},  {"mode", "realtime"},           {"frame_step", 2}}
@@ -160,9 +163,25 @@ TEST(WebServer, StreamsStartAndStopWithATokenAndArchivedFramesStayInTheirFolder)
   EXPECT_EQ(res->status, 401);
   EXPECT_EQ(nlohmann::json::parse(res->body)["code"], 401);
   EXPECT_EQ(c.Post("/api/streams", wrong, body, "application/json")->status, 401);
-  res = c.Post("/api/streams", good, R"({"name":"bad","source":"/no/such/video.mp4"})", "application/json");
+  // Inside the allowed folder a missing file is the source's own error; outside it, the same refusal
+  // whether the file exists or not.
+  res = c.Post("/api/streams", good,
+               nlohmann::json{{"name", "bad"}, {"source", videos + "/no-such-video.mp4"}}.dump(),
+               "application/json");
   EXPECT_EQ(res->status, 400);
-  EXPECT_NE(res->body.find("/no/such/video.mp4"), std::string::npos) << res->body;
+  EXPECT_NE(res->body.find("no-such-video.mp4"), std::string::npos) << res->body;
+  std::string refusal;
+  for (const char* source : {"/no/such/video.mp4", "/etc/hostname", "/dev/zero"}) {
+    res = c.Post("/api/streams", good, nlohmann::json{{"name", "bad"}, {"source", source}}.dump(),
+                 "application/json");
+    EXPECT_EQ(res->status, 403) << source << ": " << res->body;
+    auto message = nlohmann::json::parse(res->body, nullptr, false).value("message", "");
+    EXPECT_EQ(message.rfind("source not allowed: ", 0), 0u) << res->body;
+    if (std::string(source) != "/dev/zero") {
+      if (refusal.empty()) refusal = message;
+      EXPECT_EQ(message, refusal) << "a refusal must not tell whether " << source << " exists";
+    }
+  }
   EXPECT_EQ(c.Post("/api/streams", good, "{not json", "application/json")->status, 400);
 
   res = c.Post("/api/streams", good, body, "application/json");

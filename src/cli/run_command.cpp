@@ -100,6 +100,7 @@ int run(const RunFlags& f, CLI::App& cmd) {
     pipeline.add_sink(live->make_sink());
     // Streams started from the API write to the run's store and webhook (not to its files).
     ControllerOptions shared;
+    shared.sources = f.web.sources;
     for (const char* type : {"db", "webhook"})
       if (const auto* spec = config.sinks.find(type)) shared.sinks.specs.push_back(*spec);
     controller = std::make_unique<StreamController>(*live, std::move(shared));

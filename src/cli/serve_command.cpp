@@ -57,7 +57,7 @@ Registration preload_registration(const std::string& spec) {
 int serve(const ServeFlags& f, const CLI::App& cmd) {
   auto options = web_options(f.web, f.listen, "--listen");
   LiveView live(80, options.video_fps);
-  StreamController streams(live, ControllerOptions{shared_sinks(f, cmd)});
+  StreamController streams(live, ControllerOptions{shared_sinks(f, cmd), f.web.sources});
   options.threads = f.threads;
   options.max_body_bytes = f.max_body_mb << 20;
   options.db = f.db;

@@ -3,8 +3,41 @@
 #include <cstdlib>
 
 #include "http/listen.hpp"
+#include "source/source_policy.hpp"
 
 namespace sf::cli {
+
+namespace {
+
+// What sources POST /api/streams may name (docs/SECURITY.md, "Sources from the API"); the run's own
+// --source is not subject to them.
+void add_source_rule_flags(CLI::App& cmd, SourceRules& rules) {
+  std::string schemes;
+  for (const auto& s : rules.schemes) schemes += (schemes.empty() ? "" : ",") + s;
+  cmd.add_option("--allow-source-scheme", rules.schemes,
+                 "URL schemes API-started streams may use (comma-separated; default " + schemes + ")")
+      ->delimiter(',');
+  cmd.add_option("--allow-source-host", rules.hosts,
+                 "hosts API-started streams may reach: CIDR, address or name pattern (*.cams.lan); "
+                 "repeatable; default any host outside loopback, link-local and multicast, which only an "
+                 "address or CIDR given here reaches")
+      ->delimiter(',')
+      ->check([](const std::string& pattern) {
+        try {
+          check_host_pattern(pattern);
+          return std::string();
+        } catch (const std::invalid_argument& e) {
+          return std::string(e.what());
+        }
+      });
+  cmd.add_option("--allow-source-dir", rules.dirs,
+                 "folder whose files API-started streams may read (repeatable; default none)");
+  cmd.add_option("--allow-source-device", rules.devices,
+                 "device path or pattern API-started streams may open, e.g. '/dev/video*' (repeatable; "
+                 "default none)");
+}
+
+}  // namespace
 
 void add_web_flags(CLI::App& cmd, WebFlags& f) {
   cmd.add_option("--token", f.token,
@@ -31,6 +64,7 @@ void add_web_flags(CLI::App& cmd, WebFlags& f) {
       cmd.add_option("--tls-key", f.tls.key, "the PEM private key of --tls-cert")->check(CLI::ExistingFile);
   cert->needs(key);
   key->needs(cert);
+  add_source_rule_flags(cmd, f.sources);
 }
 
 void add_webhook_flags(CLI::App& cmd, WebhookFlags& w) {

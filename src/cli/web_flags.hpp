@@ -4,6 +4,7 @@
 #include <string>
 
 #include "sightflow/config.hpp"
+#include "source/source_policy.hpp"
 #include "web/web_server.hpp"
 
 namespace sf::cli {
@@ -15,6 +16,8 @@ struct WebFlags {
   double idle_timeout_s = 5;
   double request_timeout_s = 10;
   TlsFiles tls;  // --tls-cert, --tls-key
+  SourceRules
+      sources;  // --allow-source-scheme, --allow-source-host, --allow-source-dir, --allow-source-device
 };
 
 struct WebhookFlags {
@@ -22,7 +25,7 @@ struct WebhookFlags {
   bool only_changes = false;
 };
 
-void add_web_flags(CLI::App& cmd, WebFlags& flags);
+void add_web_flags(CLI::App& cmd, WebFlags& flags);  // also the source allow-list flags
 // --webhook URL, --webhook-only-changes, --webhook-dead-letter FILE, --webhook-ca-file FILE.
 void add_webhook_flags(CLI::App& cmd, WebhookFlags& webhook);
 // The webhook flags given on `cmd`, over the webhook sink `sinks` may hold already (a config's).

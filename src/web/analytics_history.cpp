@@ -95,4 +95,10 @@ std::vector<std::string> AnalyticsHistory::algorithms(const std::string& stream)
   return out;
 }
 
+void AnalyticsHistory::forget(const std::string& stream) {
+  std::lock_guard lock(mutex_);
+  for (auto it = series_.begin(); it != series_.end();)
+    it = it->first.first == stream ? series_.erase(it) : std::next(it);
+}
+
 }  // namespace sf

@@ -22,6 +22,7 @@ class AnalyticsHistory {
   std::vector<LineBucket> lines(const SeriesQuery& query, double step_s) const;
   std::vector<ZoneBucket> zones(const SeriesQuery& query, double step_s) const;
   std::vector<std::string> algorithms(const std::string& stream) const;  // those with lines or zones
+  void forget(const std::string& stream);                                // every series of `stream`
 
  private:
   struct Crossings {

@@ -73,4 +73,10 @@ std::vector<std::string> CountHistory::algorithms(const std::string& stream) con
   return out;
 }
 
+void CountHistory::forget(const std::string& stream) {
+  std::lock_guard lock(mutex_);
+  for (auto it = series_.begin(); it != series_.end();)
+    it = it->first.first == stream ? series_.erase(it) : std::next(it);
+}
+
 }  // namespace sf

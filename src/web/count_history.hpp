@@ -28,6 +28,7 @@ class CountHistory {
   std::vector<CountPoint> points(const std::string& stream, const std::string& algo, const std::string& label,
                                  double from, double to, double step_s) const;
   std::vector<std::string> algorithms(const std::string& stream) const;
+  void forget(const std::string& stream);  // every series of `stream`
 
  private:
   struct LabelStats {

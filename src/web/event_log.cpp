@@ -110,4 +110,9 @@ nlohmann::ordered_json event_json(const StoredEvent& s) {
   return out;
 }
 
+void EventLog::forget(const std::string& stream) {
+  std::lock_guard lock(mutex_);
+  streams_.erase(stream);
+}
+
 }  // namespace sf

@@ -33,6 +33,7 @@ class EventLog {
   void add(const Result& result, const cv::Mat& frame);
   // Newest first, filtered like the store's events().
   std::vector<LoggedEvent> recent(const EventQuery& query) const;
+  void forget(const std::string& stream);  // its events and their thumbnails
   std::shared_ptr<const std::vector<unsigned char>> thumbnail(int64_t id) const;
   // The id of the logged event that is `stored` (same stream, algo, frame, type, name, track).
   std::optional<int64_t> find(const StoredEvent& stored) const;

@@ -79,6 +79,16 @@ std::optional<LiveJpeg> LiveView::next_frame(const std::string& stream, int64_t 
   // A recent drawing this viewer has not seen yet is new enough: no second encode within the interval.
   if (view.encoded.version > after && steady_now() - view.encoded_at < min_encode_interval_s_)
     return view.encoded;
+  // forget() leaves a view that is being drawn in place.
+  struct Drawing {
+    StreamView& view;
+    std::unique_lock<std::mutex>& lock;
+    ~Drawing() {
+      if (!lock.owns_lock()) lock.lock();
+      --view.drawing;
+    }
+  } drawing{view, lock};
+  ++view.drawing;
   return encode(stream, view, lock);
 }
 
@@ -194,6 +204,22 @@ int LiveView::viewers() const {
   int n = 0;
   for (const auto& [name, view] : streams_) n += view.viewers;
   return n;
+}
+
+void LiveView::forget(const std::string& stream) {
+  {
+    std::lock_guard lock(mutex_);
+    auto it = streams_.find(stream);
+    if (it != streams_.end() && (it->second.viewers > 0 || it->second.drawing > 0)) {
+      it->second.image.release();
+      it->second.encoded = LiveJpeg{};
+      return;
+    }
+    if (it != streams_.end()) streams_.erase(it);
+  }
+  history_.forget(stream);
+  analytics_.forget(stream);
+  events_.forget(stream);
 }
 
 void LiveView::close() {

@@ -74,6 +74,11 @@ class LiveView {
   int viewers(const std::string& stream) const;
   int viewers() const;
 
+  // Drops what is kept of `stream` (a stream that has ended and left the list): its frame, results,
+  // counts, crossings, occupancy and events. While a viewer still watches it or a drawing of it is being
+  // made, only the frame and its drawing are dropped.
+  void forget(const std::string& stream);
+
   // Wakes every waiting viewer for good (server shutdown).
   void close();
 
@@ -88,6 +93,7 @@ class LiveView {
     std::shared_ptr<std::mutex> encode_mutex = std::make_shared<std::mutex>();
     RateMeter rate{3.0};
     int viewers = 0;
+    int drawing = 0;  // viewers inside encode(), which holds a reference to this view across unlocks
   };
   LiveJpeg encode(const std::string& stream, StreamView& view, std::unique_lock<std::mutex>& lock);
 

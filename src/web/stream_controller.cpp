@@ -13,9 +13,10 @@
 namespace sf {
 
 struct StreamController::Owned {
-  std::unique_ptr<Pipeline> pipeline;
-  std::thread waiter;
+  std::unique_ptr<Pipeline> pipeline;  // freed by the watcher once it has ended (reset under mutex_)
+  std::thread watcher;
   std::atomic<bool> stop_requested{false};
+  bool finished = false;  // the watcher has freed the pipeline and returns (under mutex_)
 };
 
 namespace {
@@ -77,22 +78,46 @@ StreamStartRequest parse_stream_request(const nlohmann::json& body) {
 }
 
 StreamController::StreamController(LiveView& live, ControllerOptions options)
-    : live_(live), options_(std::move(options)) {}
+    : live_(live), options_(std::move(options)), source_policy_(options_.sources) {}
 
 StreamController::~StreamController() {
   std::vector<std::shared_ptr<Owned>> owned;
   {
     std::lock_guard lock(mutex_);
-    for (auto& [name, entry] : entries_)
-      if (entry.owned) owned.push_back(entry.owned);
-    owned.insert(owned.end(), retired_.begin(), retired_.end());
+    owned = owned_;
+    for (auto& o : owned) {
+      o->stop_requested = true;
+      if (o->pipeline) o->pipeline->stop();
+    }
   }
-  for (auto& o : owned) {
-    o->stop_requested = true;
-    o->pipeline->stop();
+  join(owned);
+}
+
+std::vector<std::shared_ptr<StreamController::Owned>> StreamController::take_finished_locked() {
+  std::vector<std::shared_ptr<Owned>> finished;
+  auto done = std::stable_partition(owned_.begin(), owned_.end(), [](const auto& o) { return !o->finished; });
+  finished.assign(done, owned_.end());
+  owned_.erase(done, owned_.end());
+  return finished;
+}
+
+void StreamController::join(std::vector<std::shared_ptr<Owned>>& finished) {
+  // A finished watcher has only its return left, so this waits for no pipeline.
+  for (auto& o : finished)
+    if (o->watcher.joinable()) o->watcher.join();
+  finished.clear();
+}
+
+size_t StreamController::held_pipelines() {
+  std::vector<std::shared_ptr<Owned>> finished;
+  size_t held = 0;
+  {
+    std::lock_guard lock(mutex_);
+    finished = take_finished_locked();
+    held = owned_.size();
   }
-  for (auto& o : owned)
-    if (o->waiter.joinable()) o->waiter.join();
+  join(finished);
+  return held;
 }
 
 void StreamController::adopt(Pipeline& pipeline, const std::map<std::string, std::string>& sources,
@@ -100,8 +125,8 @@ void StreamController::adopt(Pipeline& pipeline, const std::map<std::string, std
   std::lock_guard lock(mutex_);
   for (const auto& info : pipeline.streams()) {
     auto source = sources.find(info.name);
-    entries_[info.name] =
-        Entry{source == sources.end() ? "" : source->second, "running", "", mode, false, &pipeline, nullptr};
+    entries_[info.name] = Entry{
+        source == sources.end() ? "" : source->second, "running", "", mode, false, &pipeline, nullptr, {}, 0};
   }
 }
 
@@ -115,22 +140,33 @@ void StreamController::finished(Pipeline& pipeline, const std::string& error) {
 }
 
 nlohmann::ordered_json StreamController::start(const StreamStartRequest& request) {
+  // Decided on the request's text before anything is opened or the name is taken.
+  std::string source;
+  try {
+    source = source_policy_.admit(request.source);
+  } catch (const SourceNotAllowed& e) {
+    throw HttpError(403, "Forbidden", e.what());
+  }
+  std::vector<std::shared_ptr<Owned>> finished;
   {
     std::lock_guard lock(mutex_);
+    finished = take_finished_locked();
     auto it = entries_.find(request.name);
     if (it != entries_.end() && (it->second.state == "running" || it->second.state == "starting"))
       throw HttpError(409, "Conflict", "stream '" + request.name + "' is already running");
     if (it != entries_.end() && !it->second.controllable)
       throw HttpError(409, "Conflict", "stream name '" + request.name + "' belongs to the running job");
-    if (it != entries_.end() && it->second.owned) retired_.push_back(it->second.owned);
-    entries_[request.name] = Entry{request.source, "starting", "", request.mode, true, nullptr, nullptr};
+    // A stream of that name still stopping keeps its pipeline in owned_ until its watcher frees it.
+    entries_[request.name] =
+        Entry{request.source, "starting", "", request.mode, true, nullptr, nullptr, {}, 0};
   }
+  join(finished);
   auto owned = std::make_shared<Owned>();
   try {
     RunConfig config;
     config.mode = request.mode;
     StreamConfig stream;
-    stream.source = request.source;
+    stream.source = source;
     stream.options.name = request.name;
     stream.options.loop = request.loop;
     stream.options.target_fps = request.fps;
@@ -153,7 +189,8 @@ nlohmann::ordered_json StreamController::start(const StreamStartRequest& request
   entry.state = "running";
   entry.pipeline = owned->pipeline.get();
   entry.owned = owned;
-  owned->waiter = std::thread([this, owned, name = request.name] { watch(owned, name); });
+  owned_.push_back(owned);
+  owned->watcher = std::thread([this, owned, name = request.name] { watch(owned, name); });
   return describe_locked(request.name, &entry);
 }
 
@@ -164,29 +201,60 @@ void StreamController::watch(std::shared_ptr<Owned> owned, std::string name) {
   } catch (const std::exception& e) {
     error = e.what();
   }
+  std::unique_ptr<Pipeline> ended;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = entries_.find(name); it != entries_.end() && it->second.owned == owned) {
+      auto& entry = it->second;
+      entry.state = owned->stop_requested ? "stopped" : error.empty() ? "ended" : "failed";
+      entry.error = error;
+      entry.last_seen = describe_locked(name, &entry);  // what it did, listed after its pipeline is gone
+      entry.pipeline = nullptr;
+      entry.owned = nullptr;
+      entry.ended_at = steady_now();
+      spdlog::info("web: stream {} {}{}", name, entry.state, error.empty() ? "" : ": " + error);
+      forget_oldest_ended_locked();
+    }
+    ended =
+        std::move(owned->pipeline);  // nothing reaches it any more: stop() and the lists ask under the lock
+  }
+  ended.reset();  // its threads are joined (wait() returned): this frees the models, queues and frames
   std::lock_guard lock(mutex_);
-  auto it = entries_.find(name);
-  if (it == entries_.end() || it->second.owned != owned) return;
-  it->second.state = owned->stop_requested ? "stopped" : error.empty() ? "ended" : "failed";
-  it->second.error = error;
-  spdlog::info("web: stream {} {}{}", name, it->second.state, error.empty() ? "" : ": " + error);
+  owned->finished = true;
+}
+
+void StreamController::forget_oldest_ended_locked() {
+  std::vector<std::pair<double, std::string>> ended;
+  for (const auto& [name, entry] : entries_)
+    if (entry.controllable && !entry.owned && entry.ended_at > 0) ended.emplace_back(entry.ended_at, name);
+  if (ended.size() <= kKeptEnded) return;
+  std::sort(ended.begin(), ended.end());
+  for (size_t i = 0; i + kKeptEnded < ended.size(); ++i) {
+    entries_.erase(ended[i].second);
+    live_.forget(ended[i].second);
+  }
 }
 
 void StreamController::stop(const std::string& name) {
-  std::shared_ptr<Owned> owned;
+  std::vector<std::shared_ptr<Owned>> finished;
   {
     std::lock_guard lock(mutex_);
+    finished = take_finished_locked();
     auto it = entries_.find(name);
     if (it == entries_.end()) throw HttpError(404, "NotFound", "no stream '" + name + "'");
-    if (!it->second.controllable || !it->second.owned)
+    auto& entry = it->second;
+    if (!entry.controllable)
       throw HttpError(409, "Conflict",
                       "stream '" + name + "' was not started from the API; stop its job instead");
-    owned = it->second.owned;
-    // Until the run in flight finishes and the pipeline ends (the watcher then says "stopped").
-    if (it->second.state == "running") it->second.state = "stopping";
+    if (entry.state == "starting") throw HttpError(409, "Conflict", "stream '" + name + "' is starting");
+    if (entry.owned) {
+      // Until the run in flight finishes and the pipeline ends (the watcher then says "stopped").
+      if (entry.state == "running") entry.state = "stopping";
+      entry.owned->stop_requested = true;
+      entry.owned->pipeline->stop();  // returns at once; under the lock, the watcher cannot free it meanwhile
+    }
   }
-  owned->stop_requested = true;
-  owned->pipeline->stop();
+  join(finished);
 }
 
 nlohmann::ordered_json StreamController::list() const {
@@ -214,6 +282,13 @@ nlohmann::ordered_json StreamController::describe_locked(const std::string& name
                            {"error", entry ? entry->error : ""},
                            {"controllable", entry && entry->controllable},
                            {"mode", entry ? to_string(entry->mode) : "realtime"}};
+  if (entry && !entry->pipeline && entry->last_seen.is_object()) {
+    // An ended stream started here: its figures when it ended.
+    auto ended = entry->last_seen;
+    for (const char* key : {"state", "error"}) ended[key] = s[key];
+    ended["viewers"] = live_.viewers(name);
+    return ended;
+  }
   nlohmann::ordered_json algorithms = nlohmann::ordered_json::array();
   if (entry && entry->pipeline) {
     auto& metrics = entry->pipeline->metrics();

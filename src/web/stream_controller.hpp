@@ -15,6 +15,7 @@
 #include "pipeline/metric_families.hpp"
 #include "sightflow/config.hpp"
 #include "sightflow/pipeline.hpp"
+#include "source/source_policy.hpp"
 #include "web/live_view.hpp"
 
 namespace sf {
@@ -33,6 +34,8 @@ struct ControllerOptions {
   // What started streams write to besides the live view (built through the sink registry), e.g. the
   // process's store with its archive, and its webhook.
   SinkConfig sinks;
+  // Which sources a request may name (source/source_policy.hpp): by default network cameras, no files.
+  SourceRules sources;
 };
 
 class StreamController {
@@ -47,8 +50,9 @@ class StreamController {
   void adopt(Pipeline& pipeline, const std::map<std::string, std::string>& sources, Mode mode);
   void finished(Pipeline& pipeline, const std::string& error);
 
-  // Opens the source and starts a pipeline (throws HttpError: 409 name taken by a live stream, 400 bad
-  // request, source or detector, with the reason). Returns the stream's JSON.
+  // Opens the source and starts a pipeline (throws HttpError: 403 "source not allowed: ..." before anything
+  // is opened, 409 name taken by a live stream, 400 bad request, source or detector, with the reason).
+  // Returns the stream's JSON.
   nlohmann::ordered_json start(const StreamStartRequest& request);
   // Stops a stream started by start() (HttpError 404 unknown, 409 not controllable); returns at once.
   void stop(const std::string& name);
@@ -59,6 +63,10 @@ class StreamController {
   // Every pipeline's metrics, as Prometheus families and as JSON (name -> Metrics::to_json).
   void add_metrics(MetricFamilies& out) const;
   nlohmann::json metrics_json() const;
+  // Pipelines started here that are not freed yet: running, or ended with their watcher not yet joined
+  // (joins the finished ones first). For tests.
+  size_t held_pipelines();
+  static constexpr size_t kKeptEnded = 32;  // ended streams still listed
 
  private:
   struct Owned;
@@ -66,17 +74,27 @@ class StreamController {
     std::string source, state, error;
     Mode mode = Mode::Realtime;
     bool controllable = false;
-    Pipeline* pipeline = nullptr;  // null for remote streams
-    std::shared_ptr<Owned> owned;  // set for streams started here
+    Pipeline* pipeline = nullptr;  // null for remote streams and once a started stream's pipeline is freed
+    std::shared_ptr<Owned> owned;  // set while a stream started here runs
+    nlohmann::ordered_json last_seen;  // a stream started here that has ended: its figures at the end
+    double ended_at = 0;               // steady time it ended (the oldest ended streams are forgotten first)
   };
   nlohmann::ordered_json describe_locked(const std::string& name, const Entry* entry) const;
   void watch(std::shared_ptr<Owned> owned, std::string name);
+  // Ended streams beyond kKeptEnded leave the list and the live view, oldest first.
+  void forget_oldest_ended_locked();
+  // Takes the pipelines whose watchers have finished out of owned_, to be joined without the lock.
+  std::vector<std::shared_ptr<Owned>> take_finished_locked();
+  static void join(std::vector<std::shared_ptr<Owned>>& finished);
 
   LiveView& live_;
   ControllerOptions options_;
+  SourcePolicy source_policy_;
   mutable std::mutex mutex_;
   std::map<std::string, Entry> entries_;
-  std::vector<std::shared_ptr<Owned>> retired_;  // replaced entries whose threads are joined at the end
+  // Every pipeline started here until its watcher is joined: the watcher frees the pipeline as soon as it
+  // ends, and the next call that changes streams (or held_pipelines) joins the watcher.
+  std::vector<std::shared_ptr<Owned>> owned_;
 };
 
 }  // namespace sf
