@@ -65,13 +65,13 @@ start=$(date +%s.%N)
 "$SF" --threads "$THREADS" dataset capture --source "$VIDEO" --max-frames "$TRAIN_FRAMES" --every "$EVERY" \
   --detector $REFERENCE --classes person --out "$WORK/dataset" >/dev/null
 capture_s=$($PY -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.0f}')" "$start" "$(date +%s.%N)")
-images=$(ls "$WORK/dataset/images" | wc -l)
+images=$(find "$WORK/dataset/images" -name "*.jpg" | wc -l)
 
 echo "# Fine-tuning benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "Capture: \`dataset capture --detector $REFERENCE --every $EVERY\` on frames 0-$((TRAIN_FRAMES - 1)): $images images in ${capture_s} s."
 echo "Tune: \`--threads $THREADS tune --finetune --epochs $EPOCHS --max-minutes $MAX_MINUTES ${BENCH_TUNE_ARGS:-}\`."
-echo "Eval: \`sightflow eval\` on frames $TRAIN_FRAMES-794 against gt.txt, IoU 0.5, person."
+echo "Eval: \`sightflow eval\` on frames $TRAIN_FRAMES-794${EVAL_FRAMES:+ (the first $EVAL_FRAMES)} against gt.txt, IoU 0.5, person."
 echo
 echo "| model | weights | precision | recall | AP50 | eval fps | epochs (stopped) | training s |"
 echo "|---|---|---:|---:|---:|---:|---|---:|"
