@@ -168,6 +168,23 @@ TEST_F(ControlledStreams, ALoopbackServiceIsNotReachedUnlessTheOperatorAllowsIt)
   serving.join();
 }
 
+// A detector name ending in .yaml is a file the server would read (a model entry file): only the operator
+// names one, on the command line.
+TEST_F(ControlledStreams, AModelEntryFileIsNotADetectorACallerMayName) {
+  for (const std::string detector : {"/etc/sightflow/tuned.yaml", "../models/x.yml"}) {
+    nlohmann::json request = {{"name", "tuned"}, {"source", test::vtest_path()}, {"detector", detector}};
+    auto res = client_->Post("/api/streams", token_, request.dump(), "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 403) << detector << ": " << res->body;
+    EXPECT_EQ(nlohmann::json::parse(res->body, nullptr, false)
+                  .value("message", "")
+                  .rfind("detector not allowed: ", 0),
+              0u)
+        << res->body;
+  }
+  EXPECT_EQ(get("/api/streams/tuned").value("code", 0), 404) << "a refused stream is not listed";
+}
+
 // What an ended stream leaves in the live view goes when the controller forgets the stream, except the
 // view a viewer still holds, of which only the frame goes.
 TEST(LiveViewForget, DropsTheStreamsFrameHistoryAndResultsButKeepsAWatchedView) {

@@ -1,5 +1,6 @@
 #include "cli/progress.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -60,14 +61,15 @@ void ProgressReporter::draw_bar(double elapsed_s) {
   double fraction = std::min(1.0, double(read) / double(total_frames_));
   double fps = elapsed_s > 0 ? double(read) / elapsed_s : 0;
   double eta = fps > 0 ? double(total_frames_ - read) / fps : 0;
-  constexpr int kWidth = 30;
-  int filled = int(fraction * kWidth);
-  std::string bar(size_t(filled), '#');
-  bar += std::string(size_t(kWidth - filled), '.');
-  std::fprintf(stderr, "\r[%s] %3.0f%% %lld/%lld frames  %.1f fps  ETA %02d:%02d ", bar.c_str(),
-               fraction * 100, static_cast<long long>(read), static_cast<long long>(total_frames_), fps,
-               int(eta) / 60, int(eta) % 60);
+  std::fprintf(stderr, "\r[%s] %3.0f%% %lld/%lld frames  %.1f fps  ETA %02d:%02d ",
+               progress_bar(fraction).c_str(), fraction * 100, static_cast<long long>(read),
+               static_cast<long long>(total_frames_), fps, int(eta) / 60, int(eta) % 60);
   std::fflush(stderr);
+}
+
+std::string progress_bar(double fraction, int width) {
+  const int filled = std::clamp(int(fraction * width), 0, width);
+  return std::string(size_t(filled), '#') + std::string(size_t(width - filled), '.');
 }
 
 std::string format_stats_line(Metrics& metrics) {

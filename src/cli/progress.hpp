@@ -35,6 +35,9 @@ class ProgressReporter {
   std::thread thread_;
 };
 
+// "#####....." for a fraction in [0, 1]: the run's frames, tune --finetune's epochs.
+std::string progress_bar(double fraction, int width = 30);
+
 // The end-of-run summary: frames read, runs, dropped, per-stage mean times, fps.
 std::string format_summary(Metrics& metrics, double wall_seconds);
 // One compact line per stream for live stats.

@@ -6,6 +6,7 @@
 #include "sightflow/camera_profile.hpp"
 #include "sightflow/config.hpp"
 #include "sightflow/model_catalog.hpp"
+#include "sightflow/model_entry_file.hpp"
 #include "track/byte_tracker.hpp"
 
 namespace sf {
@@ -28,6 +29,7 @@ CameraProfile load_profile(const AlgorithmConfig& a) {
 // here: loading the model reports it, naming the file and line.
 std::optional<CatalogEntry> catalog_entry(const std::string& detector) {
   try {
+    if (is_model_entry_file(detector)) return load_model_entry_file(detector);
     auto catalog = ModelCatalog::load(model_locations().catalog);
     if (const auto* entry = catalog.find(detector)) return *entry;
   } catch (const std::exception&) {

@@ -5,6 +5,7 @@
 #include "infer/dnn/catalog_model_factory.hpp"
 #include "infer/hog_people_detector.hpp"
 #include "infer/model_params.hpp"
+#include "sightflow/model_entry_file.hpp"
 #include "sightflow/source.hpp"
 
 namespace sf {
@@ -73,8 +74,10 @@ std::unique_ptr<Model> create_model(const std::string& name, const ModelParams& 
       throw std::invalid_argument("model 'cascade' needs params file=PATH to a cascade XML");
     return make_cascade(name, params, "", "object", 3);
   }
-  // Not built in: a DNN model from the catalog.
+  // Not built in: a DNN model from a model entry file or the catalog.
   auto where = model_locations();
+  if (is_model_entry_file(name))
+    return create_catalog_model(load_model_entry_file(name), params, where.models_dir);
   auto catalog = ModelCatalog::load(where.catalog);
   if (const CatalogEntry* entry = catalog.find(name))
     return create_catalog_model(*entry, params, where.models_dir);

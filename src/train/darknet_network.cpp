@@ -2,6 +2,7 @@
 
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 
@@ -277,6 +278,15 @@ void DarknetNetworkImpl::save_weights(const std::filesystem::path& path) const {
     append(layer.conv->weight);
   }
   write_darknet_weights(path, header_, values);
+}
+
+void DarknetNetworkImpl::freeze_layers(int count) {
+  for (size_t i = 0; i < layers_.size() && i < size_t(std::max(count, 0)); ++i) {
+    if (layers_[i].conv)
+      for (auto& parameter : layers_[i].conv->parameters()) parameter.set_requires_grad(false);
+    if (layers_[i].batch_norm)
+      for (auto& parameter : layers_[i].batch_norm->parameters()) parameter.set_requires_grad(false);
+  }
 }
 
 DarknetNetwork load_darknet_network(const std::filesystem::path& cfg, const std::filesystem::path& weights) {

@@ -40,6 +40,10 @@ class DarknetNetworkImpl : public torch::nn::Module {
   void load_weights(const std::filesystem::path& path);
   void save_weights(const std::filesystem::path& path) const;
 
+  // Stops the first `count` layers from learning (their convolution and batch-norm parameters): the early
+  // layers see edges and textures that any camera shares, and a few frames would only pull them off.
+  void freeze_layers(int count);
+
   const std::vector<YoloLayerSpec>& yolo_layers() const { return yolo_; }
   int input_width() const { return width_; }
   int input_height() const { return height_; }

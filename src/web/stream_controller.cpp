@@ -8,6 +8,7 @@
 
 #include "http/http_json.hpp"
 #include "pipeline/pipeline_metrics.hpp"
+#include "sightflow/model_entry_file.hpp"
 #include "sightflow/source.hpp"
 
 namespace sf {
@@ -147,6 +148,11 @@ nlohmann::ordered_json StreamController::start(const StreamStartRequest& request
   } catch (const SourceNotAllowed& e) {
     throw HttpError(403, "Forbidden", e.what());
   }
+  // A model entry file is a path the server would read: the operator's to name, not a caller's.
+  if (is_model_entry_file(request.algorithm.detector))
+    throw HttpError(403, "Forbidden",
+                    "detector not allowed: '" + request.algorithm.detector +
+                        "' is a model entry file; from the API, name a catalog or built-in model");
   std::vector<std::shared_ptr<Owned>> finished;
   {
     std::lock_guard lock(mutex_);
