@@ -8,7 +8,7 @@
 // up to the number of cores: one stream gets one instance whose forward passes OpenCV spreads over every
 // core (its TBB pool), many streams get one pass per core at a time, which a small network fills better
 // than the TBB pool alone does (bench/RESULTS.md, "model instances"). OpenCV's thread pool is the
-// process's: instances share it rather than each having a thread count of its own.
+// process's: with several automatic instances it is set to one thread (fix_opencv_threads() below).
 #include <memory>
 #include <mutex>
 #include <string>
@@ -47,6 +47,11 @@ class ModelPool {
   // `instances` (0..64, 0: automatic, above) sets the model's instances.
   std::shared_ptr<Model> acquire(const std::string& name, const ModelParams& params);
   std::vector<BatchStats> stats() const;
+  // Sets OpenCV's thread count for the process (`--threads`); automatic instances then leave it as set.
+  // Otherwise a model that goes to several instances sets it to 1: each pass then runs on its instance's
+  // thread alone, as TBB splitting every small layer of two passes at once costs more than it gains
+  // (bench/RESULTS.md, "Cameras").
+  static void fix_opencv_threads(int threads);
 
  private:
   struct Shared {

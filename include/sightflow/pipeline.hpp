@@ -82,7 +82,7 @@ class Pipeline {
  private:
   struct Job {
     std::vector<Frame> frames;
-    Prepared prepared;  // the algorithm's prepare(), done on the decode thread
+    Prepared prepared;  // the algorithm's prepare(): on the decode thread offline, else on the worker
     StageTimes times;   // what preparing took
   };
   struct Worker;

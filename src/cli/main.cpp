@@ -6,13 +6,13 @@
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
-#include <opencv2/core/utility.hpp>
 #include <thread>
 
 #include "cli/commands.hpp"
 #include "common/build_info.hpp"
 #include "media/image_probe.hpp"
 #include "sightflow/model_catalog.hpp"
+#include "sightflow/model_pool.hpp"
 
 namespace {
 
@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
     if (!models_dir.empty()) where.models_dir = models_dir;
     if (!catalog.empty()) where.catalog = catalog;
     sf::set_model_locations(where);
-    if (threads > 0) cv::setNumThreads(threads);
+    if (threads > 0) sf::ModelPool::fix_opencv_threads(threads);
     sf::set_max_image_pixels(max_pixels);
     for (auto& [name, command] : commands) {
       if (app.got_subcommand(name)) return command();

@@ -1,6 +1,8 @@
 #include "sightflow/model_pool.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <opencv2/core/utility.hpp>
 #include <thread>
 
 #include "infer/model_batcher.hpp"
@@ -33,6 +35,15 @@ std::shared_ptr<Model> ModelPool::acquire(const std::string& name, const ModelPa
   return batchers_.back().second.client();
 }
 
+namespace {
+std::atomic<bool> opencv_threads_fixed{false};
+}  // namespace
+
+void ModelPool::fix_opencv_threads(int threads) {
+  cv::setNumThreads(threads);
+  opencv_threads_fixed = true;
+}
+
 std::shared_ptr<Model> ModelPool::Shared::client() {
   auto handle = batcher->client();
   // One instance per client up to the cores: a client (one stream's algorithm) has at most one request
@@ -41,6 +52,7 @@ std::shared_ptr<Model> ModelPool::Shared::client() {
     const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
     const int wanted = std::min(cores, batcher->clients());
     if (wanted > batcher->instances()) batcher->scale(wanted);
+    if (wanted > 1 && !opencv_threads_fixed) cv::setNumThreads(1);
   }
   return handle;
 }

@@ -185,9 +185,12 @@ void Pipeline::decode_loop(Stream& s) {
         auto frames = w->scheduler.offer(*frame);
         if (!frames) continue;
         Job job{std::move(*frames), nullptr, {}};
-        // Pre-process here, while the worker is busy with the previous run, so the two overlap.
+        // Offline, pre-process here, while the worker is busy with the previous run, so the two overlap.
+        // Real time, a job may still be dropped for a newer frame, and preparing every frame cost the
+        // cores a model at its limit needs (16 cameras: 160 resizes a second for ~70 passes): the worker
+        // prepares the job it takes, beside the passes of other streams.
         std::shared_ptr<Algorithm> algorithm;
-        {
+        if (options_.mode != Mode::Realtime) {
           std::lock_guard lock(w->algorithm_mutex);
           algorithm = w->algorithm;
         }
@@ -236,6 +239,12 @@ void Pipeline::worker_loop(Worker& w) {
     r.capture_ts = newest.wall_ts;
     r.image = newest.image;
     r.times = job->times;
+    if (!job->prepared) {
+      try {
+        job->prepared = w.algorithm->prepare(job->frames, r.times);
+      } catch (const std::exception&) {
+      }  // run_prepared() pre-processes again and reports the error against the frame
+    }
     try {
       AlgorithmOutput out = w.algorithm->run_prepared(job->frames, job->prepared, r.times);
       r.detections = std::move(out.detections);
