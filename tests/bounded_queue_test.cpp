@@ -41,11 +41,13 @@ TEST(BoundedQueue, BlockWaitsForRoomAndLosesNothing) {
     }
     q.close();
   });
-  // The producer can only be one item ahead of the consumer.
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_LE(pushed.load(), 2);
+  // The producer can only be one item ahead of the consumer: checked at every pop rather than once after
+  // a sleep, so it holds however the threads are scheduled (pushes that returned <= popped + capacity).
   int expected = 0;
-  while (auto item = q.pop()) EXPECT_EQ(*item, expected++);
+  while (auto item = q.pop()) {
+    EXPECT_EQ(*item, expected++);
+    EXPECT_LE(pushed.load(), expected + 1);
+  }
   producer.join();
   EXPECT_EQ(expected, 100);
   EXPECT_EQ(q.dropped(), 0);

@@ -271,6 +271,13 @@ class Bus : public ::testing::Test {
   int64_t xlen(RedisConnection& r, const std::string& key) {
     return reply_integer(r.command({"XLEN", key}).get());
   }
+  // How many times the server ran `command` ("xinfo|groups": INFO commandstats names subcommands so).
+  int64_t calls(RedisConnection& r, const std::string& command) {
+    const std::string info = reply_string(r.command({"INFO", "commandstats"}).get());
+    const std::string field = "cmdstat_" + command + ":calls=";
+    const auto at = info.find(field);
+    return at == std::string::npos ? 0 : std::stoll(info.substr(at + field.size()));
+  }
 
   test::RedisServer server;
   test::TempDir dir;
@@ -323,9 +330,17 @@ TEST_F(Bus, OfflinePublishingWaitsForTheConsumersAndLosesNothing) {
       ++sent;
     }
   });
-  // With nobody reading, the producer stops near the high-water mark (80 of 100).
-  for (int i = 0; i < 100 && sent < 80; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // With nobody reading, the producer stops near the high-water mark (80 of 100). Waited for, not timed:
+  // 80 publishes to a server that fsyncs each one take seconds on a loaded machine (the bound is 2 min).
+  auto observer = connect();
+  for (int i = 0; i < 6000 && sent < 80; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_GE(sent.load(), 80);
+  // While it waits, the producer polls the group's lag (XINFO GROUPS) with growing sleeps (5, 10, ... ms):
+  // eight more polls mean it has waited at least 5 + 10 + ... + 35 ms = 0.14 s without publishing more.
+  const int64_t polls = calls(observer, "xinfo|groups");
+  for (int i = 0; i < 6000 && calls(observer, "xinfo|groups") < polls + 8; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_GE(calls(observer, "xinfo|groups"), polls + 8) << "the producer never waited for the consumers";
   EXPECT_GE(sent.load(), 80);
   EXPECT_LE(sent.load(), 81);
   // A consumer reads everything; the producer finishes.

@@ -121,15 +121,16 @@ TEST(BenchCommand, BatchesAcrossStreamsWhenTheModelAllowsIt) {
   std::string out;
   int rc = run_command(
       {test::sightflow_bin(), "bench", "--detector", "yolo-fastest", "--frames", "10", "--iterations", "2",
-       "--rounds", "1", "--streams", "2", "--param", "max_batch=2", "--param", "max_delay_ms=50"},
+       "--rounds", "1", "--streams", "2", "--param", "max_batch=2", "--param", "max_delay_ms=10000"},
       &out);
   ASSERT_EQ(rc, 0) << out;
-  // Two streams decoding the same file keep in step, so most passes carry both frames.
+  // With 10 s of delay a pass leaves when both streams' workers wait (or the batch is full, the same here),
+  // not when a timer runs out, so every pass carries both streams' frames however loaded the machine. How
+  // much batching gains under a short delay is a speed question: bench/dnn_bench.sh measures it.
   auto at = out.find("images per pass");
   ASSERT_NE(at, std::string::npos) << out;
   double per_pass = std::stod(out.substr(out.rfind(',', at) + 1));
-  EXPECT_GT(per_pass, 1.3) << out;
-  EXPECT_LE(per_pass, 2.0) << out;
+  EXPECT_EQ(per_pass, 2.0) << out;
 }
 
 TEST(ModelsCommand, ListsTheCatalogWithFileStates) {

@@ -117,9 +117,14 @@ TEST(ModelBatcher, DroppingAnIdleClientReleasesTheWaitingBatch) {
     cv::Mat image = pixel(3);
     return busy->infer(std::span<const cv::Mat>(&image, 1)).size();
   });
-  EXPECT_EQ(answer.wait_for(std::chrono::milliseconds(200)),
-            std::future_status::timeout);  // waits for `idle`
-  idle.reset();                            // the idle stream ended
+  // Submitted (seen by the batcher, not a sleep), and held: with a minute of delay only `idle` can complete
+  // the batch. pending_images() is 0 again once a forward pass takes the image.
+  for (int i = 0; i < 3000 && batcher->pending_images() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(batcher->pending_images(), 1u);
+  EXPECT_EQ(answer.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  EXPECT_EQ(batcher->pending_images(), 1u);
+  idle.reset();  // the idle stream ended
   ASSERT_EQ(answer.wait_for(std::chrono::seconds(30)), std::future_status::ready);
   EXPECT_EQ(answer.get(), 1u);
 }

@@ -82,7 +82,8 @@ void MosquittoBroker::start() {
   auto log_file = (dir_ / ("broker-" + std::to_string(starts_) + ".log")).string();
   process_ = std::make_unique<ChildProcess>(std::vector<std::string>{"mosquitto", "-c", config.string()},
                                             log_file, log_file);
-  for (int i = 0; i < 500; ++i) {
+  // Two minutes only catch a hang: a loaded machine may take seconds to start it.
+  for (int i = 0; i < 6000; ++i) {
     if (accepts_connections(port_)) return;
     if (!process_->running()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -70,9 +74,16 @@ class CollectingSink : public Sink {
     std::lock_guard lock(mutex);
     results.push_back(r);
     latencies.push_back(unix_now() - r.capture_ts);
+    written.notify_all();
   }
   void close() override { closed = true; }
+  // Waits until `n` results were written; false after a minute (a hang, not a slow machine).
+  bool wait_for_results(size_t n) {
+    std::unique_lock lock(mutex);
+    return written.wait_for(lock, std::chrono::minutes(1), [&] { return results.size() >= n; });
+  }
   std::mutex mutex;
+  std::condition_variable written;
   std::vector<Result> results;
   std::vector<double> latencies;
   bool closed = false;
@@ -103,7 +114,9 @@ TEST(Pipeline, OfflineRunsEverySchedulledRunInOrderWithoutDrops) {
 }
 
 TEST(Pipeline, RealtimeDropsWhatItCannotServeAndLatencyStaysFlat) {
-  // 50 fps source for 4 s, an algorithm that needs 60 ms: about 1 run in 3 can be served.
+  // 50 fps source for 4 s, an algorithm that needs 60 ms: at most 1 run in 3 can be served. Every bound
+  // below holds on a loaded machine (CI runs ctest -j2 on two cores, and under ASan): pacing and the
+  // algorithm only ever wait, load only makes them later.
   Pipeline p({.mode = Mode::Realtime});
   p.add_stream(std::make_unique<SyntheticSource>(200, 50), "cam");
   p.add_algorithm("slow", [] { return std::make_unique<SlowAlgorithm>(0.06); });
@@ -111,22 +124,30 @@ TEST(Pipeline, RealtimeDropsWhatItCannotServeAndLatencyStaysFlat) {
   p.add_sink(sink);
   Stopwatch wall;
   p.run();
-  // Paced at the source's clock: 200 frames at 50 fps take about 4 s, not "as fast as possible".
-  EXPECT_GT(wall.seconds(), 3.5);
-  EXPECT_LT(wall.seconds(), 6.0);
+  const double seconds = wall.seconds();
+  // Paced at the source's clock: frame 199 is due 3.98 s after frame 0, not "as fast as possible". The
+  // upper bound only catches a hang; how fast a run goes belongs in bench/.
+  EXPECT_GE(seconds, 199.0 / 50);
+  EXPECT_LT(seconds, 120.0);
   auto a = p.metrics().algorithms(steady_now())[{"cam", "slow"}];
-  EXPECT_GT(a.runs_dropped, 50);
   EXPECT_EQ(a.runs + a.runs_dropped, 200);
+  // One worker sleeps 60 ms a run, so it served at most seconds / 0.06 runs; the others were dropped
+  // rather than queued (a blocking queue would drop none).
+  EXPECT_LE(a.runs, int64_t(seconds / 0.06) + 1);
+  EXPECT_GT(a.runs_dropped, 0);
   ASSERT_GT(sink->latencies.size(), 20u);
-  // Latency is bounded by queue depth 1: at most ~2 runs (120 ms) plus scheduling slack, and the last
-  // quarter is not slower than the first quarter.
+  // Latency is bounded by queue depth 1: about two runs (0.12 s). A queue that kept every run would fall
+  // 2 s behind for every 3 s played (a backlog of 2 runs in 3 frames), about 5 s by the last quarter. The
+  // median of each quarter stands a few late wake-ups; 1.5 s is what load may add, far below that growth.
   size_t q = sink->latencies.size() / 4;
-  double first = 0, last = 0;
-  for (size_t i = 0; i < q; ++i) first = std::max(first, sink->latencies[i]);
-  for (size_t i = sink->latencies.size() - q; i < sink->latencies.size(); ++i)
-    last = std::max(last, sink->latencies[i]);
-  EXPECT_LT(last, 0.3);
-  EXPECT_LT(last, first + 0.1);
+  auto median = [](std::vector<double> v) {
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return v[v.size() / 2];
+  };
+  const double first = median({sink->latencies.begin(), sink->latencies.begin() + q});
+  const double last = median({sink->latencies.end() - q, sink->latencies.end()});
+  EXPECT_LT(first, 1.5);
+  EXPECT_LT(last, 1.5);
   // Frames come out in increasing order even though many were skipped.
   for (size_t i = 1; i < sink->results.size(); ++i)
     EXPECT_GT(sink->results[i].frame, sink->results[i - 1].frame);
@@ -162,17 +183,19 @@ TEST(Pipeline, SourceErrorKeepsEarlierResultsAndIsReported) {
 
 TEST(Pipeline, StopEndsAnEndlessSource) {
   Pipeline p({.mode = Mode::Realtime});
-  p.add_stream(std::make_unique<SyntheticSource>(1'000'000, 100, SourceKind::Network), "live");
+  p.add_stream(
+      std::make_unique<SyntheticSource>(std::numeric_limits<int64_t>::max(), 100, SourceKind::Network),
+      "live");
   p.add_algorithm("a", [] { return std::make_unique<SlowAlgorithm>(0); });
   auto sink = std::make_shared<CollectingSink>();
   p.add_sink(sink);
   p.start();
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  Stopwatch w;
+  ASSERT_TRUE(sink->wait_for_results(1));
+  // The source never ends by itself: without stop(), wait() would not return (ctest's timeout would fail
+  // the test), however long it took on a loaded machine.
   p.stop();
   p.wait();
-  EXPECT_LT(w.seconds(), 2.0);
-  EXPECT_GT(sink->results.size(), 0u);
+  EXPECT_TRUE(sink->closed);
 }
 
 TEST(Pipeline, ConfigurationMistakesAreRejectedBeforeStarting) {

@@ -40,7 +40,8 @@ void RedisServer::start() {
       "redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir", dir_.path().string(),
       "--appendonly", persistence_ == Persistence::Aof ? "yes" : "no", "--appendfsync", "always", "--save",
       "", "--logfile", (dir_ / "redis.log").string()});
-  for (int i = 0; i < 500; ++i) {
+  // Two minutes only catch a hang: a loaded machine may take seconds to start it.
+  for (int i = 0; i < 6000; ++i) {
     if (answers_ping(port_)) return;
     if (!process_->running()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -21,8 +21,10 @@ class ServeCli : public ::testing::Test {
         std::vector<std::string>{test::sightflow_bin(), "serve", "--listen",
                                  "127.0.0.1:" + std::to_string(port)},
         "/dev/null", (dir / "serve.log").string());
+    // Polled until it answers or exits; two minutes only catch a hang (a loaded machine, or ASan, may take
+    // seconds to start it).
     httplib::Client ping("127.0.0.1", port);
-    for (int i = 0; i < 300; ++i) {
+    for (int i = 0; i < 6000 && server->running(); ++i) {
       if (auto res = ping.Get("/ping"); res && res->status == 200) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }

@@ -138,8 +138,10 @@ class StreamOwnership : public ::testing::Test {
 
 TEST_F(StreamOwnership, OneOwnerAtATimeUntilReleasedOrExpired) {
   auto redis = connect();
-  StreamLease a(redis, lease_key("cam", "workers"), "a", 0.3);
-  StreamLease b(redis, lease_key("cam", "workers"), "b", 0.3);
+  // Leases of a minute: a loaded machine may pause the test between two calls, and a short lease would
+  // expire in that pause. Expiry itself is shown below with a short one.
+  StreamLease a(redis, lease_key("cam", "workers"), "a", 60);
+  StreamLease b(redis, lease_key("cam", "workers"), "b", 60);
   EXPECT_TRUE(a.hold());
   EXPECT_FALSE(b.hold());
   EXPECT_TRUE(a.hold());  // renewing
@@ -149,9 +151,11 @@ TEST_F(StreamOwnership, OneOwnerAtATimeUntilReleasedOrExpired) {
   a.release();
   EXPECT_TRUE(b.hold());
   EXPECT_FALSE(a.hold());
-  // b goes silent: its lease expires and a may take it.
+  // b renews for 0.3 s and goes silent: its lease expires and a may take it.
+  StreamLease b_briefly(redis, lease_key("cam", "workers"), "b", 0.3);
+  EXPECT_TRUE(b_briefly.hold());
   bool taken = false;
-  for (int i = 0; i < 100 && !taken; ++i) {
+  for (int i = 0; i < 3000 && !taken; ++i) {  // a minute only catches a lease that never expires
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     taken = a.hold();
   }
@@ -228,7 +232,7 @@ TEST_F(StreamOwnership, AnOwnerRidesOutARestartOfRedisInOrder) {
       error = std::current_exception();
     }
   });
-  for (int i = 0; i < 500 && processor->stats().processed < 12; ++i)
+  for (int i = 0; i < 6000 && processor->stats().processed < 12; ++i)  // a minute: load may slow it
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   server.stop();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
