@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "common/url.hpp"
+#include "source/source_util.hpp"
 
 extern "C" {
 #include <libavformat/avformat.h>
@@ -24,21 +25,8 @@ namespace {
 
 using Address = std::array<unsigned char, 16>;
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-// "scheme://rest" -> the lower-cased scheme; "" for a path (as classify_uri reads it).
-std::string scheme_of(const std::string& uri) {
-  const auto pos = uri.find("://");
-  if (pos == std::string::npos || pos == 0) return "";
-  for (size_t i = 0; i < pos; ++i) {
-    const unsigned char c = uri[i];
-    if (!std::isalnum(c) && c != '+' && c != '-' && c != '.') return "";
-  }
-  return lower(uri.substr(0, pos));
-}
+using source_detail::lower;
+using source_detail::scheme_of;
 
 // A numeric address as 16 bytes, IPv4 mapped into IPv6 (::ffff:a.b.c.d) so that one table covers both;
 // a zone ("fe80::1%eth0") is ignored.

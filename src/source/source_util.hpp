@@ -1,5 +1,5 @@
 #pragma once
-// Internal pieces shared by the FFmpeg and image sources.
+// Internal pieces shared by the FFmpeg and image sources and the source policy.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -10,6 +10,11 @@
 #include "sightflow/source.hpp"
 
 namespace sf::source_detail {
+
+// ASCII lower case.
+std::string lower(std::string s);
+// "scheme://rest" -> the lower-cased scheme; "" when the URI has none (a plain path).
+std::string scheme_of(const std::string& uri);
 
 // "file:///a/b.avi" -> "/a/b.avi"; anything else is returned as is.
 std::string local_path(const std::string& uri);

@@ -10,23 +10,10 @@
 #include "source/source_util.hpp"
 
 namespace sf {
+using source_detail::lower;
+using source_detail::scheme_of;
+
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-// "scheme://rest" -> lower-cased scheme; "" when the URI has none (a plain path).
-std::string scheme_of(const std::string& uri) {
-  const auto pos = uri.find("://");
-  if (pos == std::string::npos || pos == 0) return "";
-  for (size_t i = 0; i < pos; ++i) {
-    const unsigned char c = uri[i];
-    if (!std::isalnum(c) && c != '+' && c != '-' && c != '.') return "";
-  }
-  return lower(uri.substr(0, pos));
-}
 
 std::string strip_trailing_slashes(std::string path) {
   while (path.size() > 1 && path.back() == '/') path.pop_back();
@@ -36,6 +23,21 @@ std::string strip_trailing_slashes(std::string path) {
 }  // namespace
 
 namespace source_detail {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string scheme_of(const std::string& uri) {
+  const auto pos = uri.find("://");
+  if (pos == std::string::npos || pos == 0) return "";
+  for (size_t i = 0; i < pos; ++i) {
+    const unsigned char c = uri[i];
+    if (!std::isalnum(c) && c != '+' && c != '-' && c != '.') return "";
+  }
+  return lower(uri.substr(0, pos));
+}
 
 std::string local_path(const std::string& uri) {
   return scheme_of(uri) == "file" ? uri.substr(std::string("file://").size()) : uri;
