@@ -7,7 +7,7 @@
 // own) fed from the one queue. Parameter `instances` sets how many; 0 (the default) means one per client
 // up to the number of cores: one stream gets one instance whose forward passes OpenCV spreads over every
 // core (its TBB pool), many streams get one pass per core at a time, which a small network fills better
-// than the TBB pool alone does (bench/RESULTS.md, "model instances"). OpenCV's thread pool is the
+// than the TBB pool alone does (bench/RESULTS.md, "Many cameras"). OpenCV's thread pool is the
 // process's: with several automatic instances it is set to one thread (fix_opencv_threads() below).
 #include <memory>
 #include <mutex>
@@ -50,7 +50,7 @@ class ModelPool {
   // Sets OpenCV's thread count for the process (`--threads`); automatic instances then leave it as set.
   // Otherwise a model that goes to several instances sets it to 1: each pass then runs on its instance's
   // thread alone, as TBB splitting every small layer of two passes at once costs more than it gains
-  // (bench/RESULTS.md, "Cameras").
+  // (bench/RESULTS.md, "Many cameras").
   static void fix_opencv_threads(int threads);
 
  private:

@@ -47,7 +47,7 @@ void ModelPool::fix_opencv_threads(int threads) {
 std::shared_ptr<Model> ModelPool::Shared::client() {
   auto handle = batcher->client();
   // One instance per client up to the cores: a client (one stream's algorithm) has at most one request
-  // waiting, so instances beyond the clients would idle (bench/RESULTS.md, "model instances").
+  // waiting, so instances beyond the clients would idle (bench/RESULTS.md, "Many cameras").
   if (automatic) {
     const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
     const int wanted = std::min(cores, batcher->clients());
