@@ -56,11 +56,12 @@ if [ "${SIGHTFLOW_SKIP_TSAN:-0}" != "1" ]; then
   cmake --build build-tsan -j"$(nproc)" --target sightflow_tests
   # The suites whose code runs threads: queues, pipeline, model batcher, store sink, webhook, MQTT publisher,
   # live view and stream controller (Web*), frame worker and stream ownership (against redis-server), the
-  # inference API's batchers; ChildProcess checks that a child's report fails its test. Reports inside
+  # inference API's batchers, the HTTP(S) connection loop (HttpLimits, Tls*: its epoll thread and pool);
+  # ChildProcess checks that a child's report fails its test. Reports inside
   # third-party libraries are suppressed in tests/tsan.supp, each with its reason.
   (cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/../tests/tsan.supp" \
     ctest -j2 --output-on-failure --timeout 900 \
-    -R '^(ChildProcess|BoundedQueue|Pipeline|ModelBatcher|Backends/StoreTest|WebhookSink|MqttSink|Web|WebServer|Bus|StreamOwnership|Serve)\.')
+    -R '^(ChildProcess|BoundedQueue|Pipeline|ModelBatcher|Backends/StoreTest|WebhookSink|MqttSink|Web|WebServer|Bus|StreamOwnership|Serve|HttpLimits|TlsWebhook|TlsServe)\.')
 fi
 if [ "${SIGHTFLOW_SKIP_FUZZ:-0}" != "1" ]; then
   echo "== fuzzing ($(date -u +%T))" >&2

@@ -86,6 +86,51 @@ TEST(Dataset, YoloExportLoadsBack) {
   EXPECT_TRUE(d.images[1].boxes.empty());
 }
 
+Detection tracked(int64_t id, float x, float score = 0.8f) {
+  Detection d = box("person", 0, x, 40, 20, 60, score);
+  d.track_id = id;
+  return d;
+}
+
+// Tracked labels: a track missed on up to fill_gaps images between two sightings gets boxes there,
+// interpolated; a longer gap stays empty; a held prediction (score 0) is written but is no sighting; the
+// manifest says per image where its boxes came from.
+TEST(Dataset, TrackGapsUpToTheLimitAreFilledByInterpolation) {
+  test::TempDir dir;
+  DatasetInfo info;
+  info.dir = dir.path();
+  info.class_names = {"person"};
+  info.fill_gaps = 2;
+  auto sink = make_dataset_sink(info);
+  sink->write(result_with(0, {tracked(1, 0), tracked(2, 200)}));
+  sink->write(result_with(1, {}));
+  sink->write(result_with(2, {tracked(2, 200, 0)}));  // held by the tracker, not seen
+  sink->write(result_with(3, {tracked(1, 30)}));      // 1: seen again after 2 images: filled
+  sink->write(result_with(4, {tracked(2, 240)}));     // 2: seen again after 3 images: too long
+  sink->close();
+
+  auto d = load_dataset(dir.path());
+  ASSERT_EQ(d.images.size(), 5u);
+  // Track 1 moved 30 px over 3 images: 10 px an image.
+  ASSERT_EQ(d.images[1].boxes.size(), 1u);
+  EXPECT_NEAR(d.images[1].boxes[0].box.x, 10, 0.01);
+  EXPECT_NEAR(d.images[1].boxes[0].box.height, 60, 0.01);
+  ASSERT_EQ(d.images[2].boxes.size(), 2u);  // the held box of 2, and 1 filled in
+  EXPECT_NEAR(d.images[2].boxes[0].box.x, 200, 0.01);
+  EXPECT_NEAR(d.images[2].boxes[1].box.x, 20, 0.01);
+  EXPECT_EQ(d.images[3].boxes.size(), 1u);
+  EXPECT_EQ(d.images[4].boxes.size(), 1u);
+
+  auto manifest = read_json(dir / "manifest.json");
+  EXPECT_EQ(manifest["filled_count"], 2);
+  EXPECT_EQ(manifest["annotation_count"], 7);
+  auto sources = [&](int i) { return manifest["images"][i]["boxes"]; };
+  EXPECT_EQ(sources(0), (nlohmann::json{{"reference", 2}}));
+  EXPECT_EQ(sources(1), (nlohmann::json{{"reference", 0}, {"filled", 1}}));
+  EXPECT_EQ(sources(2), (nlohmann::json{{"reference", 0}, {"held", 1}, {"filled", 1}}));
+  EXPECT_EQ(sources(4), (nlohmann::json{{"reference", 1}}));
+}
+
 TEST(Dataset, CocoExportLoadsBack) {
   test::TempDir dir;
   write_sample(dir.path(), DatasetFormat::Coco);

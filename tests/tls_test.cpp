@@ -13,26 +13,14 @@
 
 #include "http/listen.hpp"
 #include "sink/webhook_sink.hpp"
+#include "test_certificate.hpp"
 #include "test_support.hpp"
 
 namespace sf {
 namespace {
 
-// A self-signed certificate and its key for `names` (subjectAltName entries such as "IP:127.0.0.1").
-struct Certificate {
-  std::string cert, key;
-};
-
-Certificate make_certificate(const test::TempDir& dir, const std::string& name, const std::string& names) {
-  Certificate c{(dir / (name + ".crt")).string(), (dir / (name + ".key")).string()};
-  std::string output;
-  int rc = test::run_command({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                              "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=" + name,
-                              "-addext", "subjectAltName=" + names, "-keyout", c.key, "-out", c.cert},
-                             &output);
-  if (rc != 0) throw std::runtime_error("openssl req failed: " + output);
-  return c;
-}
+using test::Certificate;
+using test::make_certificate;
 
 Result result_for(int64_t frame) {
   Result r;

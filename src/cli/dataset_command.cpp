@@ -19,14 +19,27 @@ struct CaptureFlags {
   AlgorithmFlags reference;
   std::string out, format = "yolo";
   int every = 1;
+  int fill_gaps = -1;  // -1: 3 with --track, else 0
 };
 
 int capture(const CaptureFlags& f) {
   if (f.every < 1) throw std::invalid_argument("--every must be at least 1");
+  const bool tracked = f.reference.track || !f.reference.track_params.empty();
+  if (f.fill_gaps > 0 && !tracked) throw std::invalid_argument("--fill-gaps needs --track");
   DatasetInfo info;
   info.dir = f.out;
   info.format = parse_dataset_format(f.format);
-  AlgorithmConfig reference = f.reference.config();
+  info.fill_gaps = tracked ? (f.fill_gaps < 0 ? 3 : f.fill_gaps) : 0;
+  // Tracking as a label cleaner: only tracked objects are labelled (a one-image flicker never becomes a
+  // track), and a track's short gaps are filled by the sink between two sightings rather than held
+  // forward by the tracker (a held box goes on after a person has left): hold 0 unless given.
+  AlgorithmFlags labeller = f.reference;
+  if (tracked) {
+    labeller.track = true;
+    if (!option_flags(labeller.track_params, "--track-param").contains("hold"))
+      labeller.track_params.push_back("hold=0");
+  }
+  AlgorithmConfig reference = labeller.config();
   reference.name = "reference";
   reference.schedule = Schedule{1, f.every, 0};
   auto streams = f.source.streams(SIGHTFLOW_DEFAULT_VIDEO);
@@ -34,12 +47,15 @@ int capture(const CaptureFlags& f) {
   auto algorithm = build_algorithm(reference, pool);  // a bad name fails here, before decoding
   info.class_names = pool.acquire(reference.detector, reference.params)->info().class_names;
   // The manifest's own "classes" is the class list; the kept classes go under another name.
-  info.manifest_fields = {{"source", streams[0].source},
-                          {"reference_model", reference.detector},
-                          {"params", reference.params},
-                          {"every", f.every},
-                          {"motion", f.reference.motion.empty() ? "off" : f.reference.motion},
-                          {"min_score", reference.min_score}};
+  info.manifest_fields = {
+      {"source", streams[0].source},
+      {"reference_model", reference.detector},
+      {"params", reference.params},
+      {"every", f.every},
+      {"motion", f.reference.motion.empty() ? "off" : f.reference.motion},
+      {"min_score", reference.min_score},
+      {"track", tracked ? option_flags(labeller.track_params, "--track-param") : nlohmann::json(false)},
+      {"fill_gaps", info.fill_gaps}};
   if (!reference.classes.empty()) info.manifest_fields["kept_classes"] = reference.classes;
 
   PipelineOptions options;
@@ -57,9 +73,11 @@ int capture(const CaptureFlags& f) {
     return kExitEveryRunFailed;
   }
   auto dataset = load_dataset(f.out);  // read back: what was written is what tune will see
-  std::printf("dataset %s (%s): %zu images, %lld boxes from %s on %s\n", f.out.c_str(), f.format.c_str(),
-              dataset.images.size(), (long long)dataset.manifest.value("annotation_count", int64_t(0)),
-              reference.detector.c_str(), streams[0].source.c_str());
+  std::printf("dataset %s (%s): %zu images, %lld boxes (%lld filled in) from %s on %s\n", f.out.c_str(),
+              f.format.c_str(), dataset.images.size(),
+              (long long)dataset.manifest.value("annotation_count", int64_t(0)),
+              (long long)dataset.manifest.value("filled_count", int64_t(0)), reference.detector.c_str(),
+              streams[0].source.c_str());
   return 0;
 }
 
@@ -80,6 +98,12 @@ Command add_dataset_command(CLI::App& app) {
       ->check(CLI::IsMember({"yolo", "coco"}))
       ->capture_default_str();
   cmd->add_option("--every", f.every, "keep every Nth frame")->capture_default_str();
+  cmd->add_flag("--track", f.reference.track,
+                "label only tracked objects (no one-image flickers) and fill their short gaps");
+  cmd->add_option("--track-param", f.reference.track_params, "tracker option NAME=VALUE (repeatable)");
+  cmd->add_option("--fill-gaps", f.fill_gaps,
+                  "with --track: a track missed on up to N kept images between two sightings gets "
+                  "interpolated boxes there (default 3; 0: off)");
   return [flags] { return capture(*flags); };
 }
 

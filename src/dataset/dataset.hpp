@@ -6,7 +6,8 @@
 //   DIR/labels/<frame>.txt      yolo: one "class cx cy w h" line per box, normalised to the image
 //   DIR/classes.txt             yolo: class names, one a line, line number = class id
 //   DIR/annotations.json        coco: images, annotations (bbox x, y, w, h in pixels, score), categories
-//   DIR/manifest.json           source, reference model and parameters, format, time, counts per class
+//   DIR/manifest.json           source, reference model and parameters, format, time, counts per class,
+//                               and per image where its boxes came from (the reference, or filled in)
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -27,11 +28,15 @@ struct DatasetInfo {
   DatasetFormat format = DatasetFormat::Yolo;
   std::vector<std::string> class_names;  // the reference model's; class ids index this list
   nlohmann::json manifest_fields = nlohmann::json::object();  // source, reference_model, params, every...
+  // Tracked references (boxes with a track_id): a track missed on up to this many images between two
+  // sightings gets boxes there, interpolated between the two (0: off). Labels are then written this many
+  // images late, once no later sighting can change them.
+  int fill_gaps = 0;
 };
 
-// A sink that writes each result's frame and detections into the dataset; close() writes the COCO file
-// and the manifest. Called from the pipeline's single sink thread (not thread-safe otherwise). Throws
-// naming the folder when it cannot be created or written.
+// A sink that writes each result's frame and detections into the dataset (filling tracks' gaps as
+// `fill_gaps` says); close() writes the COCO file and the manifest. Called from the pipeline's single sink
+// thread (not thread-safe otherwise). Throws naming the folder when it cannot be created or written.
 std::shared_ptr<Sink> make_dataset_sink(const DatasetInfo& info);
 
 struct DatasetImage {

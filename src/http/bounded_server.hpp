@@ -10,13 +10,15 @@
 // - the body may not pass `max_body_bytes` as sent (chunk and multipart framing included) whatever its
 //   framing: reading stops there, the answer is 413 and the connection is closed;
 // - any read or write that makes no progress for `io_timeout_s` fails.
-// TLS servers (httplib::SSLServer) keep cpp-httplib's own loop with its timeouts (tls.cpp).
+// With a TLS context the same loop serves https: the handshake is held to `request_timeout_s` like a
+// request head, and a kept-alive TLS connection is parked with its session (tls.cpp makes the context).
 #include <cstddef>
 #include <memory>
 
 namespace httplib {
 class Server;
 }
+struct ssl_ctx_st;  // OpenSSL's SSL_CTX
 
 namespace sf {
 
@@ -30,7 +32,9 @@ struct ConnectionLimits {
   size_t max_idle_connections = 1024;  // parked beyond this, a connection is closed at once
 };
 
-std::unique_ptr<httplib::Server> make_bounded_server(const ConnectionLimits& limits);
+// Plain HTTP, or HTTPS when `tls` is given (a server context with its certificate and key loaded).
+std::unique_ptr<httplib::Server> make_bounded_server(const ConnectionLimits& limits,
+                                                     std::shared_ptr<ssl_ctx_st> tls = nullptr);
 
 // True while the request being served on this thread had its body cut off at the limit: its error
 // answer is then 413 whatever cpp-httplib's reader reported (it says 400 for a chunked body).

@@ -2,10 +2,9 @@
 
 #include <httplib.h>
 #include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
-#include <algorithm>
-#include <chrono>
 #include <fstream>
 #include <stdexcept>
 
@@ -32,22 +31,24 @@ std::unique_ptr<httplib::Server> make_http_server(const TlsFiles& tls, const Con
     throw std::invalid_argument("TLS needs both a certificate and its key (--tls-cert and --tls-key)");
   check_readable(tls.cert, "TLS certificate");
   check_readable(tls.key, "TLS key");
-  ERR_clear_error();  // httplib loads the files on this thread: what fails is left on its queue
-  auto server = std::make_unique<httplib::SSLServer>(tls.cert.c_str(), tls.key.c_str());
-  if (!server->is_valid()) {
+  // The server context as cpp-httplib's SSLServer makes it (TLS 1.2 or newer, no compression), served by
+  // the bounded connection loop so that https has the same limits as http.
+  ERR_clear_error();
+  std::shared_ptr<SSL_CTX> context(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
+  bool loaded = context && SSL_CTX_set_min_proto_version(context.get(), TLS1_2_VERSION) == 1 &&
+                SSL_CTX_use_certificate_chain_file(context.get(), tls.cert.c_str()) == 1 &&
+                SSL_CTX_use_PrivateKey_file(context.get(), tls.key.c_str(), SSL_FILETYPE_PEM) == 1 &&
+                SSL_CTX_check_private_key(context.get()) == 1;
+  if (!loaded) {
     auto reason = openssl_reason();
     ERR_clear_error();
     throw std::invalid_argument("cannot serve TLS with certificate " + tls.cert + " and key " + tls.key +
                                 ": " + (reason.empty() ? "not PEM, or the key does not match" : reason));
   }
-  auto threads = limits.threads;
-  server->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  auto seconds = [](double s) { return std::chrono::duration<double>(s); };
-  server->set_keep_alive_timeout(std::max<time_t>(1, time_t(limits.idle_timeout_s)));
-  server->set_read_timeout(seconds(limits.io_timeout_s));
-  server->set_write_timeout(seconds(limits.io_timeout_s));
-  server->set_payload_max_length(limits.max_body_bytes);
-  return server;
+  SSL_CTX_set_options(context.get(), SSL_OP_NO_COMPRESSION | SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
+  // A write may go out in parts (the connection loop waits for the socket between them).
+  SSL_CTX_set_mode(context.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  return make_bounded_server(limits, std::move(context));
 }
 
 std::unique_ptr<httplib::ClientImpl> make_http_client(const HttpUrl& url, const std::string& ca_file) {

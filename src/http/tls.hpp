@@ -22,8 +22,7 @@ struct TlsFiles {
   bool enabled() const { return !cert.empty() || !key.empty(); }
 };
 
-// A plain HTTP server bounded by `limits` (bounded_server.hpp), or an HTTPS one when `tls` names files
-// (cpp-httplib's own connection loop, given the limits' thread count, timeouts and body limit). Throws
+// A server bounded by `limits` (bounded_server.hpp): plain HTTP, or HTTPS when `tls` names files. Throws
 // std::invalid_argument naming a file that cannot be read, only one of the two, or OpenSSL's reason (not
 // PEM, the key does not match).
 std::unique_ptr<httplib::Server> make_http_server(const TlsFiles& tls, const ConnectionLimits& limits = {});
