@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fine-tuning on the camera's own frames (issue 18): capture + `tune --finetune` on frames 0-399 of
 # vtest.avi (labels from the reference model, never from ground truth), then the untuned and the tuned
-# model scored on frames 400-794 with `sightflow eval` against PETS09-S2L1's gt.txt. Prints one Markdown
-# table with the capture and training times (bench/RESULTS.md holds one run).
+# model scored on frames 400-794 with `sightflow eval` against PETS09-S2L1's gt.txt, and the tuned model
+# again with per-class thresholds from `sightflow tune` on the same dataset. Prints one Markdown table with
+# the capture and training times (bench/RESULTS.md holds the runs).
 #
 #   bench/finetune_bench.sh
 #
@@ -10,7 +11,8 @@
 #   BUILD_DIR           CMake build folder (default: build/; built with SIGHTFLOW_TORCH)
 #   SIGHTFLOW_MODELS    model files (default: ../shared/models)
 #   BENCH_MODELS        edge models to tune (default: yolo-fastest-body)
-#   BENCH_REFERENCE     reference model and its parameters (default: "yolox-nano --param input=640")
+#   BENCH_REFERENCE     reference model and its capture options (default: "yolox-nano --param input=800
+#                       --track": the labels of the best precision measured, bench/RESULTS.md)
 #   BENCH_CAPTURE_EVERY keep every Nth of frames 0-399 (default 1: 400 images)
 #   BENCH_TRAIN_FRAMES  frames captured from the start (default 400)
 #   BENCH_EPOCHS        most epochs (default 30); BENCH_MAX_MINUTES time budget (default 15)
@@ -24,7 +26,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 export SIGHTFLOW_MODELS="${SIGHTFLOW_MODELS:-$(cd "$ROOT/.." && pwd)/shared/models}"
 MODELS="${BENCH_MODELS:-yolo-fastest-body}"
-REFERENCE="${BENCH_REFERENCE:-yolox-nano --param input=640}"
+REFERENCE="${BENCH_REFERENCE:-yolox-nano --param input=800 --track}"
 EVERY="${BENCH_CAPTURE_EVERY:-1}"
 TRAIN_FRAMES="${BENCH_TRAIN_FRAMES:-400}"
 EPOCHS="${BENCH_EPOCHS:-30}"
@@ -80,13 +82,22 @@ for model in $MODELS; do
   # shellcheck disable=SC2086
   "$SF" --threads "$THREADS" tune --finetune --dataset "$WORK/dataset" --detector "$model" --out "$WORK/$model" \
     --epochs "$EPOCHS" --max-minutes "$MAX_MINUTES" ${BENCH_TUNE_ARGS:-} >/dev/null
-  tuned="$("$SF" --threads "$THREADS" eval "${eval_args[@]}" --detector "$WORK/$model/$model-tuned.yaml" | tail -n 1)"
-  $PY - "$model" "$untuned" "$tuned" "$WORK/$model/finetune.json" <<'PYEOF'
+  tuned_model="$WORK/$model/$model-tuned.yaml"
+  tuned="$("$SF" --threads "$THREADS" eval "${eval_args[@]}" --detector "$tuned_model" | tail -n 1)"
+  # The flow's optional third step (docs/TUNE.md): per-class thresholds for the tuned model, picked on the
+  # same captured dataset (the reference's boxes), applied with --profile.
+  "$SF" --threads "$THREADS" tune --dataset "$WORK/dataset" --detector "$tuned_model" \
+    --out "$WORK/$model/profile.json" >/dev/null
+  profiled="$("$SF" --threads "$THREADS" eval "${eval_args[@]}" --detector "$tuned_model" \
+    --profile "$WORK/$model/profile.json" | tail -n 1)"
+  $PY - "$model" "$untuned" "$tuned" "$profiled" "$WORK/$model/finetune.json" <<'PYEOF'
 import json, sys
-model, untuned, tuned, record = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), json.load(open(sys.argv[4]))
+model, untuned, tuned, profiled = (json.loads(a) for a in sys.argv[2:5])
+model, record = sys.argv[1], json.load(open(sys.argv[5]))
 def row(weights, d, epochs, seconds):
     print(f"| {model} | {weights} | {d['precision']:.3f} | {d['recall']:.3f} | {d['ap50']:.3f} | {d['fps']:.1f} | {epochs} | {seconds} |")
 row("as shipped", untuned, "", "")
 row("tuned", tuned, f"{len(record['epochs'])}, best {record['best_epoch']} ({record['stopped']})", f"{record['seconds']:.0f}")
+row("tuned + thresholds (`tune --profile`)", profiled, "", "")
 PYEOF
 done

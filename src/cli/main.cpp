@@ -1,14 +1,12 @@
 // sightflow: one binary, one subcommand per job.
-#include <malloc.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <iostream>
-#include <thread>
 
 #include "cli/commands.hpp"
+#include "cli/heap_policy.hpp"
 #include "common/build_info.hpp"
 #include "media/image_probe.hpp"
 #include "sightflow/model_catalog.hpp"
@@ -26,15 +24,6 @@ constexpr int kUsageError = 64;
 spdlog::color_mode log_colors() {
   const char* no_color = std::getenv("NO_COLOR");
   return no_color && *no_color ? spdlog::color_mode::never : spdlog::color_mode::automatic;
-}
-
-// glibc gives a process up to 8 malloc arenas per core, and every thread that allocates (decoders, workers,
-// HTTP handlers, one set per stream started from the API) may take one. Each arena keeps the memory it
-// once held, so RSS climbs to several hundred MB over stream start/stop cycles and stays there
-// (bench/soak.sh). One arena per core keeps it near the working set; MALLOC_ARENA_MAX still decides.
-void limit_malloc_arenas() {
-  if (std::getenv("MALLOC_ARENA_MAX")) return;
-  mallopt(M_ARENA_MAX, int(std::max(2u, std::thread::hardware_concurrency())));
 }
 
 // A first word that names no subcommand, or an option no one has: CLI11 only says that a subcommand is
@@ -57,7 +46,8 @@ bool report_unknown_word(const CLI::App& app, const CLI::ParseError& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  limit_malloc_arenas();  // before any thread allocates
+  sf::cli::limit_malloc_arenas();  // before any thread allocates
+  sf::cli::start_heap_trimmer();
   // Logs go to stderr: stdout carries data (`--out -` JSON Lines, `query` rows, `--json` lines).
   spdlog::set_default_logger(spdlog::stderr_color_mt("sightflow", log_colors()));
   CLI::App app{"sightflow: real-time video analytics (decode, schedule, detect, results)", "sightflow"};
