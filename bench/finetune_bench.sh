@@ -11,8 +11,8 @@
 #   BUILD_DIR           CMake build folder (default: build/; built with SIGHTFLOW_TORCH)
 #   SIGHTFLOW_MODELS    model files (default: ../shared/models)
 #   BENCH_MODELS        edge models to tune (default: yolo-fastest-body)
-#   BENCH_REFERENCE     reference model and its capture options (default: "yolox-nano --param input=800
-#                       --track": the labels of the best precision measured, bench/RESULTS.md)
+#   BENCH_REFERENCE     reference model and its capture options (default: "yolox-nano --param input=640";
+#                       bench/RESULTS.md also has "yolox-nano --param input=800 --track")
 #   BENCH_CAPTURE_EVERY keep every Nth of frames 0-399 (default 1: 400 images)
 #   BENCH_TRAIN_FRAMES  frames captured from the start (default 400)
 #   BENCH_EPOCHS        most epochs (default 30); BENCH_MAX_MINUTES time budget (default 15)
@@ -26,7 +26,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 export SIGHTFLOW_MODELS="${SIGHTFLOW_MODELS:-$(cd "$ROOT/.." && pwd)/shared/models}"
 MODELS="${BENCH_MODELS:-yolo-fastest-body}"
-REFERENCE="${BENCH_REFERENCE:-yolox-nano --param input=800 --track}"
+REFERENCE="${BENCH_REFERENCE:-yolox-nano --param input=640}"
 EVERY="${BENCH_CAPTURE_EVERY:-1}"
 TRAIN_FRAMES="${BENCH_TRAIN_FRAMES:-400}"
 EPOCHS="${BENCH_EPOCHS:-30}"
@@ -92,12 +92,12 @@ for model in $MODELS; do
     --profile "$WORK/$model/profile.json" | tail -n 1)"
   $PY - "$model" "$untuned" "$tuned" "$profiled" "$WORK/$model/finetune.json" <<'PYEOF'
 import json, sys
-model, untuned, tuned, profiled = (json.loads(a) for a in sys.argv[2:5])
+untuned, tuned, profiled = (json.loads(a) for a in sys.argv[2:5])
 model, record = sys.argv[1], json.load(open(sys.argv[5]))
 def row(weights, d, epochs, seconds):
     print(f"| {model} | {weights} | {d['precision']:.3f} | {d['recall']:.3f} | {d['ap50']:.3f} | {d['fps']:.1f} | {epochs} | {seconds} |")
 row("as shipped", untuned, "", "")
 row("tuned", tuned, f"{len(record['epochs'])}, best {record['best_epoch']} ({record['stopped']})", f"{record['seconds']:.0f}")
-row("tuned + thresholds (`tune --profile`)", profiled, "", "")
+row("tuned, with thresholds from `sightflow tune` (--profile)", profiled, "", "")
 PYEOF
 done
