@@ -41,6 +41,15 @@ struct Result {
   cv::Mat image;  // the newest frame (shared, not copied), for annotating sinks
 };
 
+// A result that repeats an earlier one (motion skip mode sets values.motion.carried): no new sighting in
+// it, so trackers, counters and datasets must not take it for one.
+inline bool is_carried(const Result& result) {
+  const auto motion = result.values.find("motion");
+  if (motion == result.values.end() || !motion->is_object()) return false;
+  const auto carried = motion->find("carried");
+  return carried != motion->end() && carried->is_boolean() && carried->get<bool>();
+}
+
 // The JSON Lines object: {"stream","algo","frame","pts","ts","count","detections":[{label,score,box}]}
 // plus "labels" for classifiers, "values" for custom outputs, "events" and the analytics keys when present.
 nlohmann::ordered_json to_json(const Result& result);

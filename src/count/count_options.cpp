@@ -105,11 +105,4 @@ std::set<std::string> labels_option(const nlohmann::json& object, const std::str
   return labels;
 }
 
-bool is_carried(const Result& result) {
-  const auto motion = result.values.find("motion");
-  if (motion == result.values.end() || !motion->is_object()) return false;
-  const auto carried = motion->find("carried");
-  return carried != motion->end() && carried->is_boolean() && carried->get<bool>();
-}
-
 }  // namespace sf::count

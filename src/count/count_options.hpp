@@ -33,9 +33,6 @@ double number_option(const nlohmann::json& object, const char* key, double fallb
 // "labels": ["person", ...] -> the set (empty: every label).
 std::set<std::string> labels_option(const nlohmann::json& object, const std::string& where);
 
-// A result that repeats an earlier one (motion skip mode): no new sighting in it.
-bool is_carried(const Result& result);
-
 // The point of a box that stands on the ground: its bottom centre.
 inline cv::Point2f foot_point(const Detection& d) {
   return {d.box.x + d.box.width / 2.f, d.box.y + d.box.height};

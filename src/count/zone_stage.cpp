@@ -16,7 +16,7 @@ class ZoneStage : public Stage {
       : geometry_(geometry_of(options)), counter_(std::move(options)) {}
 
   void process(Result& result, const Frame&) override {
-    if (!count::is_carried(result)) {
+    if (!is_carried(result)) {
       auto events = counter_.update(clock_(result.pts), result.detections);
       result.events.insert(result.events.end(), events.begin(), events.end());
     }

@@ -7,9 +7,9 @@
 #include <stdexcept>
 
 #include "common/atomic_file.hpp"
-#include "count/count_options.hpp"
 #include "dataset/dataset.hpp"
 #include "sightflow/frame.hpp"
+#include "sightflow/result.hpp"
 
 namespace sf {
 namespace fs = std::filesystem;
@@ -46,7 +46,7 @@ class DatasetSink : public Sink {
       throw std::runtime_error("cannot encode " + image_path(r.frame));
     write_file_atomically(info_.dir / image_path(r.frame),
                           std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size()));
-    Pending image{r.frame, r.pts, r.image.cols, r.image.rows, r.detections, 0, count::is_carried(r)};
+    Pending image{r.frame, r.pts, r.image.cols, r.image.rows, r.detections, 0, is_carried(r)};
     const int64_t index = next_index_++;
     if (info_.fill_gaps > 0) fill_gaps_before(index, image);
     pending_.push_back(std::move(image));

@@ -16,9 +16,7 @@ class TrackStage : public Stage {
   void process(Result& result, const Frame&) override {
     // Motion's skip mode repeats the last run's detections without looking: not new sightings, so they
     // must not count as hits (or keep a track alive); they only get the ids their tracks have now.
-    const auto motion = result.values.find("motion");
-    const bool carried =
-        motion != result.values.end() && motion->is_object() && motion->value("carried", false);
+    const bool carried = is_carried(result);
     if (carried)
       tracker_.relabel(result.detections);
     else
