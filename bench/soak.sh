@@ -8,9 +8,8 @@
 # within SOAK_MARGIN percent (and at least one unit: 1 MB, 1 thread, 1 fd) of the second quarter's mean
 # (the first quarter is warm-up). Exit status 0 when all three are flat, 1 when one grows, 2 on failure.
 #
-# RSS rises over the first ~15 stream cycles while glibc's per-thread malloc arenas fill up with freed
-# frames, then holds (300-350 MB on the 2-core dev box); MALLOC_ARENA_MAX=2 in the environment holds it at
-# ~165 MB from the start. A run short enough to end inside that rise reads "grows": give it the hour.
+# RSS rises fast over the first minutes while the heap fills with frames; give it the hour. The runs of
+# 2026-12-06 (bench/RESULTS.md "Soak") still read "grows": heap in use rises with stream cycling.
 #
 #   DURATION=3600 bench/soak.sh
 #
