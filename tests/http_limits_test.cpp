@@ -90,6 +90,16 @@ std::string send_chunked(int port, bool tls, const std::string& path, size_t tot
   return client.read_all();
 }
 
+// Sends one more byte of a request head every 200 ms (each read makes progress, but the head never
+// completes) until the server drops the connection: true then, false after 60 s.
+bool trickled_until_dropped(RawClient& slow) {
+  for (int i = 0; i < 300; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (!slow.send("a") || slow.closed_by_server()) return true;
+  }
+  return false;
+}
+
 // Over http and https alike (the same connection loop serves both).
 TEST(HttpLimits, AChunkedBodyPastTheLimitIsCutOffWith413) {
   for (bool tls : {false, true}) {
@@ -149,13 +159,7 @@ TEST(HttpLimits, HttpsClientsThatTrickleOrNeverSpeakAreDropped) {
   RawClient slow(server.port(), true);
   ASSERT_TRUE(slow.connected());
   ASSERT_TRUE(slow.send("GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "));
-  // One byte every 200 ms: each read makes progress, but the head never completes. Bounded: 60 s.
-  bool dropped = false;
-  for (int i = 0; i < 300 && !dropped; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    dropped = !slow.send("a") || slow.closed_by_server();
-  }
-  EXPECT_TRUE(dropped);
+  EXPECT_TRUE(trickled_until_dropped(slow));
   EXPECT_TRUE(silent.readable(30000) && silent.closed_by_server()) << "a client that never says hello";
 }
 
@@ -227,13 +231,7 @@ TEST(HttpLimits, AClientSendingItsRequestAByteAtATimeIsDropped) {
   test::WebProcess web({"serve", "--request-timeout", "1"}, "--listen", dir);
   RawClient slow(web.port());
   ASSERT_TRUE(slow.send("GET /api/streams HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "));
-  // One byte every 200 ms: each read makes progress, but the head never completes. Bounded: 60 s.
-  bool dropped = false;
-  for (int i = 0; i < 300 && !dropped; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    dropped = !slow.send("a") || slow.closed_by_server();
-  }
-  EXPECT_TRUE(dropped);
+  EXPECT_TRUE(trickled_until_dropped(slow));
   // The server still answers others.
   auto res = web.client().Get("/api/streams");
   ASSERT_TRUE(res);
