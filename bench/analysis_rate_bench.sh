@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # What tracking, lines and zones cost end to end (issue 14): `sightflow run` over vtest.avi, offline, with
-# and without `--track --line ... --zone ...`, alternated in one run (W A W A ...) so that drift on a shared
-# machine hits both alike. Prints one Markdown table: per-round rates and the median ratio.
+# and without `--track --line ... --zone ...`. Each round starts the two runs at the same moment, side by
+# side, so that whatever the shared host does to one it does to the other: run one after the other, the
+# same command's rate swung by ±30 % from run to run here, side by side the pair's ratio stays within ±2 %.
+# Prints one Markdown table: per-round rates and the median ratio.
 #
 #   bench/analysis_rate_bench.sh
 #
@@ -32,10 +34,15 @@ trap 'rm -rf "$work"' EXIT
 ANALYSIS=(--track --line h300=0,300,768,300 --line v400=400,0,400,576
   --zone mid=200,150,560,150,560,450,200,450 --events-out "$work/events.jsonl")
 
-run_once() {  # flags -> "results/s of wall time, results per CPU-second" for one run
-  /usr/bin/time -f "%e %U %S" -o "$work/time.txt" "$SF" run --source "$VIDEO" --detector "$DETECTOR" \
-    --max-frames "$FRAMES" --no-progress --out "$work/results.jsonl" "$@" >/dev/null 2>&1
-  $PY - "$work/time.txt" "$work/results.jsonl" <<'PYEOF'
+start_run() {  # NAME flags... -> starts one run in the background, timed into $work/NAME.time
+  local name="$1"
+  shift
+  /usr/bin/time -f "%e %U %S" -o "$work/$name.time" "$SF" run --source "$VIDEO" --detector "$DETECTOR" \
+    --max-frames "$FRAMES" --no-progress --out "$work/$name.jsonl" "$@" >/dev/null 2>&1 &
+}
+
+rates() {  # NAME -> "results/s of wall time, results per CPU-second" of a finished run
+  $PY - "$work/$1.time" "$work/$1.jsonl" <<'PYEOF'
 import sys
 wall, user, system = map(float, open(sys.argv[1]).read().split()[-3:])
 results = sum(1 for _ in open(sys.argv[2]))
@@ -46,16 +53,19 @@ PYEOF
 echo "# Tracking, lines and zones: end-to-end cost — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), OpenCV threads $OPENCV_FOR_THREADS_NUM"
 echo
 echo "\`sightflow run --detector $DETECTOR --max-frames $FRAMES\` (offline, vtest.avi) without and with"
-echo "\`${ANALYSIS[*]//$work/TMP}\`: results per second of wall time, and per second of CPU time (user +"
-echo "system; steadier on a shared machine, where wall time swings with the neighbours' load)."
+echo "\`${ANALYSIS[*]//$work/TMP}\`, the two started together in each round (they share the cores):"
+echo "results per second of wall time, and per second of CPU time (user + system)."
 echo
 echo "| round | without (wall) | with (wall) | ratio (wall) | without (CPU) | with (CPU) | ratio (CPU) |"
 echo "|---:|---:|---:|---:|---:|---:|---:|"
 wall_ratios=()
 cpu_ratios=()
 for r in $(seq 1 "$ROUNDS"); do
-  read -r without_wall without_cpu < <(run_once)
-  read -r with_wall with_cpu < <(run_once "${ANALYSIS[@]}")
+  start_run without
+  start_run with "${ANALYSIS[@]}"
+  wait
+  read -r without_wall without_cpu < <(rates without)
+  read -r with_wall with_cpu < <(rates with)
   wall_ratio="$($PY -c "print(f'{$with_wall / $without_wall:.3f}')")"
   cpu_ratio="$($PY -c "print(f'{$with_cpu / $without_cpu:.3f}')")"
   wall_ratios+=("$wall_ratio")
