@@ -70,7 +70,8 @@ std::optional<LiveJpeg> LiveView::next_frame(const std::string& stream, int64_t 
   auto ready = [&] {
     if (closed_) return true;
     auto it = streams_.find(stream);
-    return it != streams_.end() && it->second.version > after && !it->second.image.empty();
+    return it != streams_.end() && it->second.version > after &&
+           (!it->second.image.empty() || it->second.encoded.version == it->second.version);
   };
   if (!changed_.wait_for(lock, std::chrono::duration<double>(timeout_s), ready) || closed_)
     return std::nullopt;
@@ -79,7 +80,13 @@ std::optional<LiveJpeg> LiveView::next_frame(const std::string& stream, int64_t 
   // A recent drawing this viewer has not seen yet is new enough: no second encode within the interval.
   if (view.encoded.version > after && steady_now() - view.encoded_at < min_encode_interval_s_)
     return view.encoded;
-  // forget() leaves a view that is being drawn in place.
+  return encode(stream, view, lock);
+}
+
+LiveJpeg LiveView::encode(const std::string& stream, StreamView& view, std::unique_lock<std::mutex>& lock) {
+  // One viewer draws and encodes a version; the others wait on the stream's encode mutex and reuse it.
+  // Order: encode mutex first, then mutex_ (never the other way round).
+  // forget() leaves a view that is being drawn in place; the lock is held again on every way out.
   struct Drawing {
     StreamView& view;
     std::unique_lock<std::mutex>& lock;
@@ -89,12 +96,6 @@ std::optional<LiveJpeg> LiveView::next_frame(const std::string& stream, int64_t 
     }
   } drawing{view, lock};
   ++view.drawing;
-  return encode(stream, view, lock);
-}
-
-LiveJpeg LiveView::encode(const std::string& stream, StreamView& view, std::unique_lock<std::mutex>& lock) {
-  // One viewer draws and encodes a version; the others wait on the stream's encode mutex and reuse it.
-  // Order: encode mutex first, then mutex_ (never the other way round).
   auto encode_mutex = view.encode_mutex;
   lock.unlock();
   std::lock_guard encoding(*encode_mutex);
@@ -204,6 +205,16 @@ int LiveView::viewers() const {
   int n = 0;
   for (const auto& [name, view] : streams_) n += view.viewers;
   return n;
+}
+
+void LiveView::ended(const std::string& stream) {
+  std::unique_lock lock(mutex_);
+  auto it = streams_.find(stream);
+  if (it == streams_.end() || it->second.image.empty()) return;
+  auto& view = it->second;
+  encode(stream, view, lock);  // returns with the lock held
+  // Unless a frame came in meanwhile (a new stream of the same name), the drawing now shows the newest one.
+  if (view.encoded.version == view.version) view.image.release();
 }
 
 void LiveView::forget(const std::string& stream) {

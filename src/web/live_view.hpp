@@ -74,6 +74,10 @@ class LiveView {
   int viewers(const std::string& stream) const;
   int viewers() const;
 
+  // `stream` has ended: its newest frame is drawn once more if needed and then released, so that the view
+  // keeps the last drawing (a JPEG of tens of KB) and not a decoded frame (1.3 MB at 768x576) for each of
+  // the ended streams a server still lists. A stream of that name publishing again brings a new frame.
+  void ended(const std::string& stream);
   // Drops what is kept of `stream` (a stream that has ended and left the list): its frame, results,
   // counts, crossings, occupancy and events. While a viewer still watches it or a drawing of it is being
   // made, only the frame and its drawing are dropped.

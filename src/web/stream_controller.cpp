@@ -132,12 +132,17 @@ void StreamController::adopt(Pipeline& pipeline, const std::map<std::string, std
 }
 
 void StreamController::finished(Pipeline& pipeline, const std::string& error) {
-  std::lock_guard lock(mutex_);
-  for (auto& [name, entry] : entries_) {
-    if (entry.pipeline != &pipeline) continue;
-    entry.state = error.empty() ? "ended" : "failed";
-    entry.error = error;
+  std::vector<std::string> names;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [name, entry] : entries_) {
+      if (entry.pipeline != &pipeline) continue;
+      entry.state = error.empty() ? "ended" : "failed";
+      entry.error = error;
+      names.push_back(name);
+    }
   }
+  for (const auto& name : names) live_.ended(name);
 }
 
 nlohmann::ordered_json StreamController::start(const StreamStartRequest& request) {
@@ -225,6 +230,7 @@ void StreamController::watch(std::shared_ptr<Owned> owned, std::string name) {
         std::move(owned->pipeline);  // nothing reaches it any more: stop() and the lists ask under the lock
   }
   ended.reset();  // its threads are joined (wait() returned): this frees the models, queues and frames
+  live_.ended(name);
   std::lock_guard lock(mutex_);
   owned->finished = true;
 }
