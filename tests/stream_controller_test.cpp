@@ -215,7 +215,6 @@ TEST(LiveViewForget, DropsTheStreamsFrameHistoryAndResultsButKeepsAWatchedView) 
   live.viewer_left("watched");
 }
 
-
 // An ended stream keeps its last drawing for the dashboard, not its decoded frame: a server lists up to
 // StreamController::kKeptEnded of them, and a frame each (1.3 MB at 768x576) grew the soak's heap by 45 MB.
 TEST(LiveViewEnded, KeepsTheLastDrawingAndReleasesTheFrame) {
