@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "infer/dnn/augmented_model.hpp"
 #include "infer/dnn/dnn_model.hpp"
 #include "infer/dnn/yunet_model.hpp"
 #include "infer/model_params.hpp"
@@ -50,6 +51,45 @@ int input_multiple(const CatalogEntry& e) {
   return largest;
 }
 
+// Passes' own score floor: a box one pass scores low can still be confirmed by the others in the fusion.
+constexpr float kAugmentedPassFloor = 0.05f;
+constexpr size_t kMaxAugmentedSizes = 4;
+
+// `tta=SIZE,...[,mirror]`: the network again at each SIZE (as `input`), and every size also on the
+// mirrored image when `mirror` is listed; the boxes are fused (infer/dnn/augmented_model.hpp).
+std::unique_ptr<Model> create_augmented_model(const CatalogEntry& entry, ModelParams params,
+                                              const std::string& tta, float fuse_iou, float score_threshold,
+                                              const std::filesystem::path& models_dir) {
+  const std::string usage =
+      "model '" + entry.name +
+      "': parameter 'tta' must list input sizes and/or 'mirror' (e.g. 960,mirror), got '" + tta + "'";
+  std::vector<std::string> sizes{params.count("input") ? params.at("input") : ""};  // "": the catalog's
+  bool mirror = false;
+  std::istringstream list(tta);
+  for (std::string item; std::getline(list, item, ',');) {
+    if (item == "mirror") {
+      mirror = true;
+      continue;
+    }
+    if (item.empty() || sizes.size() > kMaxAugmentedSizes) throw std::invalid_argument(usage);
+    sizes.push_back(item);  // checked as `input` when its pass is made
+  }
+  if (sizes.size() == 1 && !mirror) throw std::invalid_argument(usage);
+  params.erase("tta");
+  params.erase("tta_iou");
+  params["score_threshold"] = std::to_string(std::min(score_threshold, kAugmentedPassFloor));
+  std::vector<AugmentedPass> passes;
+  for (const auto& size : sizes) {
+    ModelParams pass = params;
+    if (!size.empty()) pass["input"] = size;
+    for (bool mirrored : {false, true}) {
+      if (mirrored && !mirror) continue;
+      passes.push_back({create_catalog_model(entry, pass, models_dir), mirrored});
+    }
+  }
+  return std::make_unique<AugmentedModel>(std::move(passes), fuse_iou, score_threshold);
+}
+
 }  // namespace
 
 std::unique_ptr<Model> create_catalog_model(const CatalogEntry& entry, const ModelParams& params,
@@ -69,7 +109,11 @@ std::unique_ptr<Model> create_catalog_model(const CatalogEntry& entry, const Mod
   e.nms_threshold = float(p.number("nms_threshold", e.nms_threshold, 0, 1));
   if (e.nms_threshold <= 0) p.fail("nms_threshold", "must be in (0, 1], got 0");
   e.top_k = p.integer("top_k", e.top_k, 1, 1000);
+  const std::string tta = p.text("tta", "");
+  const float tta_iou = float(p.number("tta_iou", 0.55, 0.05, 0.95));
   p.reject_unknown();
+  if (tta.empty() && params.count("tta_iou")) p.fail("tta_iou", "has no meaning without 'tta'");
+  if (!tta.empty()) return create_augmented_model(entry, params, tta, tta_iou, e.score_threshold, models_dir);
 
   spec.files = require_files(models_dir, e);
   if (e.class_names.empty() && spec.files.count("labels"))
