@@ -11,8 +11,9 @@
 #   BUILD_DIR           CMake build folder (default: build/; built with SIGHTFLOW_TORCH)
 #   SIGHTFLOW_MODELS    model files (default: ../shared/models)
 #   BENCH_MODELS        edge models to tune (default: yolo-fastest-body)
-#   BENCH_REFERENCE     reference model and its capture options (default: "yolox-nano --param input=640";
-#                       bench/RESULTS.md also has "yolox-nano --param input=800 --track")
+#   BENCH_REFERENCE     reference model and its capture options (default: "yolox-nano --param input=800
+#                       --param tta=mirror --track", docs/TUNE.md; bench/RESULTS.md also has
+#                       "yolox-nano --param input=640" and "yolox-nano --param input=800 --track")
 #   BENCH_CAPTURE_EVERY keep every Nth of frames 0-399 (default 1: 400 images)
 #   BENCH_TRAIN_FRAMES  frames captured from the start (default 400)
 #   BENCH_EPOCHS        most epochs (default 30); BENCH_MAX_MINUTES time budget (default 15)
@@ -26,7 +27,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 export SIGHTFLOW_MODELS="${SIGHTFLOW_MODELS:-$(cd "$ROOT/.." && pwd)/shared/models}"
 MODELS="${BENCH_MODELS:-yolo-fastest-body}"
-REFERENCE="${BENCH_REFERENCE:-yolox-nano --param input=640}"
+REFERENCE="${BENCH_REFERENCE:-yolox-nano --param input=800 --param tta=mirror --track}"
 EVERY="${BENCH_CAPTURE_EVERY:-1}"
 TRAIN_FRAMES="${BENCH_TRAIN_FRAMES:-400}"
 EPOCHS="${BENCH_EPOCHS:-30}"
