@@ -8,8 +8,9 @@
 # within SOAK_MARGIN percent (and at least one unit: 1 MB, 1 thread, 1 fd) of the second quarter's mean
 # (the first quarter is warm-up). Exit status 0 when all three are flat, 1 when one grows, 2 on failure.
 #
-# RSS rises fast over the first minutes while the heap fills with frames; give it the hour. The runs of
-# 2026-12-06 (bench/RESULTS.md "Soak") still read "grows": heap in use rises with stream cycling.
+# RSS rises fast over the first minutes while the heap fills with frames; give it the hour. Runs 1 and 2
+# of 2026-12-06 read "grows" (ended streams kept a decoded frame each); run 3 reads "flat" (bench/RESULTS.md
+# "Soak").
 #
 #   DURATION=3600 bench/soak.sh
 #
