@@ -185,21 +185,24 @@ TEST_F(ControlledStreams, AModelEntryFileIsNotADetectorACallerMayName) {
   EXPECT_EQ(get("/api/streams/tuned").value("code", 0), 404) << "a refused stream is not listed";
 }
 
+// A hog result of frame 1 with one person on `image`, as a pipeline publishes it.
+Result one_person(const std::string& stream, const cv::Mat& image) {
+  Result r;
+  r.stream = stream;
+  r.algo = "hog";
+  r.frame = 1;
+  r.ts = r.capture_ts = unix_now();
+  r.detections.push_back({"person", 0, 0.9f, cv::Rect2f(1, 1, 10, 20), {}});
+  r.image = image;
+  return r;
+}
+
 // What an ended stream leaves in the live view goes when the controller forgets the stream, except the
 // view a viewer still holds, of which only the frame goes.
 TEST(LiveViewForget, DropsTheStreamsFrameHistoryAndResultsButKeepsAWatchedView) {
   LiveView live;
   cv::Mat image(48, 64, CV_8UC3, cv::Scalar(0, 128, 255));
-  for (const std::string stream : {"gone", "watched"}) {
-    Result r;
-    r.stream = stream;
-    r.algo = "hog";
-    r.frame = 1;
-    r.ts = r.capture_ts = unix_now();
-    r.detections.push_back({"person", 0, 0.9f, cv::Rect2f(1, 1, 10, 20), {}});
-    r.image = image;
-    live.publish_result(r);
-  }
+  for (const std::string stream : {"gone", "watched"}) live.publish_result(one_person(stream, image));
   live.viewer_joined("watched");
   ASSERT_TRUE(live.has_stream("gone"));
   ASSERT_EQ(live.history().algorithms("gone").size(), 1u);
@@ -220,13 +223,7 @@ TEST(LiveViewForget, DropsTheStreamsFrameHistoryAndResultsButKeepsAWatchedView) 
 TEST(LiveViewEnded, KeepsTheLastDrawingAndReleasesTheFrame) {
   LiveView live;
   cv::Mat image(48, 64, CV_8UC3, cv::Scalar(0, 128, 255));
-  Result r;
-  r.stream = "cam";
-  r.algo = "hog";
-  r.frame = 1;
-  r.ts = r.capture_ts = unix_now();
-  r.detections.push_back({"person", 0, 0.9f, cv::Rect2f(1, 1, 10, 20), {}});
-  r.image = image;
+  Result r = one_person("cam", image);
   live.publish_result(r);
   r.image = cv::Mat();
   ASSERT_EQ(image.u->refcount, 2) << "the view holds the frame while the stream runs";
