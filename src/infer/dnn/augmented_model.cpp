@@ -5,14 +5,10 @@
 #include <opencv2/core.hpp>
 #include <stdexcept>
 
+#include "sightflow/evaluation.hpp"  // iou
+
 namespace sf {
 namespace {
-
-float overlap(const cv::Rect2f& a, const cv::Rect2f& b) {
-  const float inter = (a & b).area();
-  const float uni = a.area() + b.area() - inter;
-  return uni > 0 ? inter / uni : 0.f;
-}
 
 struct Cluster {
   float score_sum = 0;
@@ -44,7 +40,7 @@ std::vector<Detection> fuse_passes(const std::vector<std::vector<Detection>>& pa
       float best_iou = iou;
       for (auto& c : clusters) {
         if (std::find(c.passes.begin(), c.passes.end(), pass) != c.passes.end()) continue;
-        if (float v = overlap(c.fused(), d->box); v > best_iou) best_iou = v, best = &c;
+        if (float v = sf::iou(c.fused(), d->box); v > best_iou) best_iou = v, best = &c;
       }
       if (!best) {
         clusters.push_back({0, {}, {}, {}, *d});
