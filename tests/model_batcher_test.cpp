@@ -294,3 +294,128 @@ TEST(ModelPool, TheInstancesParameterFixesTheCount) {
   EXPECT_EQ(pool.stats().at(0).instances, 3);
   EXPECT_THROW(pool.acquire("hog", {{"instances", "65"}}), std::invalid_argument);
 }
+
+namespace {
+
+// Holds every forward pass until opened; counts the images of each pass.
+class GateModel : public Model {
+ public:
+  struct Gate {
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool open = false;
+    int inside = 0;
+    std::vector<size_t> passes;
+  };
+  explicit GateModel(std::shared_ptr<Gate> gate) : gate_(std::move(gate)) {
+    info_.name = "gate";
+    info_.max_batch = 8;
+  }
+  const ModelInfo& info() const override { return info_; }
+  std::vector<ModelOutput> infer(std::span<const cv::Mat> images, StageTimes*) override {
+    std::unique_lock lock(gate_->mutex);
+    ++gate_->inside;
+    gate_->changed.notify_all();
+    gate_->changed.wait_for(lock, std::chrono::seconds(20), [&] { return gate_->open; });
+    --gate_->inside;
+    gate_->passes.push_back(images.size());
+    return std::vector<ModelOutput>(images.size());
+  }
+
+ private:
+  ModelInfo info_;
+  std::shared_ptr<Gate> gate_;
+};
+
+std::future<size_t> ask_async(std::shared_ptr<Model> client) {
+  return std::async(std::launch::async, [client] {
+    cv::Mat image = pixel(1);
+    return client->infer(std::span<const cv::Mat>(&image, 1)).size();
+  });
+}
+
+template <typename Predicate>
+bool eventually(Predicate done) {
+  for (int i = 0; i < 2000 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  return done();
+}
+
+}  // namespace
+
+TEST(ModelBatcher, TurnsGoInTheOrderAskedAndOnlyWhileAPassCanTakeThem) {
+  auto gate = std::make_shared<GateModel::Gate>();
+  auto batcher = std::make_shared<ModelBatcher>(std::make_unique<GateModel>(gate), BatchOptions{0, 5});
+  auto a = batcher->client(), b = batcher->client(), c = batcher->client(), d = batcher->client();
+  // a's pass occupies the one instance; b's turn is granted at once (nothing waits with a frame chosen).
+  auto a_done = ask_async(a);
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(gate->mutex);
+    return gate->inside == 1;
+  }));
+  auto b_turn = b->reserve();
+  ASSERT_NE(b_turn, nullptr);
+  auto b_done = ask_async(b);
+  ASSERT_TRUE(eventually([&] { return batcher->pending_images() == 1; }));
+  // b waits for the instance with its frame chosen: c, then d, wait for their turn in that order.
+  std::mutex order_mutex;
+  std::vector<char> order;
+  auto take = [&](std::shared_ptr<Model> client, char name) {
+    auto turn = client->reserve();
+    std::lock_guard lock(order_mutex);
+    order.push_back(name);
+    return turn;
+  };
+  auto c_turn = std::async(std::launch::async, take, c, 'c');
+  ASSERT_TRUE(eventually([&] { return batcher->turn_waiters() == 1; }));
+  auto d_turn = std::async(std::launch::async, take, d, 'd');
+  ASSERT_TRUE(eventually([&] { return batcher->turn_waiters() == 2; }));
+  EXPECT_EQ(c_turn.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  {
+    std::lock_guard lock(gate->mutex);
+    gate->open = true;
+  }
+  gate->changed.notify_all();
+  EXPECT_EQ(a_done.get(), 1u);
+  EXPECT_EQ(b_done.get(), 1u);
+  // b's pass took it out of the queue: c's turn goes; d's waits while c holds one unused, then goes.
+  auto c_held = c_turn.get();
+  EXPECT_EQ(d_turn.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  c_held.reset();  // c found nothing to run (a still scene): its turn goes back
+  auto d_held = d_turn.get();
+  EXPECT_EQ(order, (std::vector<char>{'c', 'd'}));
+  EXPECT_EQ(ask_async(d).get(), 1u);
+  EXPECT_EQ(batcher->turn_waiters(), 0);
+}
+
+TEST(ModelBatcher, RequestsThatTookATurnGoAheadAtATime) {
+  // ahead 2: two requests may wait with their frame chosen, and they leave in passes of two, although
+  // the model takes eight, so that with several instances each takes its share.
+  auto gate = std::make_shared<GateModel::Gate>();
+  BatchOptions options{0, 0};  // no waiting for company: a batch is what waits when an instance is free
+  options.ahead = 2;
+  auto batcher = std::make_shared<ModelBatcher>(std::make_unique<GateModel>(gate), options);
+  std::vector<std::shared_ptr<Model>> clients;
+  for (int i = 0; i < 4; ++i) clients.push_back(batcher->client());
+  auto first = ask_async(clients[0]);  // occupies the instance
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(gate->mutex);
+    return gate->inside == 1;
+  }));
+  auto turn1 = clients[1]->reserve();
+  auto turn2 = clients[2]->reserve();
+  auto one = ask_async(clients[1]);
+  auto two = ask_async(clients[2]);
+  ASSERT_TRUE(eventually([&] { return batcher->pending_images() == 2; }));
+  auto third_turn = std::async(std::launch::async, [&] { return clients[3]->reserve(); });
+  EXPECT_EQ(third_turn.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  {
+    std::lock_guard lock(gate->mutex);
+    gate->open = true;
+  }
+  gate->changed.notify_all();
+  EXPECT_EQ(first.get() + one.get() + two.get(), 3u);
+  auto turn3 = third_turn.get();
+  EXPECT_EQ(ask_async(clients[3]).get(), 1u);
+  std::lock_guard lock(gate->mutex);
+  EXPECT_EQ(gate->passes, (std::vector<size_t>{1, 2, 1}));
+}

@@ -36,6 +36,10 @@ class Algorithm {
                                        StageTimes& times) {
     return run(frames, times);
   }
+
+  // Real time: the pipeline calls this before it picks the frame to run on, and keeps the result until
+  // the run ends (Model::reserve). An algorithm that runs a shared model returns the model's reservation.
+  virtual std::unique_ptr<Reservation> reserve() { return nullptr; }
 };
 
 // Finds nothing, at no cost: `--detector none`, to measure what everything around inference costs.
@@ -58,6 +62,7 @@ class DetectorAlgorithm : public Algorithm {
   Prepared prepare(std::span<const Frame> frames, StageTimes& times) const override;
   AlgorithmOutput run_prepared(std::span<const Frame> frames, const Prepared& prepared,
                                StageTimes& times) override;
+  std::unique_ptr<Reservation> reserve() override { return model_->reserve(); }
 
  private:
   std::shared_ptr<Model> model_;

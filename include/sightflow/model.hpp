@@ -29,10 +29,20 @@ struct PreparedInput {
 };
 using Prepared = std::shared_ptr<const PreparedInput>;
 
+// A place in a shared model's queue (Model::reserve), given back when destroyed unless infer() used it.
+struct Reservation {
+  virtual ~Reservation() = default;
+};
+
 class Model {
  public:
   virtual ~Model() = default;
   virtual const ModelInfo& info() const = 0;
+  // Real time: blocks while the model is busy with other callers' passes and returns once this caller's
+  // next infer() would start within about one pass, so the caller can pick its newest frame then rather
+  // than wait in the queue with an older one. Callers are served in the order they asked. Hold the result
+  // until that infer(). Models without a shared queue return nullptr at once.
+  virtual std::unique_ptr<Reservation> reserve() { return nullptr; }
   // Optional: pre-processes one image ahead of infer_prepared() so that the work overlaps the previous
   // forward pass (the pipeline calls it on the decode thread). Must be safe to call from any thread while
   // infer() runs. Models without a separate pre-processing step return nullptr.

@@ -24,6 +24,9 @@ struct BatchOptions {
   // Clients that come and go (HTTP requests): a batch leaves only when full or after max_delay_ms,
   // instead of as soon as every registered client has a request waiting.
   bool open_clients = false;
+  // Real time (ModelBatcher::take_turn): requests per instance that may wait with their frame chosen.
+  // 1 keeps frames fresh; more lets batches fill where batching pays (on this CPU it does not).
+  int ahead = 1;
 };
 
 struct BatchStats {

@@ -86,6 +86,8 @@ class MotionAlgorithm : public Algorithm {
   Prepared prepare(std::span<const Frame> frames, StageTimes& times) const override;
   AlgorithmOutput run_prepared(std::span<const Frame> frames, const Prepared& prepared,
                                StageTimes& times) override;
+  // The model's; a run that finds nothing moving gives it back unused.
+  std::unique_ptr<Reservation> reserve() override { return model_->reserve(); }
   int64_t skipped_runs() const { return skipped_runs_; }    // runs answered with the carried result
   int64_t inferred_runs() const { return inferred_runs_; }  // runs that called the model
 

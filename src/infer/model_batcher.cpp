@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <utility>
+
 namespace sf {
 namespace {
 
@@ -12,18 +15,32 @@ class BatchClient : public Model {
   ~BatchClient() override { batcher_->remove_client(); }
   const ModelInfo& info() const override { return batcher_->info(); }
   std::vector<ModelOutput> infer(std::span<const cv::Mat> images, StageTimes* times) override {
-    return batcher_->submit(images, {}, times);
+    return batcher_->submit(images, {}, times, std::exchange(ticket_, 0));
   }
   Prepared prepare(const cv::Mat& image, StageTimes* times) const override {
     return batcher_->prepare(image, times);
   }
   std::vector<ModelOutput> infer_prepared(std::span<const cv::Mat> images, std::span<const Prepared> prepared,
                                           StageTimes* times) override {
-    return batcher_->submit(images, prepared, times);
+    return batcher_->submit(images, prepared, times, std::exchange(ticket_, 0));
+  }
+  std::unique_ptr<Reservation> reserve() override {
+    ticket_ = batcher_->take_turn();
+    return std::make_unique<Turn>(batcher_, ticket_);
   }
 
  private:
+  // Gives the ticket back if the run ended without a forward pass (nothing moved, an error).
+  struct Turn : Reservation {
+    Turn(std::shared_ptr<ModelBatcher> batcher, uint64_t ticket)
+        : batcher(std::move(batcher)), ticket(ticket) {}
+    ~Turn() override { batcher->release_turn(ticket); }
+    std::shared_ptr<ModelBatcher> batcher;
+    uint64_t ticket;
+  };
+
   std::shared_ptr<ModelBatcher> batcher_;
+  uint64_t ticket_ = 0;  // taken by reserve(), spent by the next infer
 };
 
 }  // namespace
@@ -34,7 +51,11 @@ ModelBatcher::ModelBatcher(std::unique_ptr<Model> model, BatchOptions options)
 }
 
 ModelBatcher::ModelBatcher(const ModelMaker& make, int instances, BatchOptions options)
-    : make_(make), first_(make()), max_delay_(options.max_delay_ms), open_clients_(options.open_clients) {
+    : make_(make),
+      first_(make()),
+      max_delay_(options.max_delay_ms),
+      open_clients_(options.open_clients),
+      ahead_(size_t(std::max(1, options.ahead))) {
   const int model_max = first_->info().max_batch;
   max_batch_ = options.max_batch > 0 ? std::min(options.max_batch, model_max) : model_max;
   if (options.max_batch > model_max) {
@@ -63,6 +84,7 @@ void ModelBatcher::scale(int instances) {
       std::lock_guard lock(mutex_);
       serving_ = target;
     }
+    turn_cv_.notify_all();
     for (size_t i = now; i < target; ++i) {
       std::unique_ptr<Model> own = i == 0 ? nullptr : std::move(made.at(i - std::max<size_t>(now, 1)));
       threads_.emplace_back([this, i, own = std::move(own)]() mutable { loop(i, own ? *own : *first_); });
@@ -73,6 +95,7 @@ void ModelBatcher::scale(int instances) {
       serving_ = target;
     }
     wake_.notify_all();
+    turn_cv_.notify_all();
     for (size_t i = target; i < now; ++i) threads_[i].join();  // each finishes its batch first
     threads_.resize(target);
   }
@@ -125,8 +148,35 @@ size_t ModelBatcher::pending_images() const {
   return pending_images_;
 }
 
+uint64_t ModelBatcher::take_turn() {
+  std::unique_lock lock(mutex_);
+  const uint64_t ticket = next_ticket_++;
+  ++turn_waiters_;
+  wake_.notify_all();  // a batch being gathered need not wait for this caller
+  // With no instance, grant at once: submit() then waits for one, or fails as scale(0) answers.
+  turn_cv_.wait(lock, [&] {
+    return ticket == next_grant_ && (serving_ == 0 || held_.size() + pending_images_ < serving_ * ahead_);
+  });
+  --turn_waiters_;
+  ++next_grant_;
+  held_.insert(ticket);
+  turn_cv_.notify_all();  // the next ticket may be granted too
+  return ticket;
+}
+
+int ModelBatcher::turn_waiters() const {
+  std::lock_guard lock(mutex_);
+  return turn_waiters_;
+}
+
+void ModelBatcher::release_turn(uint64_t ticket) {
+  std::lock_guard lock(mutex_);
+  if (held_.erase(ticket)) turn_cv_.notify_all();
+}
+
 std::vector<ModelOutput> ModelBatcher::submit(std::span<const cv::Mat> images,
-                                              std::span<const Prepared> prepared, StageTimes* times) {
+                                              std::span<const Prepared> prepared, StageTimes* times,
+                                              uint64_t ticket) {
   if (images.empty()) return {};
   if (!prepared.empty() && prepared.size() != images.size())
     throw std::invalid_argument("one prepared input per image expected");
@@ -135,6 +185,7 @@ std::vector<ModelOutput> ModelBatcher::submit(std::span<const cv::Mat> images,
   request.prepared = prepared;
   request.arrived = std::chrono::steady_clock::now();
   std::unique_lock lock(mutex_);
+  request.turn = ticket != 0 && held_.erase(ticket) > 0;
   pending_.push_back(&request);
   pending_images_ += images.size();
   wake_.notify_all();
@@ -154,13 +205,16 @@ std::vector<ModelBatcher::Request*> ModelBatcher::next_batch(std::unique_lock<st
   wake_.wait(lock, [&] { return instance >= serving_ || (!forming_ && !pending_.empty()); });
   if (instance >= serving_) return {};
   forming_ = true;
-  // Wait for company until the batch is full, every client is waiting or in a forward pass (nobody else
-  // can add to it), or the oldest request has waited max_delay.
+  // Requests that took a turn chose their frame for a pass about to start: they go ahead_ at a time, so
+  // the instances share them instead of one taking all.
+  const size_t limit = pending_.front()->turn ? std::min(ahead_, size_t(max_batch_)) : size_t(max_batch_);
+  // Wait for company until the batch is full, every client is waiting, in a forward pass or waiting for a
+  // turn (nobody else can add to it), or the oldest request has waited max_delay.
   auto deadline =
       pending_.front()->arrived + std::chrono::duration_cast<std::chrono::steady_clock::duration>(max_delay_);
   wake_.wait_until(lock, deadline, [&] {
-    return instance >= serving_ || pending_images_ >= size_t(max_batch_) ||
-           (!open_clients_ && int(pending_.size() + in_flight_) >= clients_);
+    return instance >= serving_ || pending_images_ >= limit ||
+           (!open_clients_ && int(pending_.size() + in_flight_) + turn_waiters_ >= clients_);
   });
   forming_ = false;
   std::vector<Request*> batch;
@@ -169,14 +223,16 @@ std::vector<ModelBatcher::Request*> ModelBatcher::next_batch(std::unique_lock<st
     return batch;
   }
   size_t images = 0;
-  while (!pending_.empty() &&
-         (batch.empty() || images + pending_.front()->images.size() <= size_t(max_batch_))) {
+  while (!pending_.empty()) {
+    const size_t cap = pending_.front()->turn ? std::min(ahead_, size_t(max_batch_)) : size_t(max_batch_);
+    if (!batch.empty() && images + pending_.front()->images.size() > cap) break;
     images += pending_.front()->images.size();
     pending_images_ -= pending_.front()->images.size();
     batch.push_back(pending_.front());
     pending_.pop_front();
   }
-  wake_.notify_all();  // what is left may form the next batch on another instance
+  wake_.notify_all();     // what is left may form the next batch on another instance
+  turn_cv_.notify_all();  // fewer wait with their frame chosen: the next turn may go
   return batch;
 }
 

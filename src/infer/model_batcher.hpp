@@ -7,6 +7,7 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <set>
 #include <thread>
 
 #include "sightflow/model_pool.hpp"
@@ -39,10 +40,18 @@ class ModelBatcher : public std::enable_shared_from_this<ModelBatcher> {
   void scale(int instances);
   int instances() const;
 
+  // Real time: blocks until fewer than instances x `ahead` requests wait with their frame already chosen,
+  // callers served in the order they asked (so no stream starves), then returns a ticket for submit(). The
+  // caller picks its newest frame after this, so a frame waits about one pass, not a round of every
+  // stream's passes. release_turn() gives back a ticket that was not submitted (a no-op once it was).
+  uint64_t take_turn();
+  void release_turn(uint64_t ticket);
+  int turn_waiters() const;
+
   // Blocks until the images have been run (in one or more batches); thread-safe. `prepared`: empty, or
-  // the model's prepare() output per image.
+  // the model's prepare() output per image; `ticket`: from take_turn(), or 0.
   std::vector<ModelOutput> submit(std::span<const cv::Mat> images, std::span<const Prepared> prepared,
-                                  StageTimes* times);
+                                  StageTimes* times, uint64_t ticket = 0);
   // The model's own pre-processing, on the caller's thread.
   Prepared prepare(const cv::Mat& image, StageTimes* times) const { return first_->prepare(image, times); }
   void remove_client();
@@ -56,6 +65,7 @@ class ModelBatcher : public std::enable_shared_from_this<ModelBatcher> {
     StageTimes times;
     std::exception_ptr error;
     bool done = false;
+    bool turn = false;  // submitted with a ticket: batches of these hold at most ahead_ images
   };
   void start_instance(size_t index, std::unique_ptr<Model> own);
   void loop(size_t instance, Model& model);
@@ -79,6 +89,12 @@ class ModelBatcher : public std::enable_shared_from_this<ModelBatcher> {
   bool forming_ = false;  // an instance is gathering a batch (only one at a time, so batches fill up)
   int clients_ = 0;
   bool open_clients_;
+  // Turns (take_turn): tickets are granted in order while held + pending images < serving_ x ahead_.
+  size_t ahead_;
+  uint64_t next_ticket_ = 1, next_grant_ = 1;
+  std::set<uint64_t> held_;  // granted, neither submitted nor given back
+  int turn_waiters_ = 0;     // callers blocked in take_turn (they cannot add to a batch meanwhile)
+  std::condition_variable turn_cv_;
   int64_t batches_ = 0, items_ = 0;
   std::vector<int64_t> batch_sizes_;
 };

@@ -27,8 +27,9 @@ std::shared_ptr<Model> ModelPool::acquire(const std::string& name, const ModelPa
   // Never more than the catalog's max_batch in practice; the bounds keep the figures sane before that.
   options.max_batch = p.integer("max_batch", options.max_batch, 0, 1024);
   options.max_delay_ms = p.number("max_delay_ms", options.max_delay_ms, 0, 10000);
+  options.ahead = p.integer("ahead", options.ahead, 1, 1024);
   const int instances = p.integer("instances", 0, 0, 64);
-  for (const char* own : {"max_batch", "max_delay_ms", "instances"}) model_params.erase(own);
+  for (const char* own : {"max_batch", "max_delay_ms", "ahead", "instances"}) model_params.erase(own);
   auto batcher = std::make_shared<ModelBatcher>(
       [name, model_params] { return create_model(name, model_params); }, std::max(instances, 1), options);
   batchers_.emplace_back(key, Shared{batcher, instances == 0});

@@ -228,7 +228,20 @@ void Pipeline::worker_loop(Worker& w) {
     return;
   }
   int64_t failures = 0;
+  const bool realtime = options_.mode == Mode::Realtime;
   while (auto job = w.jobs.pop()) {
+    std::unique_ptr<Reservation> turn;
+    if (realtime) {
+      // A shared model busy with other streams: wait for a turn before choosing the frame, then run on
+      // the newest one, so that the frame waits about one pass instead of every other stream's.
+      turn = w.algorithm->reserve();
+      if (turn) {
+        while (auto newer = w.jobs.pop_for(std::chrono::seconds(0))) {
+          metrics_.run_dropped(w.stream, w.name);
+          job = std::move(newer);
+        }
+      }
+    }
     metrics_.queue_depth(w.stream, w.name, w.jobs.size(), w.jobs.capacity());
     const Frame& newest = job->frames.back();
     Result r;
