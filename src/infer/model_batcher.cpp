@@ -199,15 +199,19 @@ std::vector<ModelOutput> ModelBatcher::submit(std::span<const cv::Mat> images,
   return std::move(request.outputs);
 }
 
+// Requests that took a turn chose their frame for a pass about to start: they go ahead_ at a time, so the
+// instances share them instead of one taking all.
+size_t ModelBatcher::batch_limit(const Request& request) const {
+  return request.turn ? std::min(ahead_, size_t(max_batch_)) : size_t(max_batch_);
+}
+
 std::vector<ModelBatcher::Request*> ModelBatcher::next_batch(std::unique_lock<std::mutex>& lock,
                                                              size_t instance) {
   // One instance gathers a batch at a time, so that idle instances do not split what arrives.
   wake_.wait(lock, [&] { return instance >= serving_ || (!forming_ && !pending_.empty()); });
   if (instance >= serving_) return {};
   forming_ = true;
-  // Requests that took a turn chose their frame for a pass about to start: they go ahead_ at a time, so
-  // the instances share them instead of one taking all.
-  const size_t limit = pending_.front()->turn ? std::min(ahead_, size_t(max_batch_)) : size_t(max_batch_);
+  const size_t limit = batch_limit(*pending_.front());
   // Wait for company until the batch is full, every client is waiting, in a forward pass or waiting for a
   // turn (nobody else can add to it), or the oldest request has waited max_delay.
   auto deadline =
@@ -224,8 +228,7 @@ std::vector<ModelBatcher::Request*> ModelBatcher::next_batch(std::unique_lock<st
   }
   size_t images = 0;
   while (!pending_.empty()) {
-    const size_t cap = pending_.front()->turn ? std::min(ahead_, size_t(max_batch_)) : size_t(max_batch_);
-    if (!batch.empty() && images + pending_.front()->images.size() > cap) break;
+    if (!batch.empty() && images + pending_.front()->images.size() > batch_limit(*pending_.front())) break;
     images += pending_.front()->images.size();
     pending_images_ -= pending_.front()->images.size();
     batch.push_back(pending_.front());

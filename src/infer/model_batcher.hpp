@@ -69,6 +69,7 @@ class ModelBatcher : public std::enable_shared_from_this<ModelBatcher> {
   };
   void start_instance(size_t index, std::unique_ptr<Model> own);
   void loop(size_t instance, Model& model);
+  size_t batch_limit(const Request& request) const;  // images a batch that takes `request` may hold
   std::vector<Request*> next_batch(std::unique_lock<std::mutex>& lock, size_t instance);
   void run_batch(Model& model, std::vector<Request*>& batch);
 
