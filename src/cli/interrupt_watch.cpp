@@ -12,7 +12,9 @@ extern "C" void on_signal(int) { g_interrupted = true; }
 }  // namespace
 
 InterruptWatch::InterruptWatch(std::function<void()> on_interrupt) {
-  g_interrupted = false;
+  // The flag is not cleared here: a signal that came after one watch last looked (or was destroyed) and
+  // before this one started is still the user's request to stop. `run --serve` goes from the run's watch
+  // to wait_for_interrupt's; a SIGTERM between the two was lost, and the server served on.
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   // A signal handler may only set a flag: look at it every 100 ms; the destructor ends the wait at once,
